@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make book` and `make test`. Both create .venv (plain venv + pip)
+# the first time and reuse it afterwards; every version is pinned in pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: book test install clean-book
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall only when the pins change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[book,test]"
+	touch $@
+
+install: $(STAMP)
+
+# Executes every notebook of _toc.yml with its defaults (the `book` profile) and renders HTML into
+# _build/html. Jupyter Book's execution cache (_build/.jupyter_cache) skips unchanged notebooks.
+book: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build --keep-going . 
+	@test -f _build/html/index.html && echo "Book: $(CURDIR)/_build/html/index.html"
+
+# The whole suite: unit tests, then notebook smoke tests. pytest exits 5 when no test ran; that
+# is a failure here like any other non-zero status.
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-book:
+	rm -rf _build

@@ -1,0 +1,40 @@
+"""`flan-nb bench NAME --json`: performance figures, measured as ratios within one run.
+
+Each benchmark is a function in the module of the stage it measures, returning a flat dict of
+numbers; this module only dispatches. The machine is shared and noisy, so every benchmark measures
+its baseline in the same invocation and reports the ratio beside the absolute figures.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+# name -> "module:function"; the function takes `quick: bool` and returns a dict.
+BENCHMARKS = {
+    "tokenize": "flan_nb.tokenize:benchmark",
+}
+
+
+def run_benchmark(name: str, quick: bool = False) -> dict:
+    module_name, func_name = BENCHMARKS[name].split(":")
+    return getattr(importlib.import_module(module_name), func_name)(quick=quick)
+
+
+def _cmd_bench(args) -> int:
+    result = run_benchmark(args.name, quick=args.quick)
+    if args.json:
+        print(json.dumps(result, sort_keys=True))
+    else:
+        width = max(len(k) for k in result)
+        for key in sorted(result):
+            print(f"{key:<{width}}  {result[key]}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("bench", help="performance figures (JSON with --json)")
+    p.add_argument("name", choices=sorted(BENCHMARKS), help="what to measure")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--quick", action="store_true", help="smaller inputs (for tests)")
+    p.set_defaults(func=_cmd_bench)

@@ -1,0 +1,107 @@
+"""Executing notebooks as runs: `flan-nb run NOTEBOOK --profile P [-p NAME VALUE ...]`.
+
+Parameters are checked against the notebook's `parameters` cell before anything runs or is written.
+The run folder `runs/<run>/` receives `params.yaml`, the executed `notebook.ipynb`, the
+`metrics.json` that the notebook's `record(...)` calls fill, and a `finished` marker written last.
+A finished run is never overwritten unless `--force` is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from flan_nb import params as params_lib
+from flan_nb.errors import UserError
+from flan_nb.runs import RUN_DIR_ENV, Run, runs_dir
+
+FINISHED_MARKER = "finished"
+EXECUTED_NOTEBOOK = "notebook.ipynb"
+
+
+def default_run_name(notebook: Path, profile: str, chosen_overrides: Mapping[str, Any]) -> str:
+    """`<stem>-<profile>`, plus a short hash of the `-p` overrides when there are any."""
+    name = f"{notebook.stem}-{profile}"
+    if chosen_overrides:
+        digest = hashlib.sha256(json.dumps(dict(chosen_overrides), sort_keys=True,
+                                           default=str).encode()).hexdigest()[:8]
+        name += f"-{digest}"
+    return name
+
+
+def is_finished(run_path: Path) -> bool:
+    return (run_path / FINISHED_MARKER).exists()
+
+
+def run_notebook(
+    notebook: str | Path,
+    profile: str = "book",
+    overrides: Mapping[str, Any] | None = None,
+    run_name: str | None = None,
+    force: bool = False,
+    progress: bool = True,
+    timeout_s: int | None = None,
+) -> Run:
+    """Execute `notebook` with papermill into `runs/<run>/` and return the Run."""
+    notebook = Path(notebook)
+    chosen = params_lib.resolve_parameters(notebook, profile, overrides)
+    name = run_name or default_run_name(notebook, profile, overrides or {})
+    if "/" in name or name in {"", ".", ".."}:
+        raise UserError(f"bad run name {name!r}: use letters, digits, '-', '_' and '.'")
+    run = Run(runs_dir() / name)
+    if is_finished(run.path) and not force:
+        raise UserError(
+            f"run {name!r} already finished at {run.path}; pass --force to redo it or --name "
+            f"to make another"
+        )
+    import papermill  # heavy: imported only when a notebook really runs
+
+    if run.path.exists():  # an interrupted or forced run: start it clean
+        shutil.rmtree(run.path)
+    run.path.mkdir(parents=True)
+    run.write_params({"notebook": str(notebook), "profile": profile,
+                      "parameters": params_lib.all_values(notebook, chosen)})
+    env_before = os.environ.get(RUN_DIR_ENV)
+    os.environ[RUN_DIR_ENV] = str(run.path.resolve())
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(run.path / EXECUTED_NOTEBOOK), parameters=chosen,
+            kernel_name="python3", cwd=str(notebook.parent.resolve()), progress_bar=progress,
+            execution_timeout=timeout_s,
+        )
+    finally:
+        if env_before is None:
+            os.environ.pop(RUN_DIR_ENV, None)
+        else:
+            os.environ[RUN_DIR_ENV] = env_before
+    (run.path / FINISHED_MARKER).write_text("", encoding="utf-8")
+    return run
+
+
+def _parse_overrides(pairs: list[list[str]] | None) -> dict[str, Any]:
+    return {name: params_lib.parse_cli_value(value) for name, value in (pairs or [])}
+
+
+def _cmd_run(args) -> int:
+    run = run_notebook(args.notebook, args.profile, _parse_overrides(args.param),
+                       run_name=args.name, force=args.force, progress=not args.quiet)
+    print(f"run {run.name}: {run.path}")
+    print(json.dumps(run.metrics(), indent=2, sort_keys=True))
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="execute one notebook with a profile (papermill)")
+    p.add_argument("notebook", help="notebooks/NN_slug.ipynb")
+    p.add_argument("--profile", default="book",
+                   help=f"parameter profile: {', '.join(params_lib.PROFILES)} (default book)")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="override one parameter (value read as YAML); repeatable")
+    p.add_argument("--name", help="run name (default <stem>-<profile>[-<hash of -p>])")
+    p.add_argument("--force", action="store_true", help="redo a run that already finished")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)

@@ -1,0 +1,120 @@
+"""Runs: where an executed notebook leaves its parameters, metrics and checkpoints.
+
+A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`. `flan-nb run` sets
+`FLAN_NB_RUN_DIR` for the kernel it starts; a notebook executed any other way (Jupyter Book, an
+editor, Colab) writes to `runs/<notebook-stem>/`. `FLAN_NB_RUNS` moves the whole runs folder.
+Every file is written to a temporary name and renamed, so a killed run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RUNS_ENV = "FLAN_NB_RUNS"
+RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
+METRICS_FILE = "metrics.json"
+PARAMS_FILE = "params.yaml"
+
+
+def repo_root() -> Path:
+    """The repository (book) root: the nearest parent holding `_config.yml` and `flan_nb/`."""
+    here = Path.cwd().resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / "_config.yml").is_file() and (candidate / "flan_nb").is_dir():
+            return candidate
+    # Installed outside a checkout: fall back to the package's own parent.
+    return Path(__file__).resolve().parent.parent
+
+
+def runs_dir() -> Path:
+    """The folder holding all runs (`$FLAN_NB_RUNS`, default `<repo>/runs`)."""
+    env = os.environ.get(RUNS_ENV)
+    return Path(env) if env else repo_root() / "runs"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file and a rename (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _jsonable(value: Any) -> Any:
+    """Numbers from numpy/JAX as plain Python; NaN/inf as strings (JSON has no NaN)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class Run:
+    """One run's folder: parameters in, metrics out."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    def metrics(self) -> dict[str, Any]:
+        """Everything recorded so far ({} for a new run)."""
+        if not self.metrics_path.exists():
+            return {}
+        return json.loads(self.metrics_path.read_text(encoding="utf-8"))
+
+    def record(self, name: str, value: Any) -> Any:
+        """Store `value` under `name` in metrics.json (replacing an earlier value) and return it."""
+        metrics = self.metrics()
+        metrics[name] = _jsonable(value)
+        atomic_write_text(self.metrics_path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        return value
+
+    def write_params(self, params: dict[str, Any]) -> None:
+        """Write params.yaml (the parameters the notebook ran with)."""
+        text = yaml.safe_dump(_jsonable(params), sort_keys=True)
+        atomic_write_text(self.path / PARAMS_FILE, text)
+
+    def params(self) -> dict[str, Any]:
+        path = self.path / PARAMS_FILE
+        return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    def __repr__(self) -> str:
+        return f"Run({str(self.path)!r})"
+
+
+def current_run(default_name: str) -> Run:
+    """The run this notebook writes to: `$FLAN_NB_RUN_DIR`, else `runs/<default_name>`."""
+    env = os.environ.get(RUN_DIR_ENV)
+    run = Run(Path(env) if env else runs_dir() / default_name)
+    run.path.mkdir(parents=True, exist_ok=True)
+    return run
+
+
+def open_run(name: str) -> Run:
+    """An existing run by name (a folder under the runs dir); a clear error when missing."""
+    from flan_nb.errors import UserError
+
+    path = runs_dir() / name
+    if not path.is_dir():
+        raise UserError(
+            f"run {name!r} not found under {runs_dir()}: execute the notebook that makes it first "
+            f"(e.g. `flan-nb run notebooks/<notebook>.ipynb --profile book`)"
+        )
+    return Run(path)
