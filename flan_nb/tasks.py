@@ -132,3 +132,24 @@ def check_cluster(cluster: str) -> str:
     if cluster not in CLUSTERS:
         raise UserError(f"unknown cluster {cluster!r}: choose one of {', '.join(CLUSTERS)}")
     return cluster
+
+
+def load_examples(name: str, split: str, *, seed: int = 0, size: str = "book",
+                  data_dir: str | None = None, limit: int | None = None) -> list[dict]:
+    """The examples (field dicts) of one split of a dataset, from TinyWorld or TFDS.
+
+    `seed` and `size` choose the TinyWorld world; `data_dir` is TFDS's data folder. At most
+    `limit` examples (and never more training examples than the spec's cap) are returned.
+    """
+    spec = get(name)
+    if spec.source == "tinyworld":
+        from flan_nb import tinyworld
+
+        examples = tinyworld.load_split(name, split, seed=seed, size=size)
+    else:
+        from flan_nb import tfds_data
+
+        examples = tfds_data.load_split(spec, split, data_dir=data_dir, limit=limit)
+    if split == "train":
+        examples = examples[: spec.max_train_examples]
+    return examples[:limit] if limit is not None else examples
