@@ -1,0 +1,98 @@
+"""Shared helpers for the FLAN collection's cluster modules (the paper's 62 TFDS datasets).
+
+Every cluster module registers its datasets with `tfds_spec(...)`, writes templates with `t(...)`
+and `turned(...)`, and turns TFDS features into template fields with `text(...)` and `pick(...)`.
+TFDS hands strings over as bytes (NumPy data sources) or str (mock data, tests); `text` accepts both.
+The option tuples here are shared by several clusters so the model sees the same answer strings
+across tasks (the design's lesson: shared options help transfer).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping, Sequence
+
+from flan_nb.tasks import MAX_TRAIN_EXAMPLES, DatasetSpec, register
+from flan_nb.templates import Template
+
+# Our split name -> TFDS split name. "validation" is the labelled split we evaluate on.
+TRAIN_VALIDATION: Mapping[str, str] = {"train": "train", "validation": "validation"}
+TRAIN_VALIDATION_TEST: Mapping[str, str] = {"train": "train", "validation": "validation",
+                                            "test": "test"}
+
+# Answer options shared across clusters.
+YES_NO: tuple[str, ...] = ("yes", "no")
+NLI_OPTIONS: tuple[str, ...] = ("yes", "it is not possible to tell", "no")  # ent., neutral, contr.
+TRUE_FALSE: tuple[str, ...] = ("true", "false")
+POSITIVE_NEGATIVE: tuple[str, ...] = ("negative", "positive")  # index = TFDS label
+
+
+def t(inputs: str, targets: str) -> Template:
+    """A template that asks the task the usual way round."""
+    return Template(inputs=inputs, targets=targets)
+
+
+def turned(inputs: str, targets: str) -> Template:
+    """A template that turns the task around (e.g. given the label, write the text)."""
+    return Template(inputs=inputs, targets=targets, turned_around=True)
+
+
+def text(value: Any) -> str:
+    """A TFDS string feature as clean `str` (bytes are decoded as UTF-8)."""
+    if hasattr(value, "item") and not isinstance(value, (bytes, str)):
+        value = value.item()  # NumPy scalars (np.bytes_, np.str_, 0-d arrays)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value).strip()
+
+
+def texts(values: Any) -> list[str]:
+    """A TFDS sequence of strings as a list of clean `str`."""
+    return [text(v) for v in list(values)]
+
+
+def pick(options: Sequence[str], index: Any) -> str:
+    """The option a TFDS class label points at; a clear error for labels outside the options
+    (e.g. the -1 that unlabelled test splits carry)."""
+    i = int(index)
+    if not 0 <= i < len(options):
+        raise ValueError(f"label {i} is outside the options {list(options)} "
+                         f"(an unlabelled split?)")
+    return options[i]
+
+
+def manual_instructions(tfds_name: str, url: str, what: str) -> str:
+    """The instruction shown when TFDS cannot download a dataset itself."""
+    builder = tfds_name.split(":")[0]
+    return (f"{builder} needs a manual download: get {what} from {url}, put the files in "
+            f"<data_dir>/downloads/manual/, then run `tfds build {builder} --data_dir <data_dir> "
+            f"--manual_dir <data_dir>/downloads/manual` (needs `pip install -e '.[tfds]'`)")
+
+
+def tfds_spec(
+    name: str,
+    cluster: str,
+    *,
+    tfds_name: str | tuple[str, ...],
+    kind: str,
+    metric: str,
+    templates: Sequence[Template],
+    to_fields: Callable[[Mapping[str, Any]], dict],
+    splits: Mapping[str, str] = TRAIN_VALIDATION,
+    options: Sequence[str] = (),
+    manual_download: str | None = None,
+    description: str = "",
+    max_train_examples: int = MAX_TRAIN_EXAMPLES,
+) -> DatasetSpec:
+    """Build and register the spec of one TFDS dataset of the paper's collection.
+
+    `tfds_name` is `"builder/config:version"`, or a tuple of them for a dataset the paper counts
+    once but TFDS stores as several configs (ANLI r1-r3, ARC easy/challenge, SQuAD v1.1/v2.0);
+    their examples are concatenated in that order. `splits` maps our split names to TFDS split
+    names; `"a+b"` concatenates TFDS splits (MNLI's matched and mismatched dev sets).
+    """
+    return register(DatasetSpec(
+        name=name, cluster=cluster, source="tfds", kind=kind, templates=tuple(templates),
+        metric=metric, options=tuple(options), description=description, tfds_name=tfds_name,
+        splits=dict(splits), to_fields=to_fields, manual_download=manual_download,
+        max_train_examples=max_train_examples,
+    ))
