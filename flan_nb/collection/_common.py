@@ -5,6 +5,11 @@ and `turned(...)`, and turns TFDS features into template fields with `text(...)`
 TFDS hands strings over as bytes (NumPy data sources) or str (mock data, tests); `text` accepts both.
 The option tuples here are shared by several clusters so the model sees the same answer strings
 across tasks (the design's lesson: shared options help transfer).
+
+`to_fields` may return None for an example that cannot be used (no gold label, no answer); the
+loader drops it. Every spec carries a hand-written `example`: a feature dict shaped exactly like
+the TFDS builder's features (written for this project), so the mapping is tested without TFDS and
+the book can show a realistic example without data.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ YES_NO: tuple[str, ...] = ("yes", "no")
 NLI_OPTIONS: tuple[str, ...] = ("yes", "it is not possible to tell", "no")  # ent., neutral, contr.
 TRUE_FALSE: tuple[str, ...] = ("true", "false")
 POSITIVE_NEGATIVE: tuple[str, ...] = ("negative", "positive")  # index = TFDS label
+
+# Dataset name -> hand-written TFDS-shaped feature dict (see `tfds_spec(example=...)`).
+SAMPLE_FEATURES: dict[str, dict] = {}
 
 
 def t(inputs: str, targets: str) -> Template:
@@ -82,6 +90,7 @@ def tfds_spec(
     manual_download: str | None = None,
     description: str = "",
     max_train_examples: int = MAX_TRAIN_EXAMPLES,
+    example: Mapping[str, Any] | None = None,
 ) -> DatasetSpec:
     """Build and register the spec of one TFDS dataset of the paper's collection.
 
@@ -89,7 +98,10 @@ def tfds_spec(
     once but TFDS stores as several configs (ANLI r1-r3, ARC easy/challenge, SQuAD v1.1/v2.0);
     their examples are concatenated in that order. `splits` maps our split names to TFDS split
     names; `"a+b"` concatenates TFDS splits (MNLI's matched and mismatched dev sets).
+    `example` is one feature dict shaped like the builder's features (kept in SAMPLE_FEATURES).
     """
+    if example is not None:
+        SAMPLE_FEATURES[name] = dict(example)
     return register(DatasetSpec(
         name=name, cluster=cluster, source="tfds", kind=kind, templates=tuple(templates),
         metric=metric, options=tuple(options), description=description, tfds_name=tfds_name,
