@@ -18,6 +18,7 @@ from flan_nb.errors import UserError
 VERB_MODULES = [
     "flan_nb.runner",
     "flan_nb.bench",
+    "flan_nb.batch",
 ]
 
 

@@ -1,0 +1,270 @@
+"""`flan-nb batch PLAN.yaml`: a grid of notebook runs, resumable, with a summary table.
+
+A plan is a YAML file (the book's live in `notebooks/plans/`)::
+
+    description: what the plan is for
+    profile: book                 # parameter profile of every run (smoke | book | tpu_full)
+    notebooks_dir: ..             # optional, relative to the plan file (default: its parent's parent)
+    steps:
+      - notebook: 08_instruction_tuning.ipynb
+        name: "08_instruction_tuning-{HELD_OUT}"   # run name; {PARAM} is filled per grid point
+        grid: {HELD_OUT: [nli, closed_book_qa]}     # one run per combination, in this order
+        parameters: {NUM_STEPS: 100}                # the same overrides for every run of the step
+        summary: [final_loss]                       # metrics shown in the summary table
+
+Every notebook, name, parameter name and type is checked before the first run starts, so a bad
+plan fails with one clear message and nothing half-written. Runs that already finished (the
+`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
+
+import yaml
+
+from flan_nb import params as params_lib
+from flan_nb.errors import UserError
+
+PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps"}
+STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary"}
+# Statuses of a run in a plan's outcome.
+SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedRun:
+    """One notebook execution of a plan: notebook, run name, profile and `-p` overrides."""
+
+    notebook: Path
+    name: str
+    profile: str
+    overrides: Mapping[str, Any]
+    summary: tuple[str, ...] = ()
+
+    def parameters(self) -> dict[str, Any]:
+        """Every parameter value the notebook runs with (defaults, profile, overrides)."""
+        chosen = params_lib.resolve_parameters(self.notebook, self.profile, self.overrides)
+        return params_lib.all_values(self.notebook, chosen)
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    path: Path
+    description: str
+    profile: str
+    runs: tuple[PlannedRun, ...]
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one planned run."""
+
+    planned: PlannedRun
+    status: str
+    seconds: float = 0.0
+    metrics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    error: str = ""
+
+
+def _fail(path: Path, message: str) -> UserError:
+    return UserError(f"plan {path}: {message}")
+
+
+def _mapping(value: Any, what: str, path: Path) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _fail(path, f"{what} must be a mapping, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _grid_points(grid: Mapping[str, Any], path: Path, where: str) -> list[dict[str, Any]]:
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise _fail(path, f"{where}: grid values of {key} must be a non-empty list, "
+                              f"got {values!r}")
+    keys = list(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+def _run_name(template: str | None, notebook: Path, profile: str, overrides: dict,
+              path: Path, where: str) -> str:
+    from flan_nb.runner import default_run_name
+
+    if template is None:
+        return default_run_name(notebook, profile, overrides)
+    try:
+        name = str(template).format(**overrides)
+    except (KeyError, IndexError, ValueError) as err:
+        raise _fail(path, f"{where}: run name {template!r} uses {err} which is not one of its "
+                          f"parameters ({', '.join(sorted(overrides)) or 'none'})") from None
+    if "/" in name or name in {"", ".", ".."}:
+        raise _fail(path, f"{where}: bad run name {name!r}: use letters, digits, '-', '_', '.'")
+    return name
+
+
+def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
+               path: Path) -> list[PlannedRun]:
+    where = f"step {index + 1}"
+    step = _mapping(step, where, path)
+    unknown = set(step) - STEP_KEYS
+    if unknown:
+        raise _fail(path, f"{where}: unknown keys {sorted(unknown)} (allowed: "
+                          f"{', '.join(sorted(STEP_KEYS))})")
+    if not step.get("notebook"):
+        raise _fail(path, f"{where} needs a 'notebook' (a file in {notebooks_dir})")
+    notebook = notebooks_dir / str(step["notebook"])
+    if notebook.suffix != ".ipynb":
+        notebook = notebook.with_name(notebook.name + ".ipynb")
+    if not notebook.is_file():
+        raise _fail(path, f"{where}: notebook {str(notebook)!r} not found")
+    fixed = _mapping(step.get("parameters"), f"{where} parameters", path)
+    grid = _mapping(step.get("grid"), f"{where} grid", path)
+    summary = step.get("summary") or []
+    if not isinstance(summary, list):
+        raise _fail(path, f"{where}: summary must be a list of metric names, got {summary!r}")
+    runs = []
+    for point in _grid_points(grid, path, where):
+        overrides = {**fixed, **point}
+        try:  # names and types against the notebook's parameters cell, before anything runs
+            params_lib.resolve_parameters(notebook, profile, overrides)
+        except UserError as err:
+            raise _fail(path, f"{where}: {err}") from None
+        name = _run_name(step.get("name"), notebook, profile, overrides, path, where)
+        runs.append(PlannedRun(notebook, name, profile, overrides, tuple(map(str, summary))))
+    return runs
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and check a plan file; any problem is one UserError naming the file and the value."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"plan file {str(path)!r} not found (plans live in notebooks/plans/)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise UserError(f"plan {path} is not valid YAML: {err}".splitlines()[0]) from None
+    data = _mapping(data, "the plan", path)
+    unknown = set(data) - PLAN_KEYS
+    if unknown:
+        raise _fail(path, f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(PLAN_KEYS))})")
+    profile = data.get("profile", "book")
+    if profile not in params_lib.PROFILES:
+        raise _fail(path, f"unknown profile {profile!r}: choose one of "
+                          f"{', '.join(params_lib.PROFILES)}")
+    notebooks_dir = (path.parent / str(data.get("notebooks_dir", ".."))).resolve()
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise _fail(path, "'steps' must be a non-empty list of notebook steps")
+    runs = [run for i, step in enumerate(steps)
+            for run in _load_step(i, step, notebooks_dir, profile, path)]
+    seen: set[str] = set()
+    for run in runs:
+        if run.name in seen:
+            raise _fail(path, f"two runs are named {run.name!r}: put every grid parameter in "
+                              f"the step's name, e.g. '{{HELD_OUT}}'")
+        seen.add(run.name)
+    return Plan(path, str(data.get("description", "")), profile, tuple(runs))
+
+
+def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: bool = False,
+             keep_going: bool = False, progress: bool = False,
+             echo: Callable[[str], None] = print) -> list[Outcome]:
+    """Execute the plan's runs in order, skipping finished ones (all of them with `force`).
+
+    `exclude` names notebooks (stems) not to execute, e.g. the notebook calling this function.
+    A failed run stops the plan (later runs are `not run`) unless `keep_going`.
+    """
+    from flan_nb import runner
+    from flan_nb.runs import Run, runs_dir
+
+    plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    excluded = {Path(e).stem for e in exclude}
+    outcomes: list[Outcome] = []
+    stop = False
+    for planned in plan.runs:
+        if planned.notebook.stem in excluded:
+            continue
+        path = runs_dir() / planned.name
+        if stop:
+            outcomes.append(Outcome(planned, NOT_RUN))
+        elif runner.is_finished(path) and not force:
+            echo(f"skip {planned.name}: finished")
+            outcomes.append(Outcome(planned, SKIPPED, metrics=Run(path).metrics()))
+        else:
+            echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}")
+            start = time.perf_counter()
+            try:
+                run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
+                                          run_name=planned.name, force=force, progress=progress)
+            except Exception as err:  # papermill's errors: report, then stop or go on
+                seconds = time.perf_counter() - start
+                message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+                echo(f"FAIL {planned.name} after {seconds:.0f} s: {message}")
+                outcomes.append(Outcome(planned, FAILED, seconds, error=message))
+                stop = not keep_going
+                continue
+            seconds = time.perf_counter() - start
+            echo(f"done {planned.name} in {seconds:.0f} s")
+            outcomes.append(Outcome(planned, RAN, seconds, run.metrics()))
+    return outcomes
+
+
+def _metric_cell(value: Any) -> Any:
+    return value if isinstance(value, (int, float, str)) or value is None else "..."
+
+
+def summary_rows(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
+    """One row per run: name, status, seconds and the step's summary metrics."""
+    rows = []
+    for o in outcomes:
+        row: dict[str, Any] = {"run": o.planned.name, "status": o.status,
+                               "seconds": round(o.seconds, 1) if o.status in (RAN, FAILED)
+                               else None}
+        for key in o.planned.summary:
+            row[key] = _metric_cell(o.metrics.get(key))
+        rows.append(row)
+    return rows
+
+
+def summary_table(outcomes: Iterable[Outcome]) -> str:
+    """The summary table `flan-nb batch` prints at the end."""
+    from flan_nb.report import format_table
+
+    rows = summary_rows(outcomes)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    return format_table(rows, columns, digits=3)
+
+
+def _cmd_batch(args) -> int:
+    plan = load_plan(args.plan)
+    if args.dry_run:
+        from flan_nb import runner
+        from flan_nb.runs import runs_dir
+
+        for planned in plan.runs:
+            state = "finished" if runner.is_finished(runs_dir() / planned.name) else "to run"
+            print(f"{planned.name}: {planned.notebook.name} {planned.profile} "
+                  f"{dict(planned.overrides)} [{state}]")
+        return 0
+    outcomes = run_plan(plan, force=args.force, keep_going=args.keep_going,
+                        progress=not args.quiet)
+    print(summary_table(outcomes))
+    return 1 if any(o.status == FAILED for o in outcomes) else 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("batch", help="run a grid of notebooks from a YAML plan (resumable)")
+    p.add_argument("plan", help="plan file, e.g. notebooks/plans/book.yaml")
+    p.add_argument("--dry-run", action="store_true", help="list the runs and their state only")
+    p.add_argument("--force", action="store_true", help="redo runs that already finished")
+    p.add_argument("--keep-going", action="store_true", help="go on after a failed run")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_batch)

@@ -1,0 +1,145 @@
+"""The `batch` verb: plan checking, skipping finished runs, resuming an interrupted plan."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from flan_nb import batch, cli, runner
+from flan_nb.errors import UserError
+from flan_nb.runs import Run
+
+PARAMS = "SCALE = 2  # multiplies X\nX = 1  # the value recorded\nFAIL_AT = -1  # X that fails\n"
+BODY = ("from flan_nb.runs import current_run\n"
+        "run = current_run('toy')\n"
+        "assert X != FAIL_AT, f'X={X} fails'\n"
+        "run.record('y', SCALE * X)\n")
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A notebooks folder with one toy notebook and empty profiles, and a private runs folder."""
+    nb_dir = tmp_path / "notebooks"
+    (nb_dir / "params").mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+                      nbformat.v4.new_code_cell(BODY)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, nb_dir / "toy.ipynb")
+    for profile in ("smoke", "book", "tpu_full"):
+        (nb_dir / "params" / f"{profile}.yaml").write_text("toy: {SCALE: 10}\n"
+                                                           if profile == "smoke" else "toy: {}\n")
+    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
+    return nb_dir
+
+
+def write_plan(nb_dir: Path, **plan) -> Path:
+    plan.setdefault("notebooks_dir", ".")
+    path = nb_dir / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    return path
+
+
+def toy_step(**step):
+    return {"notebook": "toy.ipynb", "name": "toy-{X}", "grid": {"X": [1, 2, 3]},
+            "summary": ["y"], **step}
+
+
+def fake_run_notebook(calls):
+    """Stands in for papermill: records y = SCALE * X like the toy notebook, or fails."""
+    def run_notebook(notebook, profile, overrides, run_name, force, progress):
+        calls.append(run_name)
+        planned = batch.PlannedRun(Path(notebook), run_name, profile, overrides)
+        values = planned.parameters()
+        run = Run(runner.runs_dir() / run_name)
+        run.path.mkdir(parents=True, exist_ok=True)
+        if values["X"] == values["FAIL_AT"]:
+            raise RuntimeError(f"AssertionError: X={values['X']} fails")
+        run.record("y", values["SCALE"] * values["X"])
+        (run.path / runner.FINISHED_MARKER).write_text("")
+        return run
+    return run_notebook
+
+
+def test_plan_expands_grid_with_names_profile_and_fixed_parameters(workspace):
+    plan = batch.load_plan(write_plan(workspace, profile="smoke",
+                                      steps=[toy_step(parameters={"FAIL_AT": 7})]))
+    assert [r.name for r in plan.runs] == ["toy-1", "toy-2", "toy-3"]
+    assert plan.runs[1].overrides == {"FAIL_AT": 7, "X": 2}
+    assert plan.runs[1].parameters() == {"SCALE": 10, "X": 2, "FAIL_AT": 7}
+
+
+@pytest.mark.parametrize("plan, message", [
+    ({"steps": []}, "'steps' must be a non-empty list"),
+    ({"profile": "fast", "steps": [toy_step()]}, "unknown profile 'fast'"),
+    ({"steps": [toy_step(notebook="nope.ipynb")]}, "notebook .*nope.ipynb' not found"),
+    ({"steps": [toy_step(grid={"Y": [1]})]}, "unknown parameter 'Y'"),
+    ({"steps": [toy_step(grid={"X": ["one"]})]}, "parameter X must be int"),
+    ({"steps": [toy_step(grid={"X": 3})]}, "grid values of X must be a non-empty list"),
+    ({"steps": [toy_step(name="toy")]}, "two runs are named 'toy'"),
+    ({"steps": [toy_step(name="toy-{Z}")]}, "run name 'toy-{Z}' uses 'Z'"),
+    ({"steps": [toy_step(extra=1)]}, r"step 1: unknown keys \['extra'\]"),
+    ({"stepz": []}, r"unknown keys \['stepz'\]"),
+])
+def test_bad_plans_fail_before_anything_runs(workspace, monkeypatch, plan, message):
+    calls = []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    with pytest.raises(UserError, match=message):
+        batch.run_plan(write_plan(workspace, **plan))
+    assert calls == [] and not (workspace.parent / "runs").exists()
+
+
+def test_missing_or_malformed_plan_file(workspace, tmp_path):
+    with pytest.raises(UserError, match="plan file .* not found"):
+        batch.load_plan(tmp_path / "missing.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("steps: [unclosed\n")
+    with pytest.raises(UserError, match="not valid YAML"):
+        batch.load_plan(bad)
+
+
+def test_skips_finished_runs_and_resumes_after_a_failure(workspace, monkeypatch):
+    calls = []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    path = write_plan(workspace, steps=[toy_step(parameters={"FAIL_AT": 2})])
+    first = batch.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in first] == [batch.RAN, batch.FAILED, batch.NOT_RUN]
+    assert calls == ["toy-1", "toy-2"]
+    # Fix the plan (as a user would) and run it again: toy-1 is not redone.
+    path = write_plan(workspace, steps=[toy_step()])
+    second = batch.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in second] == [batch.SKIPPED, batch.RAN, batch.RAN]
+    assert calls == ["toy-1", "toy-2", "toy-2", "toy-3"]
+    assert [o.metrics["y"] for o in second] == [2, 4, 6]
+    table = batch.summary_table(second)
+    assert table.splitlines()[0].split() == ["run", "status", "seconds", "y"]
+    assert "skipped" in table.splitlines()[2]
+    # keep_going runs past failures; exclude leaves a notebook out entirely.
+    path = write_plan(workspace, steps=[toy_step(parameters={"FAIL_AT": 1})])
+    third = batch.run_plan(path, force=True, keep_going=True, echo=lambda line: None)
+    assert [o.status for o in third] == [batch.FAILED, batch.RAN, batch.RAN]
+    assert batch.run_plan(path, exclude=["toy"], echo=lambda line: None) == []
+
+
+def test_cli_batch_with_real_notebooks(workspace, capsys):
+    """End to end through papermill: two runs, then a rerun that skips both."""
+    path = write_plan(workspace, profile="smoke",
+                      steps=[toy_step(grid={"X": [1, 2]})])
+    assert cli.main(["batch", str(path), "--quiet"]) == 0
+    first = capsys.readouterr().out
+    assert "done toy-1" in first and "done toy-2" in first
+    assert Run(workspace.parent / "runs" / "toy-2").metrics() == {"y": 20}
+    assert cli.main(["batch", str(path), "--quiet"]) == 0
+    second = capsys.readouterr().out
+    assert second.count("skipped") == 2 and "done" not in second
+    assert cli.main(["batch", str(path), "--dry-run"]) == 0
+    assert "toy-1: toy.ipynb smoke {'X': 1} [finished]" in capsys.readouterr().out
+
+
+def test_cli_bad_plan_is_one_line_and_exit_2(workspace, capsys):
+    path = write_plan(workspace, steps=[toy_step(grid={"X": ["one"]})])
+    assert cli.main(["batch", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "parameter X must be int" in err
