@@ -43,6 +43,16 @@ def split_chunks(text: str) -> list[str]:
     return chunks
 
 
+def count_pairs(word_freqs: dict[str, int]) -> Counter[Pair]:
+    """Adjacent symbol pairs of every word, weighted by the word's count."""
+    counts: Counter[Pair] = Counter()
+    for word, freq in word_freqs.items():
+        symbols = list(word)
+        for pair in zip(symbols, symbols[1:]):
+            counts[pair] += freq
+    return counts
+
+
 def learn_bpe(word_freqs: dict[str, int], num_merges: int) -> list[Pair]:
     """Learn up to `num_merges` merges from `{word: count}`; stops early when no pair is left.
 
@@ -54,11 +64,10 @@ def learn_bpe(word_freqs: dict[str, int], num_merges: int) -> list[Pair]:
         raise UserError(f"num_merges must be >= 0, got {num_merges}")
     words = [list(word) for word in word_freqs]
     freqs = list(word_freqs.values())
-    pair_counts: Counter[Pair] = Counter()
+    pair_counts = count_pairs(word_freqs)
     pair_words: dict[Pair, set[int]] = defaultdict(set)
     for index, symbols in enumerate(words):
         for pair in zip(symbols, symbols[1:]):
-            pair_counts[pair] += freqs[index]
             pair_words[pair].add(index)
     # heapq is a min-heap: (-count, pair) pops the highest count, then the smallest pair.
     heap = [(-count, pair) for pair, count in pair_counts.items()]

@@ -31,3 +31,39 @@ def savefig(fig, name: str, chapter: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
     return path
+
+# The book's map (chapter 00): each stage of the data path, its module, and its chapter.
+DATA_PATH = [
+    ("raw examples", "TinyWorld generator | TFDS", "flan_nb.tasks, flan_nb.tinyworld", "03, 04"),
+    ("instruction templates", "(inputs, targets, options) text", "flan_nb.templates", "05"),
+    ("token ids", "BPE from scratch, SentencePiece", "flan_nb.bpe, flan_nb.tokenize", "01, 02"),
+    ("mixture", "examples-proportional, capped, seeded", "flan_nb.mixture", "06"),
+    ("packed batches", "segments, positions, loss mask", "flan_nb.packing", "06"),
+    ("decoder-only LM", "Flax NNX + Adafactor, sharded", "flan_nb.model, flan_nb.train", "07, 08"),
+    ("checkpoints", "Orbax, resumable", "flan_nb.checkpoint", "07, 08"),
+    ("scores", "rank classification, decoding, metrics", "flan_nb.evaluate", "09"),
+    ("figures", "runs/<run>/metrics.json -> figures/", "flan_nb.plotting", "all"),
+]
+
+
+def draw_data_path():
+    """The data path of the book as a vertical flow chart (chapter 00's map)."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 6.4))
+    ax.set_axis_off()
+    n = len(DATA_PATH)
+    for i, (stage, detail, module, chapters) in enumerate(DATA_PATH):
+        y = n - 1 - i
+        ax.add_patch(plt.Rectangle((0, y - 0.35), 4.2, 0.7, facecolor="#e8eef7",
+                                   edgecolor="#4a6fa5"))
+        ax.text(0.15, y + 0.08, stage, fontsize=10, weight="bold", va="center")
+        ax.text(0.15, y - 0.17, detail, fontsize=8, va="center", color="0.25")
+        ax.text(4.4, y + 0.08, module, fontsize=8.5, family="monospace", va="center")
+        ax.text(4.4, y - 0.17, f"chapter {chapters}", fontsize=8, va="center", color="0.35")
+        if i < n - 1:
+            ax.annotate("", xy=(2.1, y - 0.62), xytext=(2.1, y - 0.36),
+                        arrowprops={"arrowstyle": "->", "color": "#4a6fa5"})
+    ax.set_xlim(-0.1, 8.2)
+    ax.set_ylim(-0.6, n - 0.4)
+    return fig

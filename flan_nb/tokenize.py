@@ -180,42 +180,107 @@ def chars_per_token(encode, texts: Sequence[str]) -> float:
     return chars / max(tokens, 1)
 
 
-def benchmark(quick: bool = False) -> dict:
-    """Our teaching BPE against SentencePiece BPE: speed and compression, same corpus, one run."""
-    from flan_nb import tinyworld
+def _mb_per_s(encode, texts: Sequence[str]) -> float:
+    megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    start = time.perf_counter()
+    for text in texts:
+        encode(text)
+    return megabytes / (time.perf_counter() - start)
+
+
+def compare_tokenizers(train_docs: Sequence[str], eval_docs: Sequence[str],
+                       vocab_size: int) -> dict:
+    """Our teaching BPE against SentencePiece BPE, trained on the same documents at the same
+    vocabulary size, measured on held-out documents: training time, speed, compression."""
     from flan_nb.bpe import BPETokenizer
 
-    size = "smoke" if quick else "book"
-    vocab_size = 600 if quick else 2000
-    documents = tinyworld.corpus(seed=0, size=size)
-    held_out = documents[-max(1, len(documents) // 10):]
-    train_text = "\n".join(documents[: len(documents) - len(held_out)])
     start = time.perf_counter()
-    ours = BPETokenizer.train(train_text, vocab_size)
+    ours = BPETokenizer.train("\n".join(train_docs), vocab_size)
     ours_train_s = time.perf_counter() - start
-    settings = SentencePieceSettings(vocab_size=vocab_size, model_type="bpe")
     start = time.perf_counter()
-    sp = train_sentencepiece(documents[: len(documents) - len(held_out)], settings)
+    sp = train_sentencepiece(train_docs, SentencePieceSettings(vocab_size=vocab_size))
     sp_train_s = time.perf_counter() - start
-    megabytes = sum(len(t.encode("utf-8")) for t in held_out) / 1e6
-
-    def mb_per_s(encode) -> float:
-        start = time.perf_counter()
-        for text in held_out:
-            encode(text)
-        return megabytes / (time.perf_counter() - start)
-
-    ours_speed = mb_per_s(BPETokenizer(ours.base_chars, ours.merges).encode)  # cold cache
-    sp_speed = mb_per_s(sp.encode)
+    # A fresh copy of ours, so its per-chunk cache starts cold like SentencePiece.
+    ours_speed = _mb_per_s(BPETokenizer(ours.base_chars, ours.merges).encode, eval_docs)
+    sp_speed = _mb_per_s(sp.encode, eval_docs)
     return {
-        "corpus": f"tinyworld/{size}",
         "vocab_size": vocab_size,
-        "held_out_mb": round(megabytes, 3),
-        "ours_train_s": round(ours_train_s, 2),
-        "sentencepiece_train_s": round(sp_train_s, 2),
+        "eval_mb": round(sum(len(t.encode("utf-8")) for t in eval_docs) / 1e6, 3),
+        "ours_train_s": round(ours_train_s, 3),
+        "sentencepiece_train_s": round(sp_train_s, 3),
         "ours_mb_per_s": round(ours_speed, 3),
         "sentencepiece_mb_per_s": round(sp_speed, 3),
         "ours_over_sentencepiece_speed": round(ours_speed / sp_speed, 3),
-        "ours_chars_per_token": round(chars_per_token(ours.encode, held_out), 3),
-        "sentencepiece_chars_per_token": round(chars_per_token(sp.encode, held_out), 3),
+        "ours_chars_per_token": round(chars_per_token(ours.encode, eval_docs), 3),
+        "sentencepiece_chars_per_token": round(chars_per_token(sp.encode, eval_docs), 3),
     }
+
+
+def compression_curve(train_docs: Sequence[str], eval_docs: Sequence[str],
+                      vocab_sizes: Sequence[int]) -> dict[str, list[float]]:
+    """Characters per token at each vocabulary size: ours (one training run, its merge table
+    truncated, since BPE vocabularies are nested) and SentencePiece BPE (one model per size)."""
+    from flan_nb.bpe import BPETokenizer
+
+    ours_full = BPETokenizer.train("\n".join(train_docs), max(vocab_sizes))
+    first_merge_id = ours_full.vocab_size - len(ours_full.merges)
+    ours, sentencepiece = [], []
+    for size in vocab_sizes:
+        ours_at_size = ours_full.truncated(max(0, size - first_merge_id))
+        ours.append(chars_per_token(ours_at_size.encode, eval_docs))
+        sp = train_sentencepiece(train_docs, SentencePieceSettings(vocab_size=size))
+        sentencepiece.append(chars_per_token(sp.encode, eval_docs))
+    return {"vocab_size": list(vocab_sizes), "ours": ours, "sentencepiece": sentencepiece}
+
+
+def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
+                    max_train: int | None = None) -> tuple[list[str], list[str]]:
+    """Documents -> (train, held-out eval): the last `eval_fraction` is held out."""
+    num_eval = max(1, int(len(documents) * eval_fraction))
+    train = list(documents[: len(documents) - num_eval])
+    return (train[:max_train] if max_train else train), list(documents[-num_eval:])
+
+
+def benchmark(quick: bool = False) -> dict:
+    """`flan-nb bench tokenize`: ours against SentencePiece on the TinyWorld corpus."""
+    from flan_nb import tinyworld
+
+    size = "smoke" if quick else "book"
+    train_docs, eval_docs = split_documents(tinyworld.corpus(seed=0, size=size))
+    result = compare_tokenizers(train_docs, eval_docs, vocab_size=600 if quick else 2000)
+    return {"corpus": f"tinyworld/{size}", **result}
+
+
+def load_corpus(corpus: str, seed: int = 0) -> list[str]:
+    """Documents of `corpus`: "tinyworld/<size>" (generated) or a UTF-8 text file with one
+    document per line (for real data at paper scale)."""
+    if corpus.startswith("tinyworld/"):
+        from flan_nb import tinyworld
+
+        return tinyworld.corpus(seed=seed, size=corpus.split("/", 1)[1])
+    path = Path(corpus)
+    if not path.is_file():
+        raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>' nor an existing text "
+                        f"file (one document per line)")
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenizerChapterConfig:
+    """Parameters of chapters 01 (BPE) and 02 (SentencePiece)."""
+
+    corpus: str = "tinyworld/book"
+    seed: int = 0
+    max_train_documents: int = 4000
+    vocab_sizes: tuple[int, ...] = (300, 500, 1000, 2000)
+    vocab_size: int = 2000
+
+    def __post_init__(self):
+        object.__setattr__(self, "vocab_sizes", tuple(self.vocab_sizes))
+        require(self.max_train_documents > 0,
+                f"MAX_TRAIN_DOCUMENTS must be positive, got {self.max_train_documents}")
+        require(all(isinstance(v, int) and v >= 280 for v in self.vocab_sizes + (self.vocab_size,)),
+                f"vocabulary sizes must be ints >= 280 (3 special ids + 256 bytes + characters), "
+                f"got {list(self.vocab_sizes)} and {self.vocab_size}")
+        require(list(self.vocab_sizes) == sorted(set(self.vocab_sizes)),
+                f"VOCAB_SIZES must be increasing without repeats, got {list(self.vocab_sizes)}")
