@@ -1,0 +1,146 @@
+"""The input pipelines: batch format, no example lost, exact resume, host shards, global arrays."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flan_nb import packing, pipeline
+from flan_nb.errors import UserError
+from test_mixture import fake_mixture
+
+
+class WordTokenizer:
+    """A stand-in tokenizer: one id (>= 3) per whitespace-separated word."""
+
+    def encode(self, text):
+        return [3 + zlib.crc32(w.encode()) % 500 for w in text.split()]
+
+
+def _pipe(seed=0, packer="best_fit", batch_size=4, sizes=(30, 7, 90), **kwargs):
+    return pipeline.InstructionPipeline(
+        fake_mixture(list(sizes), seed=seed, **kwargs), WordTokenizer(), batch_size=batch_size,
+        max_input_length=6, max_target_length=3, seq_length=16, packer=packer, max_open_rows=4, chunk_size=8)
+
+
+def _segment_counter(rows):
+    return Counter((s.tokens, s.prefix_length) for row in rows for s in row)
+
+
+def test_batches_have_the_feature_format():
+    batch = next(_pipe())
+    assert sorted(batch) == sorted(packing.FEATURES)
+    for value in batch.values():
+        assert value.shape == (4, 16) and value.dtype == np.int32
+    assert batch["decoder_segment_ids"].max() >= 2  # several examples per row
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(packing.PACKERS), st.integers(0, 1000), st.integers(1, 6))
+def test_every_drawn_example_is_in_exactly_one_row(packer, seed, num_batches):
+    pipe = _pipe(seed, packer)
+    emitted = [row for batch in pipe.take(num_batches) for row in packing.unpack(batch)]
+    waiting = pipe.packer.open_rows() + pipe._ready
+    # The same samples, tokenized independently of the pipeline.
+    drawn = fake_mixture([30, 7, 90], seed=seed).take(pipe.mixture.num_draws)
+    tok = WordTokenizer()
+    want = Counter((s.tokens, s.prefix_length) for s in (
+        packing.instruction_segment(tok.encode(d.inputs), tok.encode(d.targets), 6, 3)
+        for d in drawn))
+    assert _segment_counter(emitted) + _segment_counter(waiting) == want
+    assert pipe.stats.num_segments == sum(len(row) for row in emitted)
+    assert pipe.stats.num_truncated > 0  # inputs longer than 6 tokens are cut and counted
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(packing.PACKERS), st.integers(0, 1000), st.integers(0, 5),
+       st.integers(1, 4))
+def test_save_then_restore_continues_the_identical_stream(packer, seed, before, after):
+    original = _pipe(seed, packer)
+    original.take(before)
+    state = json.loads(json.dumps(original.get_state()))
+    restored = _pipe(seed, packer)
+    restored.set_state(state)
+    for want, got in zip(original.take(after), restored.take(after)):
+        for name in packing.FEATURES:
+            np.testing.assert_array_equal(got[name], want[name])
+    assert restored.get_state() == json.loads(json.dumps(original.get_state()))
+
+
+def test_restore_with_other_settings_fails_clearly():
+    state = _pipe(packer="next_fit").get_state()
+    with pytest.raises(UserError, match="packer='next_fit' but this pipeline has 'best_fit'"):
+        _pipe(packer="best_fit").set_state(state)
+
+
+def test_hosts_build_their_own_share_of_the_global_batch():
+    hosts = [_pipe(batch_size=4, shard_index=h, num_shards=2) for h in range(2)]
+    batches = [next(h) for h in hosts]
+    assert all(b["decoder_target_tokens"].shape == (2, 16) for b in batches)
+    assert not np.array_equal(batches[0]["decoder_target_tokens"],
+                              batches[1]["decoder_target_tokens"])
+    with pytest.raises(UserError, match="multiple of the number of hosts 2"):
+        _pipe(batch_size=3, shard_index=0, num_shards=2)
+
+
+def test_to_global_lays_out_a_batch_on_the_mesh():
+    import jax
+    from jax.sharding import Mesh
+
+    mesh = Mesh(np.array(jax.devices()), ("data",))
+    batch = next(_pipe(batch_size=len(jax.devices()) * 2))
+    arrays = pipeline.to_global(batch, pipeline.batch_sharding(mesh))
+    for name, value in batch.items():
+        assert arrays[name].shape == value.shape
+        np.testing.assert_array_equal(np.asarray(arrays[name]), value)
+
+
+def test_seq_length_must_hold_an_example():
+    with pytest.raises(UserError, match="seq_length 5 must be >= max_input_length"):
+        pipeline.InstructionPipeline(fake_mixture([3]), WordTokenizer(), batch_size=2,
+                                     max_input_length=4, max_target_length=2, seq_length=5)
+
+
+DOCS = [[3 + (7 * d + i) % 90 for i in range(1 + (d * 5) % 23)] for d in range(40)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(packing.PACKERS), st.integers(0, 1000), st.integers(0, 6),
+       st.integers(1, 4), st.booleans())
+def test_lm_pipeline_resumes_and_weights_every_token(packer, seed, before, after, shuffle):
+    make = lambda: pipeline.LMPipeline(DOCS, seq_length=16, batch_size=3, seed=seed,  # noqa
+                                       shuffle=shuffle, packer=packer, max_open_rows=3,
+                                       chunk_size=5)
+    original = make()
+    original.take(before)
+    restored = make()
+    restored.set_state(json.loads(json.dumps(original.get_state())))
+    for want, got in zip(original.take(after), restored.take(after)):
+        for name in packing.FEATURES:
+            np.testing.assert_array_equal(got[name], want[name])
+        np.testing.assert_array_equal(
+            got["decoder_loss_weights"], (got["decoder_segment_ids"] > 0).astype(np.int32))
+        assert not got["decoder_causal_attention"].any()
+
+
+def test_lm_pipeline_covers_each_document_once_per_epoch():
+    pipe = pipeline.LMPipeline(DOCS, seq_length=16, batch_size=2, seed=5, chunk_size=len(DOCS))
+    emitted = packing.unpack(next(pipe))  # the one chunk drawn is exactly one epoch
+    assert pipe.epochs_seen == 1.0
+    rows = emitted + pipe.packer.open_rows() + pipe._ready
+    want = Counter(s.tokens for d, doc in enumerate(DOCS)
+                   for s in packing.lm_segments(doc, 16, key=d))
+    assert Counter(s.tokens for row in rows for s in row) == want
+
+
+def test_make_lm_batches_tokenizes_texts():
+    pipe = pipeline.make_lm_batches(["a b c", "d e"], WordTokenizer(), seq_length=8,
+                                    batch_size=1, shard_index=0, num_shards=1)
+    assert pipe.documents == [WordTokenizer().encode("a b c"), WordTokenizer().encode("d e")]
+    assert next(pipe)["decoder_target_tokens"].shape == (1, 8)
