@@ -32,6 +32,8 @@ POSITIVE_NEGATIVE: tuple[str, ...] = ("negative", "positive")  # index = TFDS la
 
 # Dataset name -> hand-written TFDS-shaped feature dict (see `tfds_spec(example=...)`).
 SAMPLE_FEATURES: dict[str, dict] = {}
+# Dataset name -> the paper's display name (Figure 3), e.g. "ANLI (R1-R3)".
+TITLES: dict[str, str] = {}
 
 
 def t(inputs: str, targets: str) -> Template:
@@ -91,6 +93,7 @@ def tfds_spec(
     description: str = "",
     max_train_examples: int = MAX_TRAIN_EXAMPLES,
     example: Mapping[str, Any] | None = None,
+    title: str | None = None,
 ) -> DatasetSpec:
     """Build and register the spec of one TFDS dataset of the paper's collection.
 
@@ -98,10 +101,12 @@ def tfds_spec(
     once but TFDS stores as several configs (ANLI r1-r3, ARC easy/challenge, SQuAD v1.1/v2.0);
     their examples are concatenated in that order. `splits` maps our split names to TFDS split
     names; `"a+b"` concatenates TFDS splits (MNLI's matched and mismatched dev sets).
-    `example` is one feature dict shaped like the builder's features (kept in SAMPLE_FEATURES).
+    `example` is one feature dict shaped like the builder's features (kept in SAMPLE_FEATURES);
+    `title` is the paper's display name (kept in TITLES; default: the name).
     """
     if example is not None:
         SAMPLE_FEATURES[name] = dict(example)
+    TITLES[name] = title or name
     return register(DatasetSpec(
         name=name, cluster=cluster, source="tfds", kind=kind, templates=tuple(templates),
         metric=metric, options=tuple(options), description=description, tfds_name=tfds_name,
