@@ -60,13 +60,14 @@ def texts(values: Any) -> list[str]:
     return [text(v) for v in list(values)]
 
 
-def pick(options: Sequence[str], index: Any) -> str:
-    """The option a TFDS class label points at; a clear error for labels outside the options
-    (e.g. the -1 that unlabelled test splits carry)."""
+def pick(options: Sequence[str], index: Any) -> str | None:
+    """The option a TFDS class label points at, or None for a negative label (TFDS marks
+    unlabelled examples, e.g. GLUE test sets, with -1); a label past the options is an error."""
     i = int(index)
-    if not 0 <= i < len(options):
-        raise ValueError(f"label {i} is outside the options {list(options)} "
-                         f"(an unlabelled split?)")
+    if i < 0:
+        return None
+    if i >= len(options):
+        raise ValueError(f"label {i} is outside the options {list(options)}")
     return options[i]
 
 
