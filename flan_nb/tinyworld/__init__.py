@@ -1,0 +1,87 @@
+"""TinyWorld: the book's default data, generated offline from a seed.
+
+A small world (people, animals, places, things, causal rules), a pretraining corpus that states its
+facts in many paraphrases, a made-up second language (Velan), and datasets for all 12 FLAN task
+clusters, shaped like the real ones and registered in `flan_nb.tasks` under names starting `tw_`.
+
+    from flan_nb import tinyworld
+    tw = tinyworld.build(seed=0, size="book")   # cached per (seed, size)
+    tw.world, tw.corpus, tw.datasets
+    tinyworld.load_split("tw_nli", "train")     # list of field dicts
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+
+from flan_nb.errors import UserError
+from flan_nb.tinyworld.world import SIZE_SPECS, SIZES, SizeSpec, World, generate_world, size_spec
+
+SPLITS = ("train", "validation", "test")
+
+__all__ = ["SIZES", "SIZE_SPECS", "SPLITS", "SizeSpec", "TinyWorld", "World", "build", "corpus",
+           "load_split", "size_spec"]
+
+
+class TinyWorld:
+    """One generated world with its corpus and datasets (each made on first use, then kept)."""
+
+    def __init__(self, seed: int = 0, size: str = "book",
+                 split_sizes: dict[str, int] | None = None):
+        self.spec = size_spec(size)
+        self.seed, self.size = seed, size
+        self.split_sizes = dict(self.spec.split_sizes, **(split_sizes or {}))
+        for split, count in self.split_sizes.items():
+            if split not in SPLITS or not isinstance(count, int) or count < 0:
+                raise UserError(f"bad split size {split}={count!r}: splits are {SPLITS}, "
+                                f"sizes non-negative integers")
+        self.world: World = generate_world(seed, size)
+
+    @functools.cached_property
+    def corpus(self) -> list[str]:
+        """The pretraining documents (plain text)."""
+        from flan_nb.tinyworld.corpus import generate_corpus
+
+        return generate_corpus(self.world)
+
+    @functools.cached_property
+    def datasets(self) -> dict[str, dict[str, list[dict]]]:
+        """name -> split -> examples (dicts of template fields)."""
+        from flan_nb.tinyworld.datasets import generate_datasets
+
+        return generate_datasets(self.world, self.split_sizes)
+
+    def __repr__(self) -> str:
+        return f"TinyWorld(seed={self.seed}, size={self.size!r})"
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(seed: int, size: str) -> TinyWorld:
+    return TinyWorld(seed, size)
+
+
+def build(seed: int = 0, size: str = "book") -> TinyWorld:
+    """The TinyWorld for (seed, size), generated once per process and then reused."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise UserError(f"seed must be an integer, got {seed!r}")
+    size_spec(size)
+    return _cached(seed, size)
+
+
+def corpus(seed: int = 0, size: str = "book") -> list[str]:
+    """The pretraining corpus of the TinyWorld for (seed, size): a list of documents."""
+    return build(seed, size).corpus
+
+
+def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list[dict]:
+    """The examples of one split of TinyWorld dataset `name` (e.g. "tw_nli", "train")."""
+    if split not in SPLITS:
+        raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+    datasets = build(seed, size).datasets
+    if name not in datasets:
+        close = difflib.get_close_matches(name, datasets, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise UserError(f"unknown TinyWorld dataset {name!r}{hint}; `flan-nb tasks --source "
+                        f"tinyworld` lists them")
+    return datasets[name][split]
