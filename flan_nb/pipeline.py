@@ -24,6 +24,8 @@ re-tokenized on restore, so the restored pipeline yields the identical stream.
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -150,12 +152,8 @@ class InstructionPipeline(_PackedBatches):
         self.max_target_length = max_target_length
 
     def _segments_of(self, samples) -> list[packing.Segment]:
-        ids = _encode_batch(self.tokenizer, [s.inputs for s in samples]
-                            + [s.targets for s in samples])
-        n = len(samples)
-        return [packing.instruction_segment(ids[i], ids[n + i], self.max_input_length,
-                                            self.max_target_length, key=s.key)
-                for i, s in enumerate(samples)]
+        return tokenize_samples(samples, self.tokenizer, self.max_input_length,
+                                self.max_target_length)
 
     def _next_segments(self) -> list[packing.Segment]:
         return self._segments_of(self.mixture.take(self.chunk_size))
@@ -301,3 +299,200 @@ def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
 
     return {name: jax.make_array_from_process_local_data(sharding, value)
             for name, value in batch.items()}
+
+
+# -- chapter 06 and `flan-nb bench pack` ---------------------------------------------------------
+# The book's instruction-tuning lengths and batch (the notebook's defaults repeat them).
+BOOK_MAX_INPUT_LENGTH = 192
+BOOK_MAX_TARGET_LENGTH = 64
+BOOK_BATCH_SIZE = 16
+BOOK_RATE_CAP = 500  # TinyWorld datasets are small: the paper's 3,000 would cap nothing
+BOOK_VOCAB_SIZE = 2000
+PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
+# Training throughput of a 0.84M-parameter LM on this kind of 2-core machine, from the pilot in
+# DESIGN.md (2.6M tokens in 4.5 minutes); used only when flan_nb.model cannot be timed.
+PILOT_TRAIN_TOKENS, PILOT_TRAIN_SECONDS = 2_600_000, 4.5 * 60
+
+
+@dataclasses.dataclass(frozen=True)
+class MixingChapterConfig:
+    """Parameters of notebook 06 (one field per parameter of its `parameters` cell)."""
+
+    size: str = "book"
+    data_seed: int = 0
+    mix_seed: int = 0
+    rate_cap: int = BOOK_RATE_CAP
+    max_examples: int = 30_000
+    temperature: float = 1.0
+    vocab_size: int = BOOK_VOCAB_SIZE
+    max_input_length: int = BOOK_MAX_INPUT_LENGTH
+    max_target_length: int = BOOK_MAX_TARGET_LENGTH
+    batch_size: int = BOOK_BATCH_SIZE
+    num_samples: int = 4000
+    max_open_rows: int = 64
+    paper_input_length: int = PAPER_INPUT_LENGTH
+    paper_target_length: int = PAPER_TARGET_LENGTH
+
+    def __post_init__(self):
+        for name in ("rate_cap", "max_examples", "max_input_length", "max_target_length",
+                     "batch_size", "num_samples", "max_open_rows", "paper_input_length",
+                     "paper_target_length"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= 1,
+                    f"{name.upper()} must be a positive integer, got {value!r}")
+        require(self.temperature > 0, f"TEMPERATURE must be > 0, got {self.temperature}")
+        require(self.max_input_length >= 2 and self.max_target_length >= 2,
+                "MAX_INPUT_LENGTH and MAX_TARGET_LENGTH must be >= 2 (a token and its EOS)")
+        require(self.num_samples >= self.batch_size,
+                f"NUM_SAMPLES ({self.num_samples}) must be at least BATCH_SIZE "
+                f"({self.batch_size})")
+
+    @property
+    def seq_length(self) -> int:
+        return self.max_input_length + self.max_target_length
+
+
+def tinyworld_names() -> list[str]:
+    """Every registered TinyWorld dataset (the book's mixture)."""
+    from flan_nb import tasks
+
+    names = [spec.name for spec in tasks.all_datasets(source="tinyworld")]
+    if not names:
+        raise UserError("no TinyWorld datasets are registered (flan_nb.tinyworld is missing)")
+    return names
+
+
+def tokenize_samples(samples, tokenizer, max_input_length: int, max_target_length: int):
+    """Segments of mixed samples (each `inputs EOS targets EOS`, truncated and flagged)."""
+    ids = _encode_batch(tokenizer, [s.inputs for s in samples] + [s.targets for s in samples])
+    n = len(samples)
+    return [packing.instruction_segment(ids[i], ids[n + i], max_input_length,
+                                        max_target_length, key=s.key)
+            for i, s in enumerate(samples)]
+
+
+def compare_packers(samples, tokenizer, lengths: Mapping[str, tuple[int, int]],
+                    max_open_rows: int = 64) -> dict[str, dict[str, packing.PackStats]]:
+    """label -> packer -> PackStats, packing the same `samples` at each (input, target) length."""
+    table = {}
+    for label, (max_in, max_tg) in lengths.items():
+        segments = tokenize_samples(samples, tokenizer, max_in, max_tg)
+        table[label] = {name: packing.pack(segments, max_in + max_tg, name, max_open_rows)[1]
+                        for name in packing.PACKERS}
+    return table
+
+
+def plot_padding(table: Mapping[str, Mapping[str, packing.PackStats]]):
+    """Figure: padding fraction of each packer at each length setting."""
+    import matplotlib.pyplot as plt
+
+    labels = list(table)
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for i, name in enumerate(packing.PACKERS):
+        values = [100 * table[label][name].pad_fraction for label in labels]
+        bars = ax.bar(x + (i - 0.5) * 0.38, values, 0.38, label=name.replace("_", "-"))
+        ax.bar_label(bars, fmt="%.1f%%", fontsize=8)
+    ax.set_xticks(x, labels)
+    ax.set_ylabel("padding (% of positions)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def measure_throughput(pipe: _PackedBatches, num_batches: int) -> dict[str, float]:
+    """Row positions and real tokens per second that `pipe` produces over `num_batches`."""
+    start_tokens = pipe.stats.num_tokens
+    start = time.perf_counter()
+    for _ in range(num_batches):
+        next(pipe)
+    seconds = time.perf_counter() - start
+    positions = num_batches * pipe.local_batch_size * pipe.seq_length
+    return {"seconds": seconds, "tokens_per_s": positions / seconds,
+            "nonpad_tokens_per_s": (pipe.stats.num_tokens - start_tokens) / seconds}
+
+
+def measure_train_tokens_per_s(batch: Mapping[str, np.ndarray], vocab_size: int,
+                               model_name: str = "tiny-1m", steps: int = 5) -> float:
+    """Row positions per second that one Adafactor step of `model_name` consumes on `batch`."""
+    import jax
+    import optax
+    from flax import nnx
+
+    from flan_nb import model as model_lib
+
+    model = model_lib.create_model(model_lib.named_config(model_name, vocab_size=vocab_size))
+    optimizer = nnx.Optimizer(model, optax.adafactor(1e-3), wrt=nnx.Param)
+
+    @nnx.jit
+    def step(model, optimizer, batch):
+        def loss_fn(model):
+            logits = model_lib.logits_for_batch(model, batch)  # (batch, seq, vocab)
+            losses = model_lib.token_losses(logits, batch["decoder_target_tokens"])
+            weights = batch["decoder_loss_weights"]
+            return (losses * weights).sum() / weights.sum()
+
+        loss, grads = nnx.value_and_grad(loss_fn)(model)
+        optimizer.update(model, grads)
+        return loss
+
+    batch = {k: jax.numpy.asarray(v) for k, v in batch.items()}
+    step(model, optimizer, batch).block_until_ready()  # compile
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step(model, optimizer, batch)
+    loss.block_until_ready()
+    rows, seq = batch["decoder_target_tokens"].shape
+    return steps * rows * seq / (time.perf_counter() - start)
+
+
+def benchmark(quick: bool = False) -> dict:
+    """`flan-nb bench pack`: packers' padding and pipeline speed vs what training consumes.
+
+    On the book mixture (every TinyWorld dataset, book caps and lengths) in one run: padding of
+    next-fit and best-fit on the same samples, the whole pipeline's output rate (mixing,
+    templating, tokenizing, packing) and one training step's consumption rate at the same batch.
+    """
+    from flan_nb import tokenize
+
+    size = "smoke" if quick else "book"
+    start = time.perf_counter()
+    tokenizer = tokenize.tinyworld_tokenizer(vocab_size=BOOK_VOCAB_SIZE, size=size)
+    mixture = Mixture.from_registry(tinyworld_names(), size=size, rate_cap=BOOK_RATE_CAP,
+                                    shard_index=0, num_shards=1)
+    load_s = time.perf_counter() - start
+    fresh = mixture.get_state()
+    samples = mixture.take(1000 if quick else 8000)
+    table = compare_packers(samples, tokenizer, {
+        "book": (BOOK_MAX_INPUT_LENGTH, BOOK_MAX_TARGET_LENGTH),
+        "paper": (PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH)})
+    mixture.set_state(fresh)
+    pipe = InstructionPipeline(mixture, tokenizer, batch_size=BOOK_BATCH_SIZE,
+                               max_input_length=BOOK_MAX_INPUT_LENGTH,
+                               max_target_length=BOOK_MAX_TARGET_LENGTH)
+    speed = measure_throughput(pipe, 5 if quick else 100)
+    batch = next(pipe)
+    try:
+        train = measure_train_tokens_per_s(batch, tokenizer.vocab_size, steps=2 if quick else 5)
+        measured = 1
+    except ImportError:  # no model to time: the pilot's measured figure (DESIGN.md)
+        train, measured = PILOT_TRAIN_TOKENS / PILOT_TRAIN_SECONDS, 0
+    book, paper = table["book"], table["paper"]
+    return {
+        "next_fit_pad_fraction": book["next_fit"].pad_fraction,
+        "best_fit_pad_fraction": book["best_fit"].pad_fraction,
+        "best_to_next_fit_padding": book["best_fit"].pad_fraction / book["next_fit"].pad_fraction,
+        "paper_lengths_next_fit_pad_fraction": paper["next_fit"].pad_fraction,
+        "paper_lengths_best_fit_pad_fraction": paper["best_fit"].pad_fraction,
+        "truncated_fraction": book["next_fit"].num_truncated / len(samples),
+        "segments_per_row_best_fit": book["best_fit"].segments_per_row,
+        "pipeline_tokens_per_s": speed["tokens_per_s"],
+        "pipeline_nonpad_tokens_per_s": speed["nonpad_tokens_per_s"],
+        "train_tokens_per_s_needed": train,
+        "train_measured": measured,
+        "pipeline_to_train_ratio": speed["tokens_per_s"] / train,
+        "seq_length": BOOK_MAX_INPUT_LENGTH + BOOK_MAX_TARGET_LENGTH,
+        "batch_size": BOOK_BATCH_SIZE,
+        "num_datasets": len(mixture.names),
+        "load_s": load_s,
+    }
