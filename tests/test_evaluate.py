@@ -1,0 +1,105 @@
+"""Rank classification: known answers by construction, and batched == one pair at a time."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from flan_nb import evaluate
+from flan_nb.errors import UserError
+from flan_nb.templates import Rendered
+
+WORD_IDS = {"yes": 5, "no": 9, "maybe": 3, "not": 4, "sure": 3}
+
+
+class WordTokenizer:
+    """Whitespace tokenizer: known words have fixed ids, others hash into 10..49."""
+
+    def encode_batch(self, texts):
+        return [[WORD_IDS.get(w, 10 + sum(map(ord, w)) % 40) for w in t.split()] for t in texts]
+
+
+def minus_id_scorer(batch):
+    """log p(token) = -(token id): an option's score is minus the sum of its ids plus EOS (1)."""
+    return -batch["decoder_target_tokens"].astype(float) * batch["decoder_loss_weights"]
+
+
+def test_rank_classification_picks_the_option_fixed_by_construction():
+    examples = [Rendered("is it so ?", "yes", ("no", "yes")),      # -10 vs -6
+                Rendered("well ?", "maybe", ("yes", "maybe", "no"))]  # -6, -4, -10
+    result = evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples)
+    assert result.predictions == [1, 1]
+    np.testing.assert_allclose(result.option_scores[1], [-6, -4, -10])
+
+
+def test_length_normalization_changes_the_winner():
+    # "yes": ids 5+EOS -> sum -6, mean -3; "not sure": 4+3+EOS -> sum -8, mean -2.67
+    examples = [Rendered("q", "yes", ("yes", "not sure"))]
+    tok = WordTokenizer()
+    assert evaluate.rank_classify(minus_id_scorer, tok, examples).predictions == [0]
+    normalized = evaluate.rank_classify(minus_id_scorer, tok, examples, length_normalize=True)
+    assert normalized.predictions == [1]
+    np.testing.assert_allclose(normalized.option_scores[0], [-3, -8 / 3])
+
+
+def test_ties_go_to_the_first_option_and_options_are_required():
+    examples = [Rendered("q", "maybe", ("maybe", "sure"))]  # same ids -> same score
+    assert evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples).predictions == [0]
+    with pytest.raises(UserError, match="example 0 has no options"):
+        evaluate.rank_classify(minus_id_scorer, WordTokenizer(), [Rendered("q", "a")])
+
+
+def context_scorer(batch):
+    """A fake model whose token scores depend on the previous token, the position and the
+    target, so misplaced segments, positions or weights change the result."""
+    score = (0.1 * batch["decoder_target_tokens"] + 0.01 * batch["decoder_positions"]
+             + 0.001 * batch["decoder_input_tokens"] + 0.3 * batch["decoder_causal_attention"])
+    return -score * batch["decoder_loss_weights"]
+
+
+pairs_strategy = st.lists(
+    st.tuples(st.lists(st.integers(3, 60), min_size=0, max_size=20),
+              st.lists(st.integers(3, 60), min_size=1, max_size=5)),
+    min_size=1, max_size=30)
+
+
+@settings(max_examples=40, deadline=None)
+@given(pairs_strategy, st.sampled_from([16, 24, 64]), st.integers(1, 4),
+       st.sampled_from(["next_fit", "best_fit"]))
+def test_packed_scores_equal_one_pair_at_a_time(pairs, seq_length, batch_rows, packer):
+    batched = evaluate.score_pairs(context_scorer, pairs, seq_length=seq_length,
+                                   batch_rows=batch_rows, packer=packer)
+    naive = evaluate.score_pairs_naive(context_scorer, pairs, seq_length=seq_length)
+    np.testing.assert_allclose(batched.log_likelihood, naive.log_likelihood, atol=1e-9)
+    np.testing.assert_array_equal(batched.num_tokens, naive.num_tokens)
+    assert batched.num_truncated == naive.num_truncated
+    assert batched.num_forward_passes <= naive.num_forward_passes == len(pairs)
+    # targets (+EOS) are never cut: every pair's count is its target length + 1
+    np.testing.assert_array_equal(naive.num_tokens, [min(len(t) + 1, seq_length // 2)
+                                                     for _, t in pairs])
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_packed_scores_equal_unpacked_through_the_real_model(bidirectional):
+    from flan_nb import model as model_lib
+
+    model = model_lib.create_model(model_lib.named_config("test"), seed=1)
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(3, 64, rng.integers(0, 12)).tolist(),
+              rng.integers(3, 64, rng.integers(1, 4)).tolist()) for _ in range(25)]
+    scorer = evaluate.model_scorer(model, bidirectional_prefix=bidirectional)
+    batched = evaluate.score_pairs(scorer, pairs, seq_length=48, batch_rows=4)
+    naive = evaluate.score_pairs_naive(scorer, pairs, seq_length=48)
+    assert batched.num_forward_passes < naive.num_forward_passes / 3
+    np.testing.assert_allclose(batched.log_likelihood, naive.log_likelihood, atol=2e-4)
+    assert np.all(batched.log_likelihood < 0)
+
+
+def test_eval_settings_and_templates_are_checked():
+    with pytest.raises(UserError, match="batch_rows must be a positive integer"):
+        evaluate.EvalSettings(batch_rows=0)
+
+    class Spec:
+        templates = [type("T", (), {"turned_around": t}) for t in (False, True, False, False)]
+
+    assert evaluate.eval_templates(Spec) == [0, 2, 3]
+    assert evaluate.eval_templates(Spec, 2) == [0, 2]
