@@ -101,12 +101,13 @@ class Mixture:
         if missing:
             raise UserError(f"num_templates lacks datasets {sorted(missing)}")
         self.names = list(examples)
+        self.num_examples = {n: len(examples[n]) for n in self.names}  # before max_examples
         self.examples = {n: list(examples[n][: max_examples or None]) for n in self.names}
         self.num_templates = {n: int(num_templates[n]) for n in self.names}
         for name, count in self.num_templates.items():
             if count < 1:
                 raise UserError(f"dataset {name!r} has no templates")
-        self.rates = mixing_rates({n: len(examples[n]) for n in self.names}, rate_cap,
+        self.rates = mixing_rates(self.num_examples, rate_cap,
                                   max_examples, temperature)
         self.render_fn = render
         self.seed, self.shard_index, self.num_shards = int(seed), shard_index, num_shards
