@@ -43,7 +43,7 @@ def _dpr_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "dpr", "coreference", tfds_name="definite_pronoun_resolution:1.1.0",
+    "dpr", "coreference", title="DPR", tfds_name="definite_pronoun_resolution:1.1.0",
     kind="classification", metric="accuracy", splits=DPR_SPLITS,
     templates=(
         t('{sentence}\n\nWho or what does "{pronoun}" refer to in the sentence above?',
@@ -77,7 +77,8 @@ def _winogrande_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "winogrande", "coreference", tfds_name="winogrande:1.2.0", kind="classification",
+    "winogrande", "coreference", title="Winogrande", tfds_name="winogrande:1.2.0",
+    kind="classification",
     metric="accuracy", splits=WINOGRANDE_SPLITS,
     templates=(
         t("{sentence}\n\nWhat should fill the blank (_)?", "{answer}"),
@@ -112,7 +113,7 @@ def _wsc273_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "wsc273", "coreference", tfds_name="wsc273:1.0.0", kind="classification",
+    "wsc273", "coreference", title="WSC273", tfds_name="wsc273:1.0.0", kind="classification",
     metric="accuracy", splits=WSC273_SPLITS,
     templates=(
         t('{text}\n\nIn the passage above, who or what is "{pronoun}"?', "{answer}"),

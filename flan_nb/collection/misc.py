@@ -77,7 +77,7 @@ def _coqa_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "coqa", "misc", tfds_name="coqa:1.0.0", kind="generation", metric="f1",
+    "coqa", "misc", title="CoQA", tfds_name="coqa:1.0.0", kind="generation", metric="f1",
     splits=TRAIN_TEST,
     templates=(
         t("{story}\n\nEarlier questions and answers:\n{history}\n\nNow answer this question: "
@@ -129,7 +129,7 @@ def _quac_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "quac", "misc", tfds_name="quac:1.0.0", kind="generation", metric="f1",
+    "quac", "misc", title="QuAC", tfds_name="quac:1.0.0", kind="generation", metric="f1",
     splits=TRAIN_VALIDATION,
     templates=(
         t("{background}\n\n{title} -- {section_title}\n\n{context}\n\nQuestion: {question}\n"
@@ -176,7 +176,7 @@ def _wic_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "wic", "misc", tfds_name="super_glue/wic:1.0.2", kind="classification",
+    "wic", "misc", title="WiC", tfds_name="super_glue/wic:1.0.2", kind="classification",
     metric="accuracy", options=YES_NO, splits=TRAIN_VALIDATION,
     templates=(
         t('Does the word "{word}" mean the same thing in these two sentences?\n{sentence1}\n'
@@ -216,7 +216,7 @@ def _math_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "math_dataset", "misc", tfds_name="math_dataset/algebra__linear_1d:1.0.0",
+    "math_dataset", "misc", title="Math", tfds_name="math_dataset/algebra__linear_1d:1.0.0",
     kind="generation", metric="exact_match", splits=TRAIN_TEST,
     templates=(
         t("{question}", "{answer}"),
@@ -247,7 +247,8 @@ def _fix_punctuation_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "fix_punctuation", "misc", tfds_name="para_crawl/enes:1.2.0", kind="generation",
+    "fix_punctuation", "misc", title="Fix Punctuation", tfds_name="para_crawl/enes:1.2.0",
+    kind="generation",
     metric="bleu", splits=FIX_PUNCTUATION_SPLITS,
     templates=(
         t("Add the missing punctuation and capital letters to this text: {stripped}",
@@ -285,7 +286,7 @@ def _trec_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "trec", "misc", tfds_name="trec:1.0.0", kind="classification", metric="accuracy",
+    "trec", "misc", title="TREC", tfds_name="trec:1.0.0", kind="classification", metric="accuracy",
     options=TREC_OPTIONS, splits=TRAIN_TEST,
     templates=(
         t("What type of thing is this question asking for?\n\n{question}", "{answer}"),
@@ -323,7 +324,8 @@ def _cola_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "cola", "misc", tfds_name="glue/cola:2.0.0", kind="classification", metric="accuracy",
+    "cola", "misc", title="CoLA", tfds_name="glue/cola:2.0.0", kind="classification",
+    metric="accuracy",
     options=YES_NO, splits=TRAIN_VALIDATION,
     templates=(
         t("Is the following sentence grammatically acceptable?\n\n{sentence}", "{answer}"),

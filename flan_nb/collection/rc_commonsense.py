@@ -43,7 +43,8 @@ def _cosmos_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "cosmos_qa", "reading_comprehension_with_commonsense", tfds_name="cosmos_qa:1.0.0",
+    "cosmos_qa", "reading_comprehension_with_commonsense", title="CosmosQA",
+    tfds_name="cosmos_qa:1.0.0",
     kind="classification", metric="accuracy", splits=TRAIN_VALIDATION,
     templates=(
         t("{context}\n\nQuestion: {question}", "{answer}"),
@@ -93,7 +94,8 @@ def _record_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "record", "reading_comprehension_with_commonsense", tfds_name="super_glue/record:1.0.2",
+    "record", "reading_comprehension_with_commonsense", title="ReCoRD",
+    tfds_name="super_glue/record:1.0.2",
     kind="classification", metric="accuracy", splits=TRAIN_VALIDATION,
     templates=(
         t("{passage}\n\n{query}\n\nWhat should replace the blank (___)?", "{answer}"),

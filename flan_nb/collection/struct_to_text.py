@@ -43,9 +43,10 @@ def _gem_target(example: Mapping[str, Any]) -> str:
     return target
 
 
-def _struct_spec(name: str, tfds_config: str, templates, to_fields, example: dict,
-                 splits: Mapping[str, str], description: str) -> None:
-    tfds_spec(name, "struct_to_text", tfds_name=f"gem/{tfds_config}:1.1.0", kind="generation",
+def _struct_spec(name: str, title: str, tfds_config: str, templates, to_fields,
+                 example: dict, splits: Mapping[str, str], description: str) -> None:
+    tfds_spec(name, "struct_to_text", title=title, tfds_name=f"gem/{tfds_config}:1.1.0",
+              kind="generation",
               metric="rouge", templates=templates, to_fields=to_fields, splits=splits,
               example=example, description=description)
 
@@ -59,7 +60,7 @@ def _common_gen_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _struct_spec(
-    "common_gen", "common_gen",
+    "common_gen", "CommonGen", "common_gen",
     templates=(
         t("Concepts: {concepts}\n\nWrite a sentence that uses all of these concepts.",
           "{target}"),
@@ -95,7 +96,7 @@ def _dart_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _struct_spec(
-    "dart", "dart",
+    "dart", "DART", "dart",
     templates=(
         t("Triples:\n{triples}\n\nWrite a sentence that expresses these facts.", "{target}"),
         t("Turn this data into a sentence:\n{triples}", "{target}"),
@@ -131,7 +132,7 @@ def _e2e_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _struct_spec(
-    "e2e_nlg", "e2e_nlg",
+    "e2e_nlg", "E2E NLG", "e2e_nlg",
     templates=(
         t("Restaurant data: {mr}\n\nWrite a sentence describing this restaurant.",
           "{target}"),
@@ -172,7 +173,7 @@ def _web_nlg_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _struct_spec(
-    "web_nlg", "web_nlg_en",
+    "web_nlg", "WebNLG", "web_nlg_en",
     templates=(
         t("Facts:\n{triples}\n\nWrite a short text that expresses these facts.", "{target}"),
         t("Topic: {category}\n{triples}\n\nDescribe these facts in a sentence or two.",

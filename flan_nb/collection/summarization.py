@@ -48,17 +48,18 @@ def _fields(**columns: str) -> Callable[[Mapping[str, Any]], dict | None]:
     return to_fields
 
 
-def _summary_spec(name: str, tfds_name: str, templates, to_fields, example: dict,
+def _summary_spec(name: str, title: str, tfds_name: str, templates, to_fields, example: dict,
                   description: str, splits: Mapping[str, str] = TRAIN_VALIDATION_TEST,
                   manual_download: str | None = None) -> None:
-    tfds_spec(name, "summarization", tfds_name=tfds_name, kind="generation", metric="rouge",
+    tfds_spec(name, "summarization", title=title, tfds_name=tfds_name, kind="generation",
+              metric="rouge",
               templates=templates, to_fields=to_fields, splits=splits, example=example,
               manual_download=manual_download, description=description)
 
 
 # --- AESLC: e-mail bodies and their subject lines ------------------------------------------
 _summary_spec(
-    "aeslc", "aeslc:1.0.0",
+    "aeslc", "AESLC", "aeslc:1.0.0",
     templates=(
         t("{body}\n\nWrite a subject line for this email.", "{subject}"),
         t("What is a good subject line for the following email?\n\n{body}", "{subject}"),
@@ -90,7 +91,8 @@ def _ag_news_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 tfds_spec(
-    "ag_news", "summarization", tfds_name="ag_news_subset:1.0.0", kind="classification",
+    "ag_news", "summarization", title="AG News", tfds_name="ag_news_subset:1.0.0",
+    kind="classification",
     metric="accuracy", options=AG_NEWS_OPTIONS, splits=AG_NEWS_SPLITS,
     templates=(
         t("{title}\n\n{description}\n\nWhich topic is this news article about?", "{answer}"),
@@ -119,7 +121,7 @@ tfds_spec(
 
 # --- CNN / Daily Mail: news articles and their bullet-point highlights ---------------------
 _summary_spec(
-    "cnn_dailymail", "cnn_dailymail:3.4.0",
+    "cnn_dailymail", "CNN-DM", "cnn_dailymail:3.4.0",
     templates=(
         t("{article}\n\nWrite the highlights of this article.", "{highlights}"),
         t("Summarize this news story in a few bullet points:\n\n{article}", "{highlights}"),
@@ -148,7 +150,7 @@ _summary_spec(
 
 # --- Gigaword: first sentence of a news story -> its headline ------------------------------
 _summary_spec(
-    "gigaword", "gigaword:1.2.0",
+    "gigaword", "Gigaword", "gigaword:1.2.0",
     templates=(
         t("{document}\n\nGive this news sentence a short headline.", "{summary}"),
         t("Shorten this sentence into a news headline: {document}", "{summary}"),
@@ -182,7 +184,7 @@ def _multi_news_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _summary_spec(
-    "multi_news", "multi_news:2.1.0",
+    "multi_news", "Multi-News", "multi_news:2.1.0",
     templates=(
         t("Here are several news articles about one event:\n\n{document}\n\nWrite a summary "
           "that combines them.", "{summary}"),
@@ -213,7 +215,7 @@ _summary_spec(
 
 # --- Newsroom: articles, their summaries and titles ----------------------------------------
 _summary_spec(
-    "newsroom", "newsroom:1.0.0",
+    "newsroom", "Newsroom", "newsroom:1.0.0",
     templates=(
         t("{text}\n\nSummarize this article.", "{summary}"),
         t("Article title: {title}\n\n{text}\n\nWhat is the article's summary?", "{summary}"),
@@ -247,7 +249,7 @@ _summary_spec(
 
 # --- SamSum: messenger conversations and their summaries -----------------------------------
 _summary_spec(
-    "samsum", "samsum:1.0.0",
+    "samsum", "SamSum", "samsum:1.0.0",
     templates=(
         t("{dialogue}\n\nBriefly summarize this conversation.", "{summary}"),
         t("Summarize the chat below in one or two sentences.\n\n{dialogue}", "{summary}"),
@@ -278,7 +280,7 @@ _summary_spec(
 
 # --- Wiki Lingua (English): how-to articles and their summaries ----------------------------
 _summary_spec(
-    "wiki_lingua_en", "gem/wiki_lingua_english_en:1.1.0",
+    "wiki_lingua_en", "Wiki Lingua EN", "gem/wiki_lingua_english_en:1.1.0",
     templates=(
         t("{article}\n\nSummarize these instructions.", "{summary}"),
         t("Here is a how-to guide:\n\n{article}\n\nWhat are its main steps, in brief?",
@@ -312,7 +314,7 @@ _summary_spec(
 
 # --- XSum: BBC articles and one-sentence summaries -----------------------------------------
 _summary_spec(
-    "xsum", "xsum:1.1.0",
+    "xsum", "XSum", "xsum:1.1.0",
     templates=(
         t("{document}\n\nSummarize this article in one sentence.", "{summary}"),
         t("What is this BBC article about, in a single sentence?\n\n{document}", "{summary}"),
@@ -354,7 +356,7 @@ def _idebate_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _summary_spec(
-    "opinion_abstracts_idebate", "opinion_abstracts/idebate:1.0.0",
+    "opinion_abstracts_idebate", "Opinion-Abstracts iDebate", "opinion_abstracts/idebate:1.0.0",
     templates=(
         t("Debate topic: {topic}\n\nArgument:\n{arguments}\n\nWhat claim does this argument "
           "support?", "{claim}"),
@@ -397,7 +399,7 @@ def _movie_fields(example: Mapping[str, Any]) -> dict | None:
 
 
 _summary_spec(
-    "opinion_abstracts_movie", "opinion_abstracts/rotten_tomatoes:1.0.0",
+    "opinion_abstracts_movie", "Opinion-Abstracts Movie", "opinion_abstracts/rotten_tomatoes:1.0.0",
     templates=(
         t("Movie: {movie}\n\nCritics said:\n{reviews}\n\nWrite the critics' consensus.",
           "{consensus}"),

@@ -52,7 +52,8 @@ _LANGUAGES: dict[str, tuple[str, str, str]] = {
     "cs": ("Czech", "The train to Prague is late again.", "Vlak do Prahy má zase zpoždění."),
     "de": ("German", "We are meeting at the station tomorrow.",
            "Wir treffen uns morgen am Bahnhof."),
-    "fi": ("Finnish", "The lake froze early this winter.", "Järvi jäätyi aikaisin tänä talvena."),
+    "fi": ("Finnish", "The lake froze early this winter.",
+           "Järvi jäätyi aikaisin tänä talvena."),
     "ro": ("Romanian", "The new bridge will be finished next year.",
            "Noul pod va fi terminat anul viitor."),
     "ru": ("Russian", "The library is closed on Sundays.",
@@ -82,8 +83,10 @@ def _pair_fields(code: str):
 def _register(name: str, code: str, tfds_name: str, splits: Mapping[str, str],
               corpus: str, manual_download: str | None = None) -> None:
     language, english, foreign = _LANGUAGES[code]
+    corpus_title = "ParaCrawl" if name.startswith("paracrawl") else f"WMT-{name[3:5]}"
     tfds_spec(
-        name, "translation", tfds_name=tfds_name, kind="generation", metric="bleu",
+        name, "translation", title=f"{corpus_title} EN/{code.upper()}", tfds_name=tfds_name,
+        kind="generation", metric="bleu",
         templates=templates_for(language), to_fields=_pair_fields(code), splits=splits,
         manual_download=manual_download, example={"en": english, code: foreign},
         description=(f"{corpus} English-{language} translation; templates 0-4 translate "
