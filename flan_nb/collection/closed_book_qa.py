@@ -67,7 +67,7 @@ def arc_fields(ex: Mapping[str, Any]) -> dict | None:
     options = tuple(texts(choices["text"]))
     labels = [int(label) for label in list(choices["label"])]
     key = int(ex["answerKey"])
-    if key not in labels or len(set(options)) != len(options):
+    if len(labels) != len(options) or key not in labels or len(set(options)) != len(options):
         return None
     return {"question": text(ex["question"]), "options": options,
             "answer": options[labels.index(key)]}

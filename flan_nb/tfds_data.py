@@ -1,0 +1,161 @@
+"""Loading the paper's datasets from TFDS, without TensorFlow wherever TFDS allows it.
+
+TFDS (the `tfds` extra: `pip install -e '.[tfds]'`) is imported only when data is loaded, so
+the default install never needs it. Reading uses TFDS's random-access data sources, which need no
+TensorFlow, on data prepared in the `array_record` format:
+1. a prepared dataset folder (`<data_dir>/<builder>/<config>/<version>`) is opened from its own
+   metadata (`tfds.builder_from_directory`), so even builders whose code imports TensorFlow
+   (SuperGLUE's) read without it; data prepared only as TFRecord is read with `tfds.load`, which
+   needs TensorFlow;
+2. otherwise `tfds.data_source` is asked, which is what `tfds.testing.mock_data` answers in tests;
+   when the data is missing the error says which command prepares it.
+A dataset made of several TFDS configs (ANLI r1-r3, ARC, SQuAD) interleaves their examples, so a
+cap on the number of examples takes from each.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+from flan_nb.errors import UserError
+from flan_nb.tasks import DatasetSpec
+
+INSTALL_HINT = "pip install -e '.[tfds]'"
+# TFDS modules whose import registers the text builders the collection needs (TFDS imports
+# them lazily, so a name like "glue" is unknown until they are imported).
+_BUILDER_MODULES = ("text", "question_answering", "summarization", "translate")
+
+
+def import_tfds():
+    """`tensorflow_datasets` with its text builders registered; a UserError when missing."""
+    try:
+        tfds = importlib.import_module("tensorflow_datasets")
+    except ModuleNotFoundError as err:
+        if err.name and err.name.split(".")[0] != "tensorflow_datasets":
+            raise
+        raise UserError(f"TFDS data needs tensorflow_datasets, which is not installed: run "
+                        f"`{INSTALL_HINT}` (TinyWorld data needs nothing more)") from None
+    for module in _BUILDER_MODULES:
+        importlib.import_module(f"tensorflow_datasets.{module}")
+    return tfds
+
+
+def tfds_names(spec: DatasetSpec) -> tuple[str, ...]:
+    """The TFDS names ("builder/config:version") a dataset reads, one or several."""
+    if spec.source != "tfds" or not spec.tfds_name:
+        raise UserError(f"{spec.name} is not a TFDS dataset (its source is {spec.source!r})")
+    names = spec.tfds_name
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+def tfds_split(spec: DatasetSpec, split: str) -> str:
+    """The TFDS split (TFDS syntax: "a+b", "train[:2000]") behind our split name."""
+    if split not in spec.splits:
+        raise UserError(f"{spec.name} has no split {split!r}: choose one of "
+                        f"{', '.join(spec.splits)}")
+    return spec.splits[split]
+
+
+def default_data_dir() -> Path:
+    """TFDS's data folder: `$TFDS_DATA_DIR`, else ~/tensorflow_datasets (as TFDS decides)."""
+    return Path(os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets").expanduser()
+
+
+def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
+    """Where TFDS keeps the prepared data of `name` ("builder/config:version")."""
+    base, _, version = name.partition(":")
+    path = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    path = path.joinpath(*base.split("/"))
+    if version:
+        return path / version
+    versions = sorted((p for p in path.glob("*.*.*") if p.is_dir()),
+                      key=lambda p: tuple(int(x) for x in p.name.split(".") if x.isdigit()))
+    return versions[-1] if versions else path / "<version>"
+
+
+def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+    """The shell command(s) that download and prepare a dataset for `load_split`."""
+    folder = str(data_dir) if data_dir else str(default_data_dir())
+    builds = " && ".join(
+        f"tfds build {name.split(':')[0]} --data_dir {folder} --file_format array_record"
+        for name in tfds_names(spec))
+    return f"{INSTALL_HINT} && {builds}"
+
+
+def missing_data_message(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+    """One message: where the data was looked for and how to prepare it."""
+    where = ", ".join(str(dataset_dir(n, data_dir)) for n in tfds_names(spec))
+    if spec.manual_download:
+        how = spec.manual_download
+    else:
+        how = (f"prepare it with `{prepare_command(spec, data_dir)}` (TFDS downloads it; some "
+               f"builders need TensorFlow to prepare: pip install tensorflow)")
+    return f"TFDS data for {spec.name} is not prepared (looked in {where}): {how}"
+
+
+def _is_prepared(path: Path) -> bool:
+    return (path / "dataset_info.json").is_file()
+
+
+def _open(tfds, spec: DatasetSpec, name: str, split: str,
+          data_dir: str | os.PathLike | None) -> Sequence[Any]:
+    """A random-access sequence of feature dicts for one TFDS name and split."""
+    path = dataset_dir(name, data_dir)
+    if _is_prepared(path):
+        builder = tfds.builder_from_directory(str(path))
+        formats = {str(getattr(f, "value", f)) for f in
+                   [builder.info.file_format, *getattr(builder.info, "alternative_file_formats",
+                                                       [])] if f}
+        if formats & {"array_record", "parquet"}:
+            return builder.as_data_source(split=split)
+        try:  # TFRecord only: readable through tf.data, which needs TensorFlow
+            importlib.import_module("tensorflow")
+        except ModuleNotFoundError:
+            raise UserError(
+                f"{name} is prepared as TFRecord in {path}, which only TensorFlow reads: "
+                f"`pip install tensorflow`, or prepare it again with `--file_format "
+                f"array_record` ({prepare_command(spec, data_dir)})") from None
+        return list(tfds.as_numpy(builder.as_dataset(split=split)))
+    try:
+        return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+    except UserError:
+        raise
+    except Exception:  # TFDS's error for missing data is about file formats; ours is clearer
+        raise UserError(missing_data_message(spec, data_dir)) from None
+
+
+def _interleave(sources: Sequence[Sequence[Any]]) -> Iterator[Any]:
+    """Round robin over several sources (one example of each in turn)."""
+    longest = max((len(s) for s in sources), default=0)
+    for i in range(longest):
+        for source in sources:
+            if i < len(source):
+                yield source[i]
+
+
+def load_split(spec: DatasetSpec, split: str, data_dir: str | None = None,
+               limit: int | None = None) -> list[dict]:
+    """The examples (template fields) of one split of a TFDS dataset of the collection.
+
+    At most `limit` examples, and for "train" at most the spec's cap (the paper's 30k) are
+    read; examples `spec.to_fields` rejects (no label, no answer) are skipped.
+    """
+    tfds_split_name = tfds_split(spec, split)
+    if limit is not None and limit < 0:
+        raise UserError(f"limit must be >= 0, got {limit}")
+    cap = spec.max_train_examples if split == "train" else None
+    wanted = min(x for x in (limit, cap) if x is not None) if (limit, cap) != (None, None) \
+        else None
+    tfds = import_tfds()
+    sources = [_open(tfds, spec, name, tfds_split_name, data_dir) for name in tfds_names(spec)]
+    examples: list[dict] = []
+    for features in _interleave(sources):
+        if wanted is not None and len(examples) >= wanted:
+            break
+        fields = spec.to_fields(features)
+        if fields is not None and all(v is not None for v in fields.values()):
+            examples.append(fields)
+    return examples
