@@ -75,9 +75,10 @@ def slots(world: World, fact: Fact) -> dict[str, str]:
     key = relation_key(fact)
     if fact.subject in world.person:
         person = world.person[fact.subject]
-        values.update(pos=person.pos, doing=lexicon.JOBS.get(person.job, ""))
+        job = fact.value if fact.relation == "job" else person.job
+        values.update(pos=person.pos, doing=lexicon.JOBS.get(job, ""))
     if fact.subject in world.animal:
-        species = world.animal[fact.subject].species
+        species = fact.value if fact.relation == "species" else world.animal[fact.subject].species
         values.update(species=species, a_species=lexicon.with_article(species),
                       sound=lexicon.SPECIES[species].sound)
     if key == "thing_colour":

@@ -1,0 +1,150 @@
+"""TinyWorld's datasets: one per row of `TW_DATASETS`, registered in `flan_nb.tasks`.
+
+Importing this module registers every `tw_*` dataset (`flan_nb.tasks` imports it lazily), with
+its 10 templates from `flan_nb.tinyworld.prompts`. `generate_datasets(world, split_sizes)` makes
+the examples: per dataset one seeded stream, splits filled in the order test, validation, train
+(so the test set does not change when the training set grows), labels drawn in turn so every
+split is balanced, and an example whose inputs were already drawn in any split drawn again (so
+splits are disjoint).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from flan_nb import tasks
+from flan_nb.tinyworld import generators as gen
+from flan_nb.tinyworld import prompts
+from flan_nb.tinyworld.world import World, rng_for
+
+SPLIT_ORDER = ("test", "validation", "train")
+MAX_FAILED_DRAWS = 5000  # consecutive draws without a new example before a split stops short
+
+
+@dataclasses.dataclass(frozen=True)
+class TWDataset:
+    """How to make one TinyWorld dataset and which real dataset it mirrors."""
+
+    name: str
+    cluster: str
+    make: Callable
+    input_fields: tuple[str, ...]  # what the model reads (the "no template" input)
+    mirrors: str
+    options: tuple[str, ...] = ()  # fixed answer options (classification)
+    num_choices: int = 0  # per-example options (multiple choice)
+    metric: str = "accuracy"
+    hypothesis_field: str | None = None  # for the hypothesis-only probe
+
+    @property
+    def kind(self) -> str:
+        return "classification" if self.options or self.num_choices else "generation"
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.options) or self.num_choices
+
+    def key(self, example: dict) -> str:
+        return "\x1f".join(str(example[f]) for f in self.input_fields)
+
+
+_D = TWDataset
+TW_DATASETS: tuple[TWDataset, ...] = (
+    _D("tw_nli", "nli", gen.nli, ("premise", "hypothesis"), "MNLI / SNLI",
+       options=gen.NLI_OPTIONS, hypothesis_field="hypothesis"),
+    _D("tw_rte", "nli", gen.rte, ("premise", "hypothesis"), "RTE", options=gen.YES_NO,
+       hypothesis_field="hypothesis"),
+    _D("tw_qnli", "nli", gen.qnli, ("question", "sentence"), "QNLI", options=gen.YES_NO,
+       hypothesis_field="sentence"),
+    _D("tw_copa", "commonsense", gen.copa, ("premise", "question"), "COPA", num_choices=2),
+    _D("tw_swag", "commonsense", gen.swag, ("context",), "HellaSwag", num_choices=4),
+    _D("tw_reviews", "sentiment", gen.reviews, ("text",), "IMDB / Yelp", options=gen.SENTIMENT),
+    _D("tw_tweets", "sentiment", gen.tweets, ("text",), "Sentiment140", options=gen.SENTIMENT),
+    _D("tw_sst2", "sentiment", gen.sst2, ("sentence",), "SST-2", options=gen.SENTIMENT),
+    _D("tw_mrpc", "paraphrase", gen.mrpc, ("sentence1", "sentence2"), "MRPC / QQP",
+       options=gen.YES_NO),
+    _D("tw_paws", "paraphrase", gen.paws, ("sentence1", "sentence2"), "PAWS",
+       options=gen.YES_NO),
+    _D("tw_trivia_qa", "closed_book_qa", gen.trivia_qa, ("question",),
+       "TriviaQA / Natural Questions", metric="exact_match"),
+    _D("tw_arc", "closed_book_qa", gen.arc, ("question",), "ARC", num_choices=4),
+    _D("tw_webnlg", "struct_to_text", gen.webnlg, ("triples",), "WebNLG / DART",
+       metric="rouge"),
+    _D("tw_e2e", "struct_to_text", gen.e2e, ("meaning_representation",), "E2E NLG",
+       metric="rouge"),
+    _D("tw_commongen", "struct_to_text", gen.commongen, ("concepts",), "CommonGen",
+       metric="rouge"),
+    _D("tw_translate_en_ve", "translation", gen.translate, ("english",),
+       "WMT (English to Velan)", metric="bleu"),
+    _D("tw_translate_ve_en", "translation", gen.translate, ("velan",),
+       "WMT (Velan to English)", metric="bleu"),
+    _D("tw_boolq", "reading_comprehension", gen.boolq, ("passage", "question"), "BoolQ",
+       options=gen.YES_NO),
+    _D("tw_squad", "reading_comprehension", gen.squad, ("context", "question"), "SQuAD v1",
+       metric="f1"),
+    _D("tw_drop", "reading_comprehension", gen.drop, ("passage", "question"), "DROP",
+       metric="f1"),
+    _D("tw_cosmos_qa", "reading_comprehension_with_commonsense", gen.cosmos_qa,
+       ("context", "question"), "CosmosQA", num_choices=4),
+    _D("tw_record", "reading_comprehension_with_commonsense", gen.record, ("passage", "query"),
+       "ReCoRD", num_choices=3),
+    _D("tw_winogrande", "coreference", gen.winogrande, ("sentence",), "Winogrande",
+       num_choices=2),
+    _D("tw_wsc", "coreference", gen.wsc, ("text", "candidate"), "WSC273 / DPR",
+       options=gen.YES_NO),
+    _D("tw_fix_punct", "misc", gen.fix_punctuation, ("text",), "Fix Punctuation",
+       metric="rouge"),
+    _D("tw_trec", "misc", gen.trec, ("question",), "TREC", options=gen.TREC_TYPES),
+    _D("tw_cola", "misc", gen.cola, ("sentence",), "CoLA", options=gen.YES_NO),
+    _D("tw_math", "misc", gen.math, ("question",), "Math (algebra, arithmetic)",
+       metric="exact_match"),
+    _D("tw_news", "summarization", gen.news, ("article",), "XSum / CNN-DM", metric="rouge"),
+    _D("tw_dialogsum", "summarization", gen.dialogsum, ("dialogue",), "SAMSum",
+       metric="rouge"),
+    _D("tw_ag_news", "summarization", gen.ag_news, ("text",), "AG News", options=gen.TOPICS),
+)
+BY_NAME = {d.name: d for d in TW_DATASETS}
+
+
+def generate_dataset(world: World, spec: TWDataset, split_sizes: dict[str, int],
+                     seen: set | None = None) -> dict[str, list[dict]]:
+    """The splits of one dataset: balanced labels, no inputs shared between splits."""
+    rng = rng_for(world.seed, world.size, f"dataset/{spec.name}")
+    g = gen.Gen(world, rng)
+    seen = set() if seen is None else seen
+    out = {}
+    for split in SPLIT_ORDER:
+        wanted, examples, failures = split_sizes.get(split, 0), [], 0
+        while len(examples) < wanted and failures < MAX_FAILED_DRAWS:
+            label = len(examples) % spec.num_labels if spec.num_labels else None
+            example = spec.make(g, label, split)
+            key = None if example is None else spec.key(example)
+            if example is None or key in seen:
+                failures += 1
+                continue
+            failures = 0
+            seen.add(key)
+            examples.append(example)
+        if failures and spec.num_labels:  # stopped short: keep whole rounds of labels
+            examples = examples[: len(examples) - len(examples) % spec.num_labels]
+        rng.shuffle(examples)
+        out[split] = examples
+    return {split: out[split] for split in ("train", "validation", "test")}
+
+
+def generate_datasets(world: World, split_sizes: dict[str, int]) -> dict[str, dict[str, list]]:
+    """Every TinyWorld dataset of `world`: name -> split -> examples."""
+    return {spec.name: generate_dataset(world, spec, split_sizes) for spec in TW_DATASETS}
+
+
+def _register_all() -> None:
+    for spec in TW_DATASETS:
+        templates = prompts.TEMPLATES[spec.name]
+        tasks.register(tasks.DatasetSpec(
+            name=spec.name, cluster=spec.cluster, source="tinyworld", kind=spec.kind,
+            templates=tuple(templates), metric=spec.metric, options=spec.options,
+            description=f"TinyWorld's {spec.mirrors}-like set",
+        ))
+
+
+_register_all()
