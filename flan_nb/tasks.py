@@ -54,7 +54,8 @@ class DatasetSpec:
     options: tuple[str, ...] = ()  # fixed answer choices; else per-example field `options`
     description: str = ""
     # TFDS datasets only:
-    tfds_name: str | None = None  # e.g. "glue/mnli:2.0.0"
+    # e.g. "glue/mnli:2.0.0"; a tuple when one dataset spans several configs (ANLI r1-r3)
+    tfds_name: str | tuple[str, ...] | None = None
     splits: Mapping[str, str] = dataclasses.field(default_factory=dict)  # ours -> TFDS split
     to_fields: Callable[[Mapping[str, Any]], dict] | None = None  # TFDS features -> fields
     manual_download: str | None = None  # instructions when TFDS cannot download it itself

@@ -1,23 +1,60 @@
 """The paper's collection: 62 TFDS datasets in 12 clusters, registered in `flan_nb.tasks`.
 
 Importing this package registers every dataset (`flan_nb.tasks` imports it lazily, the first time
-the registry is read). One module per cluster; `_common` holds the helpers they share.
+the registry is read). One module per cluster; `_common` holds the helpers they share, the
+hand-written TFDS-shaped example of each dataset (`sample_features`) and the paper's display
+names (`title`). `readme_table()` is the README's table of the 62 datasets, made from the registry.
 """
 
 from __future__ import annotations
 
-import importlib
+# Imported in the paper's cluster order (Figure 3): registration order is listing order.
+from flan_nb.collection import nli  # noqa: I001
+from flan_nb.collection import commonsense
+from flan_nb.collection import sentiment
+from flan_nb.collection import paraphrase
+from flan_nb.collection import closed_book_qa
+from flan_nb.collection import struct_to_text
+from flan_nb.collection import translation
+from flan_nb.collection import reading_comprehension
+from flan_nb.collection import rc_commonsense
+from flan_nb.collection import coreference
+from flan_nb.collection import misc
+from flan_nb.collection import summarization
+from flan_nb.collection._common import SAMPLE_FEATURES, TITLES
 
-# One module per cluster, in the paper's order (Figure 3).
-CLUSTER_MODULES = (
-    "nli", "commonsense", "sentiment", "paraphrase", "closed_book_qa", "struct_to_text",
-    "translation", "reading_comprehension", "rc_commonsense", "coreference", "misc",
-    "summarization",
-)
+# Cluster id -> the module that registers its datasets, in the paper's order (Figure 3).
+CLUSTER_MODULES = {
+    "nli": nli, "commonsense": commonsense, "sentiment": sentiment, "paraphrase": paraphrase,
+    "closed_book_qa": closed_book_qa, "struct_to_text": struct_to_text,
+    "translation": translation, "reading_comprehension": reading_comprehension,
+    "reading_comprehension_with_commonsense": rc_commonsense, "coreference": coreference,
+    "misc": misc, "summarization": summarization,
+}
 
-for _module in CLUSTER_MODULES:
-    try:
-        importlib.import_module(f"{__name__}.{_module}")
-    except ModuleNotFoundError as _err:
-        if _err.name != f"{__name__}.{_module}":  # a real import error inside the module
-            raise
+
+def title(name: str) -> str:
+    """The paper's display name of a collection dataset (e.g. "ANLI (R1-R3)")."""
+    return TITLES.get(name, name)
+
+
+def sample_features(name: str) -> dict:
+    """A copy of the hand-written, TFDS-shaped feature dict of dataset `name`."""
+    from flan_nb.errors import UserError
+
+    if name not in SAMPLE_FEATURES:
+        raise UserError(f"no sample features for {name!r}: only the TFDS collection has them")
+    return dict(SAMPLE_FEATURES[name])
+
+
+def readme_table() -> str:
+    """A Markdown table of the 62 datasets: cluster, name, TFDS name(s), how the data arrives."""
+    from flan_nb import tasks
+
+    rows = ["| cluster | dataset | name | TFDS | data |", "|---|---|---|---|---|"]
+    for spec in tasks.all_datasets(source="tfds"):
+        names = (spec.tfds_name,) if isinstance(spec.tfds_name, str) else spec.tfds_name
+        how = "manual download" if spec.manual_download else "automatic"
+        rows.append(f"| {tasks.CLUSTERS[spec.cluster]} | {title(spec.name)} | `{spec.name}` | "
+                    f"{', '.join(f'`{n}`' for n in names)} | {how} |")
+    return "\n".join(rows)
