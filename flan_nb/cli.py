@@ -20,6 +20,8 @@ VERB_MODULES = [
     "flan_nb.bench",
     "flan_nb.batch",
     "flan_nb.export",
+    "flan_nb.tinyworld.cli",
+    "flan_nb.catalog_cli",
 ]
 
 

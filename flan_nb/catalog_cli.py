@@ -1,0 +1,113 @@
+"""The catalogue verbs: `flan-nb tasks` lists the dataset registry, `flan-nb show` renders examples.
+
+    flan-nb tasks [--json] [--source tinyworld|tfds] [--cluster CLUSTER]
+    flan-nb show DATASET [--template K] [--n N] [--split S] [--seed S] [--size S] [--json]
+
+Both only read `flan_nb.tasks`, so they list and show TinyWorld's datasets and the paper's real
+ones alike (real ones need their TFDS data for `show`). `show` renders zero-shot; the few-shot
+variant plugs into `format_example` (see the comment there).
+"""
+
+from __future__ import annotations
+
+import json
+
+from flan_nb.errors import UserError
+
+COLUMNS = ("name", "cluster", "source", "num_templates", "kind", "metric")
+
+
+def task_rows(source: str | None = None, cluster: str | None = None) -> list[dict]:
+    """One dict per registered dataset: name, cluster, source, num_templates, kind, metric."""
+    from flan_nb import tasks
+
+    if source is not None and source not in tasks.SOURCES:
+        raise UserError(f"unknown source {source!r}: choose one of {', '.join(tasks.SOURCES)}")
+    return [{"name": s.name, "cluster": s.cluster, "source": s.source,
+             "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric}
+            for s in tasks.all_datasets(source=source, cluster=cluster)]
+
+
+def _print_table(rows: list[dict]) -> None:
+    widths = {c: max([len(c)] + [len(str(r[c])) for r in rows]) for c in COLUMNS}
+    print("  ".join(c.ljust(widths[c]) for c in COLUMNS).rstrip())
+    for row in rows:
+        print("  ".join(str(row[c]).ljust(widths[c]) for c in COLUMNS).rstrip())
+
+
+def _cmd_tasks(args) -> int:
+    rows = task_rows(args.source, args.cluster)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        _print_table(rows)
+        print(f"{len(rows)} datasets")
+    return 0
+
+
+def format_example(spec, fields: dict, args):
+    """The Rendered text of one example in the format `args` asks for.
+
+    Zero-shot is the only format here. A few-shot option (`--shots K`, added to the `show`
+    parser in `register`) belongs in this function: draw K exemplars from the training split
+    and format them with `flan_nb.formats`, then return its Rendered.
+    """
+    return spec.render(fields, args.template)
+
+
+def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation",
+              seed: int = 0, size: str = "book", args=None) -> list[dict]:
+    """The first `n` examples of a split rendered through one template, as dicts."""
+    from flan_nb import tasks
+
+    if n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    spec = tasks.get(name)
+    if not 0 <= template < len(spec.templates):
+        raise UserError(f"{name} has templates 0..{len(spec.templates) - 1}, not {template}")
+    examples = tasks.load_examples(name, split, seed=seed, size=size, limit=n)
+    if args is None:
+        import argparse
+
+        args = argparse.Namespace(template=template)
+    rows = []
+    for index, fields in enumerate(examples):
+        rendered = format_example(spec, fields, args)
+        rows.append({"dataset": name, "split": split, "index": index, "template": template,
+                     "inputs": rendered.inputs, "targets": rendered.targets,
+                     "options": list(rendered.options)})
+    return rows
+
+
+def _cmd_show(args) -> int:
+    rows = show_rows(args.dataset, args.template, args.n, args.split, args.seed, args.size,
+                     args)
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+            continue
+        print(f"=== {row['dataset']} / {row['split']} #{row['index']} / template "
+              f"{row['template']} ===")
+        print(row["inputs"])
+        print(f"--- target: {row['targets']}")
+        print()
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("tasks", help="list the registered datasets")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument("--source", help="only datasets of this source (tinyworld or tfds)")
+    p.add_argument("--cluster", help="only datasets of this cluster (e.g. nli)")
+    p.set_defaults(func=_cmd_tasks)
+
+    s = subparsers.add_parser("show", help="print examples rendered through a template")
+    s.add_argument("dataset", help="dataset name, e.g. tw_nli (see `flan-nb tasks`)")
+    s.add_argument("--template", type=int, default=0, help="template id, 0-9 (default 0)")
+    s.add_argument("--n", type=int, default=3, help="number of examples (default 3)")
+    s.add_argument("--split", default="validation", help="train, validation or test")
+    s.add_argument("--seed", type=int, default=0, help="TinyWorld seed (default 0)")
+    s.add_argument("--size", default="book", help="TinyWorld size (default book)")
+    s.add_argument("--json", action="store_true", help="one JSON object per example")
+    # The few-shot option (--shots K) is added here; format_example() applies it.
+    s.set_defaults(func=_cmd_show)

@@ -1,0 +1,108 @@
+"""`flan-nb tinyworld build --seed S --out DIR [--size book|smoke|large]`: TinyWorld as files.
+
+Writes, into DIR:
+    world.jsonl                       one fact per line {"subject", "relation", "value"}
+    corpus.jsonl                      one document per line {"text"}
+    datasets/<name>/<split>.jsonl     one example (its template fields) per line
+    stats.json                        sizes: facts, documents, words, examples per cluster
+Everything is written to a temporary folder first and renamed at the end, so an interrupted build
+never leaves half a TinyWorld behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from flan_nb.errors import UserError
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def stats(tw) -> dict:
+    """How big a TinyWorld is: world counts, corpus size, examples per dataset and cluster."""
+    from flan_nb import tasks
+    from flan_nb.tinyworld.datasets import BY_NAME
+
+    per_cluster: dict[str, int] = {}
+    per_dataset = {}
+    for name, splits in tw.datasets.items():
+        per_dataset[name] = {split: len(rows) for split, rows in splits.items()}
+        cluster = BY_NAME[name].cluster
+        per_cluster[cluster] = per_cluster.get(cluster, 0) + sum(per_dataset[name].values())
+    words = [doc.split() for doc in tw.corpus]
+    return {
+        "seed": tw.seed, "size": tw.size, "world": tw.world.stats(),
+        "corpus_documents": len(tw.corpus), "corpus_words": sum(len(w) for w in words),
+        "corpus_vocabulary": len({x for w in words for x in w}),
+        "datasets": len(tw.datasets), "clusters": len(per_cluster),
+        "examples_per_cluster": {c: per_cluster.get(c, 0) for c in tasks.CLUSTERS},
+        "examples_per_dataset": per_dataset,
+    }
+
+
+def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = False,
+             split_sizes: dict[str, int] | None = None) -> dict:
+    """Generate TinyWorld (seed, size) and write it under `out`; returns its stats."""
+    from flan_nb.tinyworld import TinyWorld
+
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+        raise UserError(f"{out} already exists and is not empty; pass --force to replace it")
+    tw = TinyWorld(seed, size, split_sizes)  # validates seed, size and split sizes first
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    try:
+        _write_jsonl(tmp / "world.jsonl", ({"subject": f.subject, "relation": f.relation,
+                                            "value": f.value} for f in tw.world.facts))
+        _write_jsonl(tmp / "corpus.jsonl", ({"text": doc} for doc in tw.corpus))
+        for name, splits in tw.datasets.items():
+            for split, rows in splits.items():
+                _write_jsonl(tmp / "datasets" / name / f"{split}.jsonl", rows)
+        info = stats(tw)
+        (tmp / "stats.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n",
+                                        encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out) if out.is_dir() else out.unlink()
+        os.replace(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return info
+
+
+def _cmd_build(args) -> int:
+    sizes = {k: v for k, v in (("train", args.train), ("validation", args.validation),
+                               ("test", args.test)) if v is not None}
+    info = build_to(args.out, seed=args.seed, size=args.size, force=args.force,
+                    split_sizes=sizes)
+    print(f"TinyWorld seed={info['seed']} size={info['size']} -> {args.out}: "
+          f"{info['world']['facts']} facts, {info['corpus_documents']} documents, "
+          f"{info['corpus_words']} words, {info['datasets']} datasets in "
+          f"{info['clusters']} clusters")
+    return 0
+
+
+def register(subparsers) -> None:
+    from flan_nb.tinyworld.world import SIZES
+
+    p = subparsers.add_parser("tinyworld", help="generate TinyWorld (the book's default data)")
+    sub = p.add_subparsers(dest="tinyworld_verb", metavar="ACTION")
+    sub.required = True
+    b = sub.add_parser("build", help="write the world, corpus and datasets as JSONL")
+    b.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    b.add_argument("--out", required=True, help="output folder")
+    b.add_argument("--size", default="book", choices=SIZES, help="world size (default book)")
+    for split in ("train", "validation", "test"):
+        b.add_argument(f"--{split}", type=int, metavar="N",
+                       help=f"examples per dataset in the {split} split (default: the size's)")
+    b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    b.set_defaults(func=_cmd_build)
