@@ -1,0 +1,88 @@
+"""Held-out splits: the paper's exclusion rules, the Figure 6 plan, and the `split` verb."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flan_nb import splits, tasks
+from flan_nb.cli import main
+from flan_nb.errors import UserError
+
+RCWC = "reading_comprehension_with_commonsense"
+
+
+def clusters_of(names):
+    return {tasks.get(name).cluster for name in names}
+
+
+@pytest.mark.parametrize("held_out,excluded", [
+    ("nli", {"paraphrase"}), ("paraphrase", {"nli"}),
+    ("reading_comprehension", {RCWC}), ("commonsense", {RCWC}),
+    (RCWC, {"reading_comprehension", "commonsense"}),
+    ("sentiment", set()), ("translation", set()), ("closed_book_qa", set()),
+])
+def test_the_papers_exclusion_rules(held_out, excluded):
+    split = splits.held_out_split(held_out, source="tfds")
+    assert clusters_of(split.eval) == {held_out}
+    assert clusters_of(split.excluded) == excluded
+    assert clusters_of(split.train) == set(tasks.CLUSTERS) - {held_out} - excluded
+
+
+@settings(max_examples=40, deadline=None)
+@given(cluster=st.sampled_from(list(tasks.CLUSTERS)), source=st.sampled_from(["tfds", None]))
+def test_a_split_partitions_the_source(cluster, source):
+    split = splits.held_out_split(cluster, source=source)
+    train, evaluated, excluded = set(split.train), set(split.eval), set(split.excluded)
+    assert not train & evaluated and not train & excluded and not evaluated & excluded
+    everything = {spec.name for spec in tasks.all_datasets(source=source)}
+    assert train | evaluated | excluded == everything
+    assert len(split.train) == len(train)  # no duplicates
+    assert split.held_out == (cluster,)
+
+
+def test_nli_split_on_the_collection_has_the_papers_sizes():
+    split = splits.held_out_split("nli", source="tfds")
+    assert (len(split.train), len(split.eval), len(split.excluded)) == (51, 7, 4)
+    assert split.to_dict() == {"train": split.train, "eval": split.eval,
+                               "excluded": split.excluded}
+
+
+def test_bad_cluster_and_source_are_user_errors():
+    with pytest.raises(UserError, match="unknown cluster 'nlp'.*nli"):
+        splits.held_out_split("nlp")
+    with pytest.raises(UserError, match="unknown source 'hf'"):
+        splits.held_out_split("nli", source="hf")
+    with pytest.raises(UserError, match="paraphrase.*cannot be tuned on"):
+        splits.split_for(["nli"], "tfds", train_clusters=["paraphrase"])
+
+
+def test_figure6_plan_adds_clusters_in_the_papers_order():
+    plan = splits.figure6_plan(source="tfds")
+    assert len(plan) == 7 == len(splits.FIGURE6_PAPER_DATASETS)
+    for step, split in enumerate(plan, start=1):
+        assert split.train_clusters == splits.FIGURE6_ORDER[:step]
+        assert clusters_of(split.train) == set(splits.FIGURE6_ORDER[:step])
+        assert clusters_of(split.eval) == {"nli", "closed_book_qa", "commonsense"}
+        assert clusters_of(split.excluded) == {"paraphrase", RCWC}
+    sizes = [len(split.train) for split in plan]
+    assert sizes == sorted(sizes) and sizes[0] == 11  # summarization first, as in the paper
+    assert all(set(a.train) < set(b.train) for a, b in zip(plan, plan[1:]))
+
+
+def test_split_verb_prints_json(capsys):
+    assert main(["split", "--held-out", "paraphrase", "--source", "tfds", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert set(printed) == {"train", "eval", "excluded"}
+    assert printed["eval"] == ["mrpc", "qqp", "paws", "stsb"]
+    assert "anli" in printed["excluded"] and "anli" not in printed["train"]
+
+
+def test_split_verb_unknown_cluster_is_one_line_and_exit_2(capsys):
+    assert main(["split", "--held-out", "poetry", "--source", "tfds", "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1 and "unknown cluster 'poetry'" in captured.err
