@@ -41,7 +41,7 @@ class TinyWorld:
     @functools.cached_property
     def corpus(self) -> list[str]:
         """The pretraining documents (plain text)."""
-        from flan_nb.tinyworld.corpus import generate_corpus
+        from flan_nb.tinyworld.documents import generate_corpus
 
         return generate_corpus(self.world)
 
