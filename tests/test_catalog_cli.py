@@ -1,0 +1,96 @@
+"""`flan-nb tasks`, `flan-nb show` and `flan-nb tinyworld build` from the command line."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from flan_nb.catalog_cli import show_rows, task_rows
+from flan_nb.cli import main
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tasks_json_lists_tinyworld_with_its_fields(capsys):
+    code, out, _ = run_cli(capsys, "tasks", "--json", "--source", "tinyworld")
+    rows = json.loads(out)
+    assert code == 0 and len(rows) >= 30
+    assert set(rows[0]) == {"name", "cluster", "source", "num_templates", "kind", "metric"}
+    assert {r["source"] for r in rows} == {"tinyworld"}
+    assert all(r["num_templates"] == 10 for r in rows)
+
+
+def test_tasks_table_filters_by_cluster(capsys):
+    code, out, _ = run_cli(capsys, "tasks", "--cluster", "translation", "--source",
+                           "tinyworld")
+    assert code == 0
+    assert "tw_translate_en_ve" in out and "tw_nli" not in out
+    assert out.strip().endswith("2 datasets")
+    assert task_rows("tinyworld", "translation") == [
+        r for r in task_rows("tinyworld") if r["cluster"] == "translation"]
+
+
+def test_show_prints_rendered_examples(capsys):
+    code, out, _ = run_cli(capsys, "show", "tw_boolq", "--template", "3", "--n", "2",
+                           "--size", "smoke", "--split", "test")
+    assert code == 0 and out.count("=== tw_boolq / test #") == 2
+    assert "OPTIONS:\n- yes\n- no" in out and "--- target: " in out
+    code, out, _ = run_cli(capsys, "show", "tw_math", "--n", "1", "--size", "smoke", "--json")
+    row = json.loads(out)
+    assert row["dataset"] == "tw_math" and row["options"] == [] and row["targets"]
+
+
+def test_show_rows_match_the_registry():
+    from flan_nb import tasks, tinyworld
+
+    rows = show_rows("tw_nli", template=4, n=3, split="train", size="smoke")
+    examples = tinyworld.load_split("tw_nli", "train", size="smoke")[:3]
+    assert [r["inputs"] for r in rows] == [tasks.get("tw_nli").render(e, 4).inputs
+                                           for e in examples]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("show", "tw_nlii"), "unknown dataset 'tw_nlii'"),
+    (("show", "tw_nli", "--template", "10", "--size", "smoke"), "templates 0..9, not 10"),
+    (("show", "tw_nli", "--n", "0", "--size", "smoke"), "--n must be at least 1"),
+    (("show", "tw_nli", "--split", "dev", "--size", "smoke"), "unknown split 'dev'"),
+    (("show", "tw_nli", "--size", "tiny"), "unknown TinyWorld size 'tiny'"),
+    (("tasks", "--cluster", "poetry"), "unknown cluster 'poetry'"),
+    (("tasks", "--source", "web"), "unknown source 'web'"),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, message):
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 2 and out == ""
+    assert message in err and err.count("\n") == 1
+
+
+def test_tinyworld_build_writes_files_and_refuses_to_overwrite(capsys, tmp_path):
+    out = tmp_path / "tw"
+    code, text, _ = run_cli(capsys, "tinyworld", "build", "--seed", "1", "--out", str(out),
+                            "--size", "smoke", "--train", "6", "--validation", "2", "--test",
+                            "3")
+    assert code == 0 and "31 datasets in 12 clusters" in text
+    rows = [json.loads(r) for r in
+            (out / "datasets" / "tw_rte" / "test.jsonl").read_text().splitlines()]
+    assert sorted(r["label"] for r in rows) == [0, 0, 1]  # as balanced as 3 can be
+    assert len((out / "datasets" / "tw_squad" / "train.jsonl").read_text().splitlines()) == 6
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["world"]["facts"] == len((out / "world.jsonl").read_text().splitlines())
+    code, _, err = run_cli(capsys, "tinyworld", "build", "--out", str(out), "--size", "smoke")
+    assert code == 2 and "--force" in err
+    assert list(tmp_path.iterdir()) == [out]  # no temporary folder left behind
+
+
+def test_tasks_verb_starts_fast_without_jax():
+    """`flan-nb tasks` must not import JAX (it would take seconds to start)."""
+    code = ("import sys; from flan_nb.cli import main; main(['tasks', '--source', 'tinyworld']);"
+            "sys.exit('jax' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

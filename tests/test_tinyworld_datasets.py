@@ -1,0 +1,162 @@
+"""TinyWorld's datasets: registry, templates, splits, labels checked by the independent solver."""
+
+from __future__ import annotations
+
+import collections
+import copy
+import hashlib
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flan_nb import tasks, tinyworld
+from flan_nb.tinyworld import solver
+from flan_nb.tinyworld.cli import build_to
+from flan_nb.tinyworld.datasets import BY_NAME, TW_DATASETS, generate_datasets
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return tinyworld.build(0, "smoke")
+
+
+@pytest.fixture(scope="module")
+def book():
+    """The book-size TinyWorld, generated once (timed in CPU seconds: the machine is shared)."""
+    start = time.process_time()
+    tw = tinyworld.TinyWorld(0, "book")
+    tw.corpus, tw.datasets
+    return tw, time.process_time() - start
+
+
+def test_book_size_generates_in_under_30_seconds(book):
+    tw, seconds = book
+    assert seconds < 30
+    words = sum(len(d.split()) for d in tw.corpus)
+    assert 1_500_000 <= words <= 3_000_000  # about 1.5-3M words, as the pretraining chapter needs
+    assert len({w for d in tw.corpus for w in d.split()}) < 5000  # a small vocabulary
+
+
+def test_registry_covers_all_clusters():
+    specs = tasks.all_datasets(source="tinyworld")
+    assert len(specs) == len(TW_DATASETS) >= 30
+    per_cluster = collections.Counter(s.cluster for s in specs)
+    assert set(per_cluster) == set(tasks.CLUSTERS)
+    assert min(per_cluster.values()) >= 2
+    assert all(s.name.startswith("tw_") for s in specs)
+
+
+@pytest.mark.parametrize("name", [d.name for d in TW_DATASETS])
+def test_ten_templates_at_most_three_turned_around(name):
+    spec = tasks.get(name)
+    assert len(spec.templates) == 10
+    assert len(set(spec.templates)) == 10
+    assert sum(t.turned_around for t in spec.templates) <= 3
+
+
+@pytest.mark.parametrize("name", [d.name for d in TW_DATASETS])
+def test_every_example_renders_through_every_template(smoke, name):
+    spec = tasks.get(name)
+    for split, examples in smoke.datasets[name].items():
+        for ex in examples:
+            for k, template in enumerate(spec.templates):
+                out = spec.render(ex, k)
+                assert "{" not in out.inputs + out.targets and out.inputs and out.targets
+                if spec.kind == "classification" and not template.turned_around:
+                    assert "\nOPTIONS:\n- " in "\n" + out.inputs
+                    assert out.targets in out.options == spec.example_options(ex)
+                else:
+                    assert out.options == () and "OPTIONS:" not in out.inputs
+
+
+@pytest.mark.parametrize("name", [d.name for d in TW_DATASETS])
+def test_splits_are_disjoint_sized_and_balanced(smoke, name):
+    spec, splits = BY_NAME[name], smoke.datasets[name]
+    keys = {split: {spec.key(ex) for ex in rows} for split, rows in splits.items()}
+    assert not keys["train"] & keys["test"] and not keys["train"] & keys["validation"]
+    assert not keys["validation"] & keys["test"]
+    for split, rows in splits.items():
+        assert len(rows) == smoke.split_sizes[split] == len(keys[split])
+        if spec.kind == "classification":
+            counts = collections.Counter(ex["label"] for ex in rows)
+            assert len(counts) == spec.num_labels
+            assert max(counts.values()) - min(counts.values()) <= 1
+            for ex in rows:  # the label points at the answer
+                options = ex.get("options") or spec.options
+                assert options[ex["label"]] == ex["answer"]
+
+
+def _solver_disagreements(tw) -> dict[str, int]:
+    bad = collections.Counter()
+    for name, splits in tw.datasets.items():
+        for rows in splits.values():
+            for ex in rows:
+                bad[name] += not solver.check(name, ex, tw.world)
+    return {k: v for k, v in bad.items() if v}
+
+
+def test_solver_confirms_every_label_of_the_book_size(book):
+    assert _solver_disagreements(book[0]) == {}
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(1, 100_000))
+def test_solver_confirms_every_label_for_any_seed(seed):
+    assert _solver_disagreements(tinyworld.TinyWorld(seed, "smoke")) == {}
+
+
+@pytest.mark.parametrize("name", [d.name for d in TW_DATASETS])
+def test_solver_rejects_wrong_answers(smoke, name):
+    """The solver is not a rubber stamp: a changed answer or target is caught."""
+    spec = BY_NAME[name]
+    ex = copy.deepcopy(smoke.datasets[name]["test"][0])
+    if spec.kind == "classification":
+        options = ex.get("options") or spec.options
+        ex["answer"] = options[(ex["label"] + 1) % len(options)]
+    else:
+        field = solver.TARGET_FIELDS.get(name) or [f for f in ex if f not in spec.input_fields
+                                                   and isinstance(ex[f], str)][0]
+        ex[field] = ex[field] + " and more" if not ex[field].isdigit() else \
+            str(int(ex[field]) + 1)
+    try:
+        assert not solver.check(name, ex, smoke.world)
+    except solver.SolverError:
+        pass  # unreadable is a rejection too
+
+
+def test_closed_book_evaluation_uses_statement_only_facts(smoke):
+    reader = solver.Reader(smoke.world)
+    for split in ("validation", "test"):
+        for ex in smoke.datasets["tw_trivia_qa"][split]:
+            subject, relation = reader.question(ex["question"])
+            assert tinyworld.world.Fact(subject, relation, ex["answer"]) in \
+                smoke.world.statement_only
+    for ex in smoke.datasets["tw_trivia_qa"]["train"]:
+        subject, relation = reader.question(ex["question"])
+        assert tinyworld.world.Fact(subject, relation, ex["answer"]) not in \
+            smoke.world.statement_only
+
+
+def test_test_split_does_not_depend_on_train_size(smoke):
+    more = generate_datasets(smoke.world, {"train": 40, "validation": 8, "test": 8})
+    for name in ("tw_nli", "tw_squad", "tw_translate_en_ve"):
+        assert more[name]["test"] == smoke.datasets[name]["test"]
+        assert len(more[name]["train"]) == 40
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_build_is_byte_identical_for_a_seed_and_differs_across_seeds(tmp_path):
+    a = build_to(tmp_path / "a", seed=5, size="smoke")
+    build_to(tmp_path / "b", seed=5, size="smoke")
+    build_to(tmp_path / "c", seed=6, size="smoke")
+    da, db, dc = (_digest(tmp_path / x) for x in "abc")
+    assert da == db and len(da) == 3 + 3 * len(TW_DATASETS)
+    assert da["corpus.jsonl"] != dc["corpus.jsonl"] and da["world.jsonl"] != dc["world.jsonl"]
+    assert a["datasets"] == len(TW_DATASETS) and a["clusters"] == 12
