@@ -126,12 +126,18 @@ def train_sentencepiece(texts: Iterable[str], settings: SentencePieceSettings) -
             allow_whitespace_only_pieces=True,
             byte_fallback=True,
             split_digits=True,
+            # Unigram prunes a seed vocabulary down to vocab_size; on a small corpus it may not
+            # find that many pieces, and then keeps what it found (BPE has no such limit to hit).
+            hard_vocab_limit=settings.model_type == "bpe",
             num_threads=os.cpu_count() or 1,
             minloglevel=2,
         )
     except RuntimeError as err:
-        raise UserError(f"SentencePiece training failed ({err}); a vocabulary that is too large "
-                        f"for the corpus is the usual cause: lower vocab_size") from None
+        hint = ("raise vocab_size: it must hold 3 special ids, 256 bytes and every character"
+                if "smaller than required" in str(err) else
+                "lower vocab_size: the corpus has too few distinct pieces for it")
+        raise UserError(f"SentencePiece training failed at vocab_size {settings.vocab_size}: "
+                        f"{hint} ({err})") from None
     return Tokenizer(model.getvalue(), settings)
 
 
@@ -170,7 +176,7 @@ def tinyworld_tokenizer(vocab_size: int = 2000, size: str = "book", seed: int = 
     from flan_nb import tinyworld
 
     settings = SentencePieceSettings(vocab_size=vocab_size, model_type=model_type, seed=seed)
-    return load_or_train(tinyworld.corpus(seed=seed, size=size), settings)
+    return load_or_train(tinyworld.build(seed=seed, size=size).corpus, settings)
 
 
 def chars_per_token(encode, texts: Sequence[str]) -> float:
@@ -246,7 +252,7 @@ def benchmark(quick: bool = False) -> dict:
     from flan_nb import tinyworld
 
     size = "smoke" if quick else "book"
-    train_docs, eval_docs = split_documents(tinyworld.corpus(seed=0, size=size))
+    train_docs, eval_docs = split_documents(tinyworld.build(seed=0, size=size).corpus)
     result = compare_tokenizers(train_docs, eval_docs, vocab_size=600 if quick else 2000)
     return {"corpus": f"tinyworld/{size}", **result}
 
@@ -257,7 +263,7 @@ def load_corpus(corpus: str, seed: int = 0) -> list[str]:
     if corpus.startswith("tinyworld/"):
         from flan_nb import tinyworld
 
-        return tinyworld.corpus(seed=seed, size=corpus.split("/", 1)[1])
+        return tinyworld.build(seed=seed, size=corpus.split("/", 1)[1]).corpus
     path = Path(corpus)
     if not path.is_file():
         raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>' nor an existing text "
@@ -272,7 +278,7 @@ class TokenizerChapterConfig:
     corpus: str = "tinyworld/book"
     seed: int = 0
     max_train_documents: int = 4000
-    vocab_sizes: tuple[int, ...] = (300, 500, 1000, 2000)
+    vocab_sizes: tuple[int, ...] = (400, 600, 1000, 2000, 4000)
     vocab_size: int = 2000
 
     def __post_init__(self):

@@ -32,8 +32,9 @@ def test_committed_clean(path):
             assert cell["execution_count"] is None
     tagged = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
     assert len(tagged) == 1
-    assert nb["cells"][0]["cell_type"] == "markdown"
-    assert nb["cells"][0]["source"].startswith(f"# {path.stem[:2]}.")
+    title = nb["cells"][0]
+    assert title["cell_type"] == "markdown"
+    assert "".join(title["source"]).startswith(f"# {path.stem[:2]}.")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
