@@ -23,6 +23,7 @@ continues the identical stream, nothing repeated or skipped.
 from __future__ import annotations
 
 import dataclasses
+import math
 import zlib
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -60,6 +61,23 @@ def mixing_rates(num_examples: Mapping[str, int], rate_cap: int | None = PAPER_R
         rates[name] = float(n) ** (1.0 / temperature)
     total = sum(rates.values())
     return {name: rate / total for name, rate in rates.items()}
+
+
+def skewed_sizes(num_examples: Mapping[str, int], min_fraction: float,
+                 seed: int = 0) -> dict[str, int]:
+    """Unequal dataset sizes for teaching: each dataset keeps a seeded share of its examples.
+
+    The share is log-uniform in [min_fraction, 1] (at least one example), so equal-sized
+    datasets (TinyWorld's) spread over a factor 1/min_fraction, as real collections do.
+    """
+    if not 0 < min_fraction <= 1:
+        raise UserError(f"min_fraction must be in (0, 1], got {min_fraction}")
+    sizes = {}
+    for name, n in num_examples.items():
+        rng = np.random.default_rng([seed, _name_id(name)])
+        share = math.exp(rng.uniform(math.log(min_fraction), 0.0))
+        sizes[name] = max(1, round(n * share))
+    return sizes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,18 +139,21 @@ class Mixture:
     @classmethod
     def from_registry(cls, names: Sequence[str], *, split: str = "train", seed: int = 0,
                       data_seed: int = 0, size: str = "book", data_dir: str | None = None,
-                      **kwargs) -> "Mixture":
+                      limits: Mapping[str, int] | None = None, **kwargs) -> "Mixture":
         """A mixture of registered datasets (`flan_nb.tasks`), rendered with their templates.
 
-        `data_seed`/`size` choose the TinyWorld world; other keyword arguments go to `Mixture`.
+        `data_seed`/`size` choose the TinyWorld world; `limits` keeps only the first
+        `limits[name]` examples of a dataset; other keyword arguments go to `Mixture`.
         """
         from flan_nb import tasks
 
         if not names:
             raise UserError("a mixture needs at least one dataset name")
         specs = {name: tasks.get(name) for name in names}
+        limits = limits or {}
         examples = {name: tasks.load_examples(name, split, seed=data_seed, size=size,
-                                              data_dir=data_dir) for name in names}
+                                              data_dir=data_dir, limit=limits.get(name))
+                    for name in names}
         return cls(examples, {n: len(s.templates) for n, s in specs.items()},
                    lambda name, fields, t: specs[name].render(fields, t), seed=seed, **kwargs)
 

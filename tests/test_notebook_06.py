@@ -1,0 +1,27 @@
+"""Notebook 06 (mixing and packing) on the smoke profile: what it records must hold up."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.notebook
+def test_mixing_and_packing_notebook(run_smoke):
+    metrics = run_smoke("06_mixing_and_packing").metrics()
+    assert metrics["num_datasets"] >= 12  # every cluster has TinyWorld datasets
+    # The cap narrows the spread of shares between the largest and smallest dataset.
+    assert metrics["rate_spread_capped"] < metrics["rate_spread_uncapped"]
+    assert metrics["max_share_z"] < 5  # observed shares follow the rates
+    assert metrics["templates_used_fraction"] > 0.5
+    assert metrics["mean_segment_length"] > 4  # at least inputs, EOS, a target, EOS
+    assert 0 <= metrics["truncated_fraction"] <= 1
+    assert metrics["segments_per_row"] >= 1
+    assert metrics["mask_checks_pass"] is True
+    assert metrics["all_samples_placed"] is True
+    assert metrics["resume_identical"] is True
+    for lengths in ("book", "paper"):
+        next_fit = metrics[f"next_fit_pad_fraction_{lengths}"]
+        best_fit = metrics[f"best_fit_pad_fraction_{lengths}"]
+        assert 0 <= best_fit <= next_fit < 1
+    assert metrics["best_to_next_fit_padding"] <= 1
+    assert metrics["pipeline_tokens_per_s"] > 0
