@@ -144,3 +144,24 @@ def test_make_lm_batches_tokenizes_texts():
                                     batch_size=1, shard_index=0, num_shards=1)
     assert pipe.documents == [WordTokenizer().encode("a b c"), WordTokenizer().encode("d e")]
     assert next(pipe)["decoder_target_tokens"].shape == (1, 8)
+
+
+def test_compare_packers_sees_the_same_stream_and_rewinds():
+    mixture = fake_mixture([30, 7, 90], seed=2)
+    start = mixture.get_state()
+    table = pipeline.compare_packers(mixture, WordTokenizer(), {"short": (6, 3), "long": (12, 6)},
+                                     batch_size=4, num_batches=6, max_open_rows=8)
+    assert mixture.get_state() == start
+    for by_packer in table.values():
+        assert set(by_packer) == set(packing.PACKERS)
+        assert by_packer["best_fit"].num_rows == by_packer["next_fit"].num_rows == 24
+        assert by_packer["best_fit"].pad_fraction <= by_packer["next_fit"].pad_fraction
+    assert table["short"]["next_fit"].num_truncated > table["long"]["next_fit"].num_truncated
+
+
+def test_measure_throughput_counts_what_was_produced():
+    pipe = _pipe()
+    speed = pipeline.measure_throughput(pipe, 3)
+    assert pipe.num_batches == 3 and speed["seconds"] > 0
+    assert speed["tokens_per_s"] == pytest.approx(3 * 4 * 16 / speed["seconds"])
+    assert 0 < speed["nonpad_tokens_per_s"] <= speed["tokens_per_s"]
