@@ -39,11 +39,16 @@ class TinyWorld:
         self.world: World = generate_world(seed, size)
 
     @functools.cached_property
+    def labelled_corpus(self) -> list[tuple[str, str]]:
+        """(kind, text) per pretraining document: kind is "story", "faq", "velan", ..."""
+        from flan_nb.tinyworld.documents import generate_labelled_corpus
+
+        return generate_labelled_corpus(self.world)
+
+    @functools.cached_property
     def corpus(self) -> list[str]:
         """The pretraining documents (plain text)."""
-        from flan_nb.tinyworld.documents import generate_corpus
-
-        return generate_corpus(self.world)
+        return [text for _, text in self.labelled_corpus]
 
     @functools.cached_property
     def datasets(self) -> dict[str, dict[str, list[dict]]]:

@@ -277,28 +277,39 @@ def _makers(world: World, by_subject: dict[str, list[Fact]]) -> dict[str, Callab
 
 def coverage_documents(world: World) -> list[str]:
     """Documents that state every fact in every phrasing, and all general knowledge."""
+    return [text for _, text in _coverage(world)]
+
+
+def _coverage(world: World) -> list[tuple[str, str]]:
     rng = rng_for(world.seed, world.size, "corpus-coverage")
     docs = []
     max_phrasings = max(len(forms) for forms in phrases.STATEMENTS.values())
     for facts in _facts_by_subject(world).values():
         for phrasing in range(max_phrasings):
             if any(phrasing < phrases.num_phrasings(f) for f in facts):
-                docs.append(profile(world, facts, rng, phrasing))
-    return docs + encyclopedia_pages()
+                docs.append(("profile", profile(world, facts, rng, phrasing)))
+    return docs + [("encyclopedia", page) for page in encyclopedia_pages()]
 
 
-def generate_corpus(world: World, num_words: int | None = None) -> list[str]:
-    """The pretraining documents of `world`: coverage first, then a seeded mix, then shuffled."""
+def generate_labelled_corpus(world: World, num_words: int | None = None
+                             ) -> list[tuple[str, str]]:
+    """(kind, text) for every pretraining document: coverage first, then a seeded mix of the
+    kinds in MIX up to the size's word budget, then shuffled."""
     target = size_spec(world.size).corpus_words if num_words is None else num_words
-    docs = coverage_documents(world)
-    words = sum(len(d.split()) for d in docs)
+    docs = _coverage(world)
+    words = sum(len(text.split()) for _, text in docs)
     rng = rng_for(world.seed, world.size, "corpus")
     makers = _makers(world, _facts_by_subject(world))
     kinds, weights = list(MIX), list(MIX.values())
     while words < target:
         kind = rng.choices(kinds, weights)[0]
-        doc = makers[kind](rng)
-        docs.append(doc)
-        words += len(doc.split())
+        text = makers[kind](rng)
+        docs.append((kind, text))
+        words += len(text.split())
     rng.shuffle(docs)
     return docs
+
+
+def generate_corpus(world: World, num_words: int | None = None) -> list[str]:
+    """The pretraining documents of `world` (plain text), as `generate_labelled_corpus` makes."""
+    return [text for _, text in generate_labelled_corpus(world, num_words)]
