@@ -30,6 +30,7 @@ their EOS) and counted; no segment is ever dropped, duplicated or split across r
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import sys
 from typing import Any, Hashable, Iterable, Sequence
@@ -113,7 +114,7 @@ def lm_segments(ids: Sequence[int], seq_length: int, key: Hashable = None) -> li
             for i, start in enumerate(range(0, len(tokens), seq_length))]
 
 
-class _Packer:
+class _Packer(abc.ABC):
     """Shared bookkeeping: rows are lists of segments; `add` returns the rows it closed."""
 
     def __init__(self, seq_length: int):
@@ -128,8 +129,9 @@ class _Packer:
             raise UserError(f"a segment of {len(segment)} tokens cannot fit a row of "
                             f"{self.seq_length}: truncate it first (instruction_segment does)")
 
+    @abc.abstractmethod
     def add(self, segment: Segment) -> list[list[Segment]]:
-        raise NotImplementedError  # each packer places segments its own way
+        """Place `segment`; return the rows this closed (each packer places its own way)."""
 
     def add_all(self, segments: Iterable[Segment]) -> list[list[Segment]]:
         closed: list[list[Segment]] = []
@@ -311,6 +313,8 @@ def attention_mask(segment_ids, causal_attention=None, bidirectional_prefix: boo
     With `bidirectional_prefix=True` the input prefix (`causal_attention` == 1, see the module
     docstring) also attends forward within itself, as in T5's prefix LM; `causal_attention` is
     ignored otherwise. Works with numpy and jax.numpy arrays (inside jit too); `xp` forces one.
+    A padding query's row is all False: use a finite large negative logit, not -inf, so its
+    softmax stays defined (its loss weight is 0 anyway).
     """
     xp = xp or _array_module(segment_ids)
     segment_ids = xp.asarray(segment_ids)

@@ -24,6 +24,7 @@ re-tokenized on restore, so the restored pipeline yields the identical stream.
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 import time
 from typing import Any, Iterator, Mapping, Sequence
@@ -49,7 +50,7 @@ def _as_key(key: Any) -> tuple:
     return tuple(_as_key(k) if isinstance(k, list) else k for k in key)
 
 
-class _PackedBatches:
+class _PackedBatches(abc.ABC):
     """Shared machinery: segments from a source, packed, cut into host-local batches."""
 
     def __init__(self, *, seq_length: int, batch_size: int, num_shards: int, packer: str,
@@ -70,17 +71,21 @@ class _PackedBatches:
         self._ready: list[list[packing.Segment]] = []
 
     # Subclasses provide the source of segments and how to rebuild one from its key.
+    @abc.abstractmethod
     def _next_segments(self) -> list[packing.Segment]:
-        raise NotImplementedError
+        """The next chunk of segments from the source."""
 
+    @abc.abstractmethod
     def _segments_for(self, keys: Sequence[tuple]) -> list[packing.Segment]:
-        raise NotImplementedError
+        """The segments with these keys, rebuilt (for restoring open rows)."""
 
+    @abc.abstractmethod
     def _source_state(self) -> dict:
-        raise NotImplementedError
+        """The source's JSON state."""
 
+    @abc.abstractmethod
     def _set_source_state(self, state: Mapping[str, Any]) -> None:
-        raise NotImplementedError
+        """Continue the source from its JSON state."""
 
     def __iter__(self) -> Iterator[dict[str, np.ndarray]]:
         return self
