@@ -14,6 +14,7 @@ import json
 BENCHMARKS = {
     "tokenize": "flan_nb.tokenize:benchmark",
     "pack": "flan_nb.pipeline:benchmark",
+    "eval": "flan_nb.evaluate:benchmark",
 }
 
 

@@ -30,6 +30,7 @@ import numpy as np
 from flan_nb import metrics as metrics_lib
 from flan_nb import packing
 from flan_nb.errors import UserError
+from flan_nb.packing import EOS_ID
 from flan_nb.params import require
 from flan_nb.report import TemplateScore
 
@@ -132,6 +133,110 @@ def score_pairs_naive(scorer: Scorer, pairs: Sequence[Pair], *, seq_length: int 
     return PairScores(ll, counts, sum(s.truncated for s in segments), passes)
 
 
+def _bucket(n: int, step: int = 32) -> int:
+    """`n` rounded up to a multiple of `step`: few distinct shapes, so few compiles."""
+    return -(-n // step) * step
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_shared_prefix(graphdef, batch: int, prompt_length: int, num_options: int,
+                            option_length: int, bidirectional_prefix: bool):
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    @jax.jit
+    def score(state, prompts, lengths, targets, mask):
+        # prompts (batch, prompt_length): BOS inputs EOS, right-padded; lengths (batch,);
+        # targets (batch, options, option_length): option ids then EOS; mask 1 on real ids
+        model = nnx.merge(graphdef, state)
+        cache = model.init_cache(batch, prompt_length + option_length)
+        rows = jnp.arange(batch)
+        if bidirectional_prefix:
+            # The whole prompt is the bidirectional prefix: run it at once and read the
+            # first target's distribution at its EOS.
+            prefix = (jnp.arange(prompt_length)[None, :] < lengths[:, None]).astype(jnp.int32)
+            logits, cache = model.prefill(prompts, cache, prefix, bidirectional_prefix=True)
+            first = jax.nn.log_softmax(logits[rows, lengths - 1])  # (batch, vocab)
+            lp_first = jnp.take_along_axis(first, targets[:, :, 0], axis=-1)  # (batch, opts)
+            feed, predict, start = targets[:, :, :-1], targets[:, :, 1:], lengths
+            lp_first = lp_first * mask[:, :, 0]
+            mask = mask[:, :, 1:]
+        else:
+            # Causal: prefill the prompt without its EOS (its logits are unused, so XLA drops
+            # the vocabulary projection) and feed EOS as every option's first step.
+            without_eos = prompts.at[rows, lengths - 1].set(0)
+            _, cache = model.prefill(without_eos, cache)
+            eos = jnp.full(targets.shape[:2] + (1,), EOS_ID, targets.dtype)
+            feed = jnp.concatenate([eos, targets[:, :, :-1]], axis=-1)
+            predict, start, lp_first = targets, lengths - 1, 0.0
+        steps = feed.shape[-1]
+        # Every option continues the same prompt: copy its cache once per option.
+        cache = jax.tree.map(lambda c: jnp.repeat(c, num_options, axis=0), cache)
+        feed = feed.reshape(batch * num_options, steps)
+        predict = predict.reshape(batch * num_options, steps)
+        starts = jnp.repeat(start, num_options)  # (batch * options,)
+        flat_rows = jnp.arange(batch * num_options)
+
+        def step(cache, t):
+            logits, cache = model.decode_step(feed[:, t], starts + t, cache)
+            lp = jax.nn.log_softmax(logits)[flat_rows, predict[:, t]]  # (batch * options,)
+            return cache, lp
+
+        _, lps = jax.lax.scan(step, cache, jnp.arange(steps))  # (steps, batch * options)
+        lps = lps.T.reshape(batch, num_options, steps)
+        return lp_first + jnp.sum(lps * mask, axis=-1)  # (batch, options)
+
+    return score
+
+
+def score_options_shared(model, input_ids: Sequence[Sequence[int]],
+                         option_ids: Sequence[Sequence[Sequence[int]]], *,
+                         batch_size: int = 8, max_input_length: int = 254,
+                         bidirectional_prefix: bool = False) -> tuple[list[np.ndarray],
+                                                                      list[np.ndarray], int]:
+    """Option log-likelihoods with one forward pass over each input shared by all its options.
+
+    The prompt `BOS inputs EOS` is run once (`prefill`), its key/value cache copied per option,
+    and the option tokens (+ EOS) fed one step at a time: the same numbers as scoring each
+    `inputs EOS option EOS` segment, for a fraction of the work when inputs are long and options
+    short. Inputs longer than `max_input_length` keep their end (where the question and the
+    OPTIONS list are). Returns (scores, token counts) per example and the number truncated.
+    Small batches are fastest on CPU (the attention scores stay in cache); use more on TPU.
+    """
+    from flax import nnx
+
+    from flan_nb.decoding import prompt_ids
+
+    require(batch_size >= 1, f"batch_size must be >= 1, got {batch_size}")
+    graphdef, state = nnx.split(model)
+    scores, counts, truncated = [], [], 0
+    for start in range(0, len(input_ids), batch_size):
+        inputs = input_ids[start:start + batch_size]
+        options = option_ids[start:start + batch_size]
+        truncated += sum(len(x) > max_input_length for x in inputs)
+        prompts = [prompt_ids(list(x)[-max_input_length:]) for x in inputs]
+        prompt_length = _bucket(max(len(p) for p in prompts), 8)
+        num_options = max(len(o) for o in options)
+        option_length = max(len(t) for o in options for t in o) + 1  # + EOS
+        tokens = np.zeros((batch_size, prompt_length), np.int32)  # (batch, prompt)
+        lengths = np.full((batch_size,), 2, np.int32)  # filler rows: BOS EOS
+        targets = np.zeros((batch_size, num_options, option_length), np.int32)
+        mask = np.zeros_like(targets)  # (batch, options, option_length)
+        for i, (prompt, choices) in enumerate(zip(prompts, options)):
+            tokens[i, :len(prompt)], lengths[i] = prompt, len(prompt)
+            for k, choice in enumerate(choices):
+                targets[i, k, :len(choice) + 1] = [*choice, EOS_ID]
+                mask[i, k, :len(choice) + 1] = 1
+        score = _compiled_shared_prefix(graphdef, batch_size, prompt_length, num_options,
+                                        option_length, bool(bidirectional_prefix))
+        values = np.asarray(score(state, tokens, lengths, targets, mask), np.float64)
+        for i, choices in enumerate(options):
+            scores.append(values[i, :len(choices)])
+            counts.append(mask[i, :len(choices)].sum(axis=-1))
+    return scores, counts, truncated
+
+
 @dataclasses.dataclass(frozen=True)
 class RankResult:
     """Rank classification of a list of examples."""
@@ -141,31 +246,47 @@ class RankResult:
     num_truncated: int
 
 
-def rank_classify(scorer: Scorer, tokenizer, examples: Sequence[Any], *,
-                  length_normalize: bool = False, naive: bool = False,
-                  **pack_options: Any) -> RankResult:
+METHODS = ("shared_prefix", "packed", "naive")
+
+
+def rank_classify(model, tokenizer, examples: Sequence[Any], *, method: str = "shared_prefix",
+                  length_normalize: bool = False, bidirectional_prefix: bool = False,
+                  **options: Any) -> RankResult:
     """Pick, for each rendered example (`.inputs`, `.options`), its most likely option.
 
     Scores are summed option log-likelihoods (divided by the option's token count, EOS included,
-    with `length_normalize`); ties go to the earlier option. `pack_options` go to `score_pairs`.
+    with `length_normalize`); ties go to the earlier option. `method`: `shared_prefix` (one pass
+    per input, `score_options_shared`; needs a model), `packed` (`score_pairs`) or `naive`
+    (`score_pairs_naive`); the last two also take a Scorer instead of a model. `options` go to
+    the scoring function.
     """
+    if method not in METHODS:
+        raise UserError(f"unknown rank classification method {method!r}: choose one of "
+                        f"{', '.join(METHODS)}")
     for i, example in enumerate(examples):
         if not example.options:
             raise UserError(f"example {i} has no options: rank classification needs a "
                             f"classification template (not a turned-around one)")
     input_ids = tokenizer.encode_batch([e.inputs for e in examples])
     texts = sorted({o for e in examples for o in e.options})
-    option_ids = dict(zip(texts, tokenizer.encode_batch(texts)))
-    pairs = [(input_ids[i], option_ids[o]) for i, e in enumerate(examples) for o in e.options]
-    scored = (score_pairs_naive if naive else score_pairs)(scorer, pairs, **pack_options)
-    values = scored.log_likelihood / (scored.num_tokens if length_normalize else 1)
-    predictions, per_example, start = [], [], 0
-    for e in examples:
-        scores = values[start:start + len(e.options)]
-        start += len(e.options)
-        per_example.append(scores)
-        predictions.append(int(np.argmax(scores)))
-    return RankResult(predictions, per_example, scored.num_truncated)
+    ids_of = dict(zip(texts, tokenizer.encode_batch(texts)))
+    if method == "shared_prefix":
+        scores, counts, truncated = score_options_shared(
+            model, input_ids, [[ids_of[o] for o in e.options] for e in examples],
+            bidirectional_prefix=bidirectional_prefix, **options)
+    else:
+        scorer = (model_scorer(model, bidirectional_prefix=bidirectional_prefix)
+                  if hasattr(model, "init_cache") else model)
+        pairs = [(input_ids[i], ids_of[o]) for i, e in enumerate(examples) for o in e.options]
+        scored = (score_pairs if method == "packed" else score_pairs_naive)(
+            scorer, pairs, **options)
+        bounds = np.cumsum([0] + [len(e.options) for e in examples])
+        scores = [scored.log_likelihood[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        counts = [scored.num_tokens[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+        truncated = scored.num_truncated
+    if length_normalize:
+        scores = [s / c for s, c in zip(scores, counts)]
+    return RankResult([int(np.argmax(s)) for s in scores], list(scores), truncated)
 
 
 # -- many datasets, templates and splits at once ---------------------------------------------
@@ -182,20 +303,36 @@ class Cell:
 
 @dataclasses.dataclass(frozen=True)
 class EvalSettings:
-    """How to evaluate: packing shapes, decoding length, normalization."""
+    """How to evaluate: rank classification method and shapes, decoding length."""
 
-    seq_length: int = 256  # row length for packed rank classification
-    batch_rows: int = 16  # rows per forward pass
+    method: str = "shared_prefix"  # rank classification: shared_prefix | packed | naive
+    batch_size: int = 8  # examples per pass (shared_prefix) and rows per decoding call
+    max_input_length: int = 254  # longer inputs keep their end (shared_prefix, decoding)
+    seq_length: int = 256  # row length (packed, naive)
+    batch_rows: int = 16  # rows per forward pass (packed)
     max_new_tokens: int = 24  # generation budget per example
-    decode_batch_size: int = 32  # rows per decoding call
     length_normalize: bool = False  # the paper sums log-likelihoods (no normalization)
     bidirectional_prefix: bool = False  # must match how the model was trained
 
     def __post_init__(self):
-        for name in ("seq_length", "batch_rows", "max_new_tokens", "decode_batch_size"):
+        require(self.method in METHODS,
+                f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
+        for name in ("batch_size", "max_input_length", "seq_length", "batch_rows",
+                     "max_new_tokens"):
             value = getattr(self, name)
             require(isinstance(value, int) and value >= 1,
                     f"{name} must be a positive integer, got {value!r}")
+
+    def rank_options(self) -> dict[str, Any]:
+        """Keyword arguments of `rank_classify` for this method."""
+        if self.method == "shared_prefix":
+            extra = dict(batch_size=self.batch_size, max_input_length=self.max_input_length)
+        elif self.method == "packed":
+            extra = dict(seq_length=self.seq_length, batch_rows=self.batch_rows)
+        else:
+            extra = dict(seq_length=self.seq_length)
+        return dict(method=self.method, length_normalize=self.length_normalize,
+                    bidirectional_prefix=self.bidirectional_prefix, **extra)
 
 
 def eval_templates(spec, num_templates: int | None = None) -> list[int]:
@@ -205,16 +342,17 @@ def eval_templates(spec, num_templates: int | None = None) -> list[int]:
     return ids if num_templates is None else ids[:num_templates]
 
 
-def _decode_texts(model, tokenizer, inputs: Sequence[str], settings: EvalSettings,
-                  max_prompt_length: int) -> list[str]:
+def generate_texts(model, tokenizer, inputs: Sequence[str],
+                   settings: EvalSettings | None = None) -> list[str]:
+    """Greedy answers (text) to rendered inputs; over-long inputs keep their end."""
     from flan_nb.decoding import greedy_decode, prompt_ids
 
+    settings = settings or EvalSettings()
     ids = tokenizer.encode_batch(list(inputs))
-    # Keep the end of an over-long input (where the question is) and the framing BOS/EOS.
-    prompts = [prompt_ids(x[-(max_prompt_length - 2):]) for x in ids]
+    prompts = [prompt_ids(x[-settings.max_input_length:]) for x in ids]
     outputs = greedy_decode(model, prompts, max_new_tokens=settings.max_new_tokens,
-                            max_prompt_length=max_prompt_length,
-                            batch_size=settings.decode_batch_size,
+                            max_prompt_length=_bucket(max(len(p) for p in prompts)),
+                            batch_size=settings.batch_size,
                             bidirectional_prefix=settings.bidirectional_prefix)
     return [tokenizer.decode(o) for o in outputs]
 
@@ -222,8 +360,8 @@ def _decode_texts(model, tokenizer, inputs: Sequence[str], settings: EvalSetting
 def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
                    settings: EvalSettings | None = None,
                    timings: dict[str, float] | None = None) -> list[TemplateScore]:
-    """Score `model` on every cell: rank classification for classification templates (all
-    cells' pairs packed together), greedy decoding otherwise. Scores are percentages."""
+    """Score `model` on every cell: rank classification for classification templates, greedy
+    decoding otherwise, all cells of a kind in one call. Scores are percentages."""
     from flan_nb import tasks
 
     settings = settings or EvalSettings()
@@ -239,17 +377,14 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
     start = time.perf_counter()
     if classify:
         flat = [r for i in classify for r in rendered[i][1]]
-        result = rank_classify(model_scorer(model, bidirectional_prefix=(
-            settings.bidirectional_prefix)), tokenizer, flat,
-            length_normalize=settings.length_normalize, seq_length=settings.seq_length,
-            batch_rows=settings.batch_rows)
-        chosen = iter(result.predictions)
+        chosen = iter(rank_classify(model, tokenizer, flat,
+                                    **settings.rank_options()).predictions)
         for i in classify:
             predictions[i] = [r.options[next(chosen)] for r in rendered[i][1]]
     mid = time.perf_counter()
     if generate:
-        flat = [r.inputs for i in generate for r in rendered[i][1]]
-        texts = iter(_decode_texts(model, tokenizer, flat, settings, settings.seq_length))
+        flat_inputs = [r.inputs for i in generate for r in rendered[i][1]]
+        texts = iter(generate_texts(model, tokenizer, flat_inputs, settings))
         for i in generate:
             predictions[i] = [next(texts).strip() for _ in rendered[i][1]]
     if timings is not None:
@@ -262,3 +397,63 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
         scores.append(TemplateScore(model_name, cell.dataset, spec.cluster, cell.template,
                                     cell.split, spec.metric, value, len(rs)))
     return scores
+
+
+# -- `flan-nb bench eval` ------------------------------------------------------------------
+
+def _best_time(fn, repeats: int = 2) -> tuple[float, Any]:
+    """The fastest of `repeats` timed calls (the machine is shared) and the last result."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def benchmark(quick: bool = False) -> dict:
+    """Rank classification throughput of the three methods, measured in this one invocation.
+
+    A randomly initialised `tiny-1m` model (speed does not depend on the weights) scores TinyWorld
+    NLI test examples through two templates. `examples_per_s` is the default method
+    (`shared_prefix`), `packed_examples_per_s` packs (input, option) pairs into rows, and
+    `naive_examples_per_s` runs one forward pass per option, padded to the longest pair (32-token
+    buckets). Each is compiled by a warm-up call first; all must agree on every prediction.
+    """
+    from flan_nb import model as model_lib
+    from flan_nb import tasks
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    size = "smoke" if quick else "book"
+    tokenizer = tinyworld_tokenizer(vocab_size=500 if quick else 2000, size=size)
+    config = model_lib.named_config("tiny-1m", vocab_size=tokenizer.vocab_size)
+    model = model_lib.create_model(config, seed=0)
+    spec = tasks.get("tw_nli")
+    fields = tasks.load_examples("tw_nli", "test", size=size)
+    examples = [spec.render(f, t) for t in eval_templates(spec, 2) for f in fields]
+    examples = examples[: 32 if quick else 256]
+    few = examples[: 8 if quick else 48]
+    longest = max(len(x) for x in tokenizer.encode_batch([e.inputs for e in examples])) + 8
+    runs = {"shared_prefix": (examples, dict(batch_size=8)),
+            "packed": (examples, dict(seq_length=256, batch_rows=16)),
+            "naive": (few, dict(seq_length=_bucket(longest)))}
+    rates, predictions = {}, {}
+    for method, (subset, options) in runs.items():
+        rank_classify(model, tokenizer, subset[:2], method=method, **options)  # compile
+        seconds, result = _best_time(
+            lambda: rank_classify(model, tokenizer, subset, method=method, **options))
+        rates[method] = len(subset) / seconds
+        predictions[method] = result.predictions
+    agree = all(predictions[m][: len(few)] == predictions["naive"] for m in predictions)
+    return {
+        "examples": len(examples),
+        "naive_examples": len(few),
+        "options_per_example": sum(len(e.options) for e in examples) / len(examples),
+        "model_params": model_lib.param_count(config),
+        "examples_per_s": round(rates["shared_prefix"], 2),
+        "packed_examples_per_s": round(rates["packed"], 2),
+        "naive_examples_per_s": round(rates["naive"], 2),
+        "speedup": round(rates["shared_prefix"] / rates["naive"], 2),
+        "packed_speedup": round(rates["packed"] / rates["naive"], 2),
+        "predictions_agree": bool(agree),
+    }

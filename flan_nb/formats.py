@@ -16,11 +16,13 @@ rank classification scores, not part of the instruction being ablated.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb.errors import UserError
+from flan_nb.params import require
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
 
@@ -84,14 +86,22 @@ def few_shot(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
     if k < 0 or max_input_tokens < 1:
         raise UserError(f"few-shot needs k >= 0 and max_input_tokens >= 1 "
                         f"(got k={k}, max_input_tokens={max_input_tokens})")
+    return _few_shot(spec, fields, template_id, pool, k, count_tokens, max_input_tokens,
+                     seed)[0]
+
+
+def _few_shot(spec, fields, template_id, pool, k, count_tokens, max_input_tokens,
+              seed) -> tuple[Rendered, int]:
+    """The few-shot prompt and how many exemplars it kept."""
     target = spec.render(fields, template_id)
     parts = [_exemplar_text(r) for r in select_exemplars(spec, fields, template_id, pool, k, seed)]
     while parts:
         inputs = EXEMPLAR_DELIMITER.join([*parts, target.inputs])
         if count_tokens(inputs) <= max_input_tokens:
-            return Rendered(inputs=inputs, targets=target.targets, options=target.options)
+            return Rendered(inputs=inputs, targets=target.targets,
+                            options=target.options), len(parts)
         parts.pop()
-    return target
+    return target, 0
 
 
 def raw_field_names(spec: DatasetSpec) -> list[str]:
@@ -151,3 +161,56 @@ def render_format(fmt: str, spec: DatasetSpec, fields: Mapping[str, Any], templa
 def count_words(text: str) -> int:
     """A tokenizer-free length: whitespace-separated words."""
     return len(text.split())
+
+
+@dataclasses.dataclass(frozen=True)
+class TemplatesChapterConfig:
+    """Parameters of chapter 05 (instruction templates)."""
+
+    dataset: str = "tw_nli"
+    size: str = "book"
+    split: str = "validation"
+    example_index: int = 0
+    tfds_dataset: str = "anli"
+    num_shots: int = 3
+    vocab_size: int = 2000
+    max_input_tokens: int = 160
+    budgets: tuple[int, ...] = (25, 50, 75, 100, 150, 200)
+    num_eval_examples: int = 40
+    seed: int = 0
+
+    def __post_init__(self):
+        from flan_nb import tasks
+        from flan_nb.collection import SAMPLE_FEATURES
+
+        spec = tasks.get(self.dataset)
+        require(spec.source == "tinyworld",
+                f"DATASET must be a TinyWorld dataset (tw_*), got {self.dataset!r}")
+        require(self.split in ("train", "validation", "test"),
+                f"SPLIT must be train, validation or test, got {self.split!r}")
+        require(self.example_index >= 0, f"EXAMPLE_INDEX must be >= 0, got {self.example_index}")
+        require(self.tfds_dataset in SAMPLE_FEATURES,
+                f"TFDS_DATASET must be a dataset of the paper's collection (see `flan-nb tasks "
+                f"--source tfds`), got {self.tfds_dataset!r}")
+        require(self.num_shots >= 0, f"NUM_SHOTS must be >= 0, got {self.num_shots}")
+        require(self.vocab_size >= 100, f"VOCAB_SIZE must be >= 100, got {self.vocab_size}")
+        require(self.max_input_tokens >= 1,
+                f"MAX_INPUT_TOKENS must be >= 1, got {self.max_input_tokens}")
+        require(len(self.budgets) > 0 and all(int(b) >= 1 for b in self.budgets),
+                f"BUDGETS must be a non-empty list of positive token counts, got {self.budgets}")
+        require(self.num_eval_examples >= 1,
+                f"NUM_EVAL_EXAMPLES must be >= 1, got {self.num_eval_examples}")
+        object.__setattr__(self, "budgets", tuple(int(b) for b in self.budgets))
+
+
+def shots_kept(spec: DatasetSpec, examples: Sequence[Mapping[str, Any]],
+               pool: Sequence[Mapping[str, Any]], template_id: int, k: int,
+               budgets: Sequence[int], count_tokens: Callable[[str], int],
+               seed: int = 0) -> dict[int, float]:
+    """Budget -> the mean number of exemplars few-shot keeps over `examples` (pruning at work)."""
+    kept = {}
+    for budget in budgets:
+        used = [_few_shot(spec, fields, template_id, pool, k, count_tokens, budget, seed)[1]
+                for fields in examples]
+        kept[int(budget)] = sum(used) / len(used)
+    return kept

@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from flan_nb import tasks
 from flan_nb.errors import UserError
+from flan_nb.params import require
 
 RCWC = "reading_comprehension_with_commonsense"
 
@@ -107,3 +108,45 @@ def figure6_plan(source: str | None = None) -> list[HeldOutSplit]:
     and evaluating NLI, closed-book QA and commonsense."""
     return [split_for(FIGURE6_HELD_OUT, source, FIGURE6_ORDER[:n])
             for n in range(1, len(FIGURE6_ORDER) + 1)]
+
+
+def held_out_rows(source: str | None = None) -> list[dict]:
+    """One row per cluster: datasets evaluated, clusters the rules remove, datasets tuned on."""
+    rows = []
+    for cluster in tasks.CLUSTERS:
+        split = held_out_split(cluster, source)
+        removed = excluded_clusters([cluster])
+        rows.append({"held out": tasks.CLUSTERS[cluster], "eval": len(split.eval),
+                     "also removed": ", ".join(tasks.CLUSTERS[c] for c in removed) or "-",
+                     "excluded": len(split.excluded), "train": len(split.train)})
+    return rows
+
+
+def figure6_rows(source: str | None = None) -> list[dict]:
+    """The Figure 6 plan as rows: the cluster added at each step, our dataset count and the
+    paper's (which counts some configs, e.g. SQuAD v1/v2, as separate datasets)."""
+    return [{"step": step, "added": tasks.CLUSTERS[split.train_clusters[-1]],
+             "train datasets": len(split.train), "paper's datasets": paper}
+            for step, (split, paper) in enumerate(zip(figure6_plan(source),
+                                                      FIGURE6_PAPER_DATASETS), start=1)]
+
+
+@dataclasses.dataclass(frozen=True)
+class TasksChapterConfig:
+    """Parameters of chapter 04 (tasks and clusters)."""
+
+    split_source: str = "tinyworld"
+    held_out: str = "nli"
+    size: str = "book"
+    seed: int = 0
+
+    def __post_init__(self):
+        from flan_nb.tinyworld import SIZES
+
+        require(self.split_source in tasks.SOURCES,
+                f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
+                f"got {self.split_source!r}")
+        require(self.held_out in tasks.CLUSTERS,
+                f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "
+                f"got {self.held_out!r}")
+        require(self.size in SIZES, f"SIZE must be one of {', '.join(SIZES)}, got {self.size!r}")

@@ -165,3 +165,19 @@ def test_measure_throughput_counts_what_was_produced():
     assert pipe.num_batches == 3 and speed["seconds"] > 0
     assert speed["tokens_per_s"] == pytest.approx(3 * 4 * 16 / speed["seconds"])
     assert 0 < speed["nonpad_tokens_per_s"] <= speed["tokens_per_s"]
+
+
+def test_bench_pack_prints_the_readme_figures():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "flan_nb", "bench", "pack", "--json", "--quick"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    for key in ("next_fit_pad_fraction", "best_fit_pad_fraction", "pipeline_tokens_per_s",
+                "train_tokens_per_s_needed"):
+        assert result[key] >= 0, key
+    assert 0 <= result["best_fit_pad_fraction"] <= result["next_fit_pad_fraction"] < 1
+    assert result["pipeline_to_train_ratio"] == pytest.approx(
+        result["pipeline_tokens_per_s"] / result["train_tokens_per_s_needed"])

@@ -128,6 +128,25 @@ def test_corpus_quizzes_never_ask_statement_only_facts(smoke):
     assert asked > 20  # the corpus does contain question/answer text
 
 
+def test_held_out_general_questions_are_never_quizzed(smoke):
+    from flan_nb.tinyworld.generators import held_out_question
+
+    text = "\n".join(smoke.corpus)
+    evaluated = {ex["question"] for split in ("validation", "test")
+                 for ex in smoke.datasets["tw_arc"][split]}
+    general = [q for q in evaluated if held_out_question(q)]
+    assert general  # the evaluation does use general-knowledge questions...
+    assert not [q for q in general if q in text]  # ...that the corpus never asks
+
+
+def test_load_split_returns_copies(smoke):
+    rows = tinyworld.load_split("tw_arc", "test", size="smoke")
+    rows[0]["options"].append("extra")
+    rows[0]["question"] = "changed"
+    fresh = tinyworld.load_split("tw_arc", "test", size="smoke")[0]
+    assert "extra" not in fresh["options"] and fresh["question"] != "changed"
+
+
 def test_corpus_mixes_kinds_of_text(smoke):
     text = "\n".join(smoke.corpus)
     for marker in ("Q:", "Quiz", "In class,", "Velan", "When it rains, the ground gets wet."):

@@ -34,6 +34,25 @@ CLUSTER_MODULES = {
 }
 
 
+# The paper's number of datasets per cluster (Figure 3).
+PAPER_DATASETS_PER_CLUSTER = {
+    "nli": 7, "commonsense": 4, "sentiment": 4, "paraphrase": 4, "closed_book_qa": 3,
+    "struct_to_text": 4, "translation": 8, "reading_comprehension": 5,
+    "reading_comprehension_with_commonsense": 2, "coreference": 3, "misc": 7,
+    "summarization": 11,
+}
+
+
+def cluster_count_rows() -> list[dict]:
+    """Per cluster: the paper's number of datasets beside the registry's, per source."""
+    from flan_nb import tasks
+
+    return [{"cluster": display, "paper": PAPER_DATASETS_PER_CLUSTER[cluster],
+             "tfds": len(tasks.all_datasets(source="tfds", cluster=cluster)),
+             "tinyworld": len(tasks.all_datasets(source="tinyworld", cluster=cluster))}
+            for cluster, display in tasks.CLUSTERS.items()]
+
+
 def in_paper_order(specs):
     """`specs` sorted by the paper's cluster order (Figure 3), keeping their order within one."""
     from flan_nb import tasks

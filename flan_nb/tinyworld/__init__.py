@@ -89,4 +89,6 @@ def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise UserError(f"unknown TinyWorld dataset {name!r}{hint}; `flan-nb tasks --source "
                         f"tinyworld` lists them")
-    return datasets[name][split]
+    # Copies, so that a caller who edits an example does not change the cached dataset.
+    return [{k: list(v) if isinstance(v, list) else v for k, v in ex.items()}
+            for ex in datasets[name][split]]

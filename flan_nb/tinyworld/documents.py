@@ -8,7 +8,8 @@ narration, and text in Velan with a few bilingual pages. It never contains a dat
 Coverage is guaranteed, not left to chance: every fact appears in every one of its phrasings at
 least once, and every piece of general knowledge is stated; random documents then fill the corpus
 up to its target size. Facts in `world.statement_only` are never asked about in the question and
-answer documents, so closed-book QA evaluated on them tests recall of statements.
+answer documents, so closed-book QA evaluated on them tests recall of statements; likewise the
+general-knowledge questions held out for evaluation are never quizzed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import random
 from typing import Callable
 
 from flan_nb.tinyworld import lexicon, phrases, velan
+from flan_nb.tinyworld.generators import held_out_question
 from flan_nb.tinyworld.world import Fact, World, rng_for, size_spec
 
 # Document kind -> share of the documents drawn after the coverage pass.
@@ -200,6 +202,8 @@ def quiz(rng: random.Random) -> str:
         questions.append((rule.question, rule.answer))
     job, doing = rng.choice(list(lexicon.JOBS.items()))
     questions.append((f"Who {doing}?", lexicon.with_article(job)))
+    # Questions kept for evaluating the ARC-like set are never quizzed with their answers.
+    questions = [(q, a) for q, a in questions if not held_out_question(q)]
     rng.shuffle(questions)
     for i, (q, a) in enumerate(questions, 1):
         lines.append(f"{i}. {q} Answer: {a}.")
