@@ -163,6 +163,24 @@ def count_words(text: str) -> int:
     return len(text.split())
 
 
+TOKEN_COUNTERS = ("sentencepiece", "words")
+
+
+def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "book",
+                  seed: int = 0) -> Callable[[str], int]:
+    """A `count_tokens` function: whitespace words, or the SentencePiece model trained on the
+    TinyWorld corpus (chapter 02's, cached; the first call builds the corpus)."""
+    if kind not in TOKEN_COUNTERS:
+        raise UserError(f"unknown token counter {kind!r}: choose one of "
+                        f"{', '.join(TOKEN_COUNTERS)}")
+    if kind == "words":
+        return count_words
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    tokenizer = tinyworld_tokenizer(vocab_size=vocab_size, size=size, seed=seed)
+    return lambda text: len(tokenizer.encode(text))
+
+
 @dataclasses.dataclass(frozen=True)
 class TemplatesChapterConfig:
     """Parameters of chapter 05 (instruction templates)."""
@@ -173,9 +191,10 @@ class TemplatesChapterConfig:
     example_index: int = 0
     tfds_dataset: str = "anli"
     num_shots: int = 3
+    tokenizer: str = "sentencepiece"
     vocab_size: int = 2000
-    max_input_tokens: int = 160
-    budgets: tuple[int, ...] = (25, 50, 75, 100, 150, 200)
+    max_input_tokens: int = 400
+    budgets: tuple[int, ...] = (100, 200, 300, 400, 500)
     num_eval_examples: int = 40
     seed: int = 0
 
@@ -193,6 +212,8 @@ class TemplatesChapterConfig:
                 f"TFDS_DATASET must be a dataset of the paper's collection (see `flan-nb tasks "
                 f"--source tfds`), got {self.tfds_dataset!r}")
         require(self.num_shots >= 0, f"NUM_SHOTS must be >= 0, got {self.num_shots}")
+        require(self.tokenizer in TOKEN_COUNTERS,
+                f"TOKENIZER must be one of {', '.join(TOKEN_COUNTERS)}, got {self.tokenizer!r}")
         require(self.vocab_size >= 100, f"VOCAB_SIZE must be >= 100, got {self.vocab_size}")
         require(self.max_input_tokens >= 1,
                 f"MAX_INPUT_TOKENS must be >= 1, got {self.max_input_tokens}")
