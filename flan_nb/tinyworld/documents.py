@@ -75,7 +75,7 @@ def story(world: World, rng: random.Random) -> str:
     opening = rng.choice(("One morning in {home}, {s} woke up early.", "It was a quiet day in {home}.",
                           "Last week something happened in {home}.", "This is a story about {s}."))
     lines = [opening.format(home=place.name, s=person.name)]
-    own = [f for f in world.facts if f.subject == person.name]
+    own = world.facts_about(person.name)
     lines += [phrases.random_statement(world, f, rng) for f in rng.sample(own, 2)]
     rules = rng.sample(lexicon.RULES, rng.randint(2, 4))
     for rule in rules:
@@ -141,11 +141,11 @@ def _qa_pair(world: World, fact: Fact, rng: random.Random) -> tuple[str, str]:
     return q, a
 
 
-def faq(world: World, rng: random.Random) -> str:
+def faq(world: World, rng: random.Random, by_owner: dict[str, list[Fact]]) -> str:
     """A question-and-answer page about one town and its people (quiz facts only)."""
     place = rng.choice(world.places)
-    subjects = {place.name, *place.residents}
-    facts = [f for f in world.quiz_facts if f.subject.split("'s ", 1)[0] in subjects]
+    facts = [f for subject in (place.name, *place.residents) for f in by_owner.get(subject, ())
+             if f not in world.statement_only]
     q_mark, a_mark = rng.choice((("Q:", "A:"), ("Question:", "Answer:")))
     lines = [rng.choice(("Questions and answers about {p}.", "{p}: frequently asked questions.",
                          "Things people ask about {p}.")).format(p=place.name)]
@@ -174,11 +174,10 @@ def dialogue(world: World, rng: random.Random) -> str:
     """Two friends talking: questions answered truthfully in the first person."""
     a = rng.choice([p for p in world.people if p.friend])
     b = world.person[a.friend]
-    quiz = set(world.quiz_facts)
     lines = [f"{a.name}: Hello, {b.name}!", f"{b.name}: Hi, {a.name}."]
     asked = [f for f in (Fact(b.name, "job", b.job), Fact(b.name, "food", b.food),
                          Fact(b.name, "home", b.home), Fact(b.name, "hobby", b.hobby))
-             if f in quiz]
+             if f not in world.statement_only]
     for fact in rng.sample(asked, len(asked)):
         if fact.relation in ("job", "food"):
             q, ans = _yes_no(world, fact, rng)
@@ -269,7 +268,7 @@ def _makers(world: World, by_subject: dict[str, list[Fact]]) -> dict[str, Callab
         "profile": lambda r: profile(world, by_subject[r.choice(subjects)], r),
         "story": lambda r: story(world, r),
         "encyclopedia": encyclopedia,
-        "faq": lambda r: faq(world, r),
+        "faq": lambda r: faq(world, r, by_subject),
         "dialogue": lambda r: dialogue(world, r),
         "quiz": quiz,
         "classroom": lambda r: classroom(world, r),

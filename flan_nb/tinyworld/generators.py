@@ -315,9 +315,7 @@ def paws(g: Gen, label: int, split: str) -> dict | None:
 
 def _qa_facts(g: Gen, split: str) -> list[Fact]:
     """Training questions use facts the corpus also quizzes; evaluation uses the others."""
-    if split == "train":
-        return g.world.quiz_facts
-    return sorted(g.world.statement_only, key=lambda f: (f.subject, f.relation, f.value))
+    return g.world.quiz_facts if split == "train" else g.world.statement_only_facts
 
 
 def trivia_qa(g: Gen, label: None, split: str) -> dict | None:
@@ -484,7 +482,8 @@ def _passage(g: Gen, name: str, count: int) -> list[Fact]:
     facts = [f for f in g.world.facts_about(name) if phrases.relation_key(f) in YES_NO_QUESTIONS]
     person = g.world.person.get(name)
     if person is not None:
-        facts += [g.rng.choice([f for f in g.world.facts if f.subject.startswith(name + "'s ")])]
+        facts += [g.rng.choice([f for kind in person.things
+                                for f in g.world.facts_about(f"{name}'s {kind}")])]
     g.rng.shuffle(facts)
     return facts[:count]
 

@@ -137,18 +137,32 @@ class World:
         if not self.facts:
             self.facts = tuple(_facts_of(self))
         self._values = {(f.subject, f.relation): f.value for f in self.facts}
+        self._by_subject: dict[str, list[Fact]] = {}
+        for f in self.facts:
+            self._by_subject.setdefault(f.subject, []).append(f)
+        self._quiz: list[Fact] | None = None
+        self._statement_only_list: list[Fact] | None = None
 
     def value(self, subject: str, relation: str) -> str | None:
         """The value of `relation` for `subject`, or None when the world does not say."""
         return self._values.get((subject, relation))
 
     def facts_about(self, subject: str) -> list[Fact]:
-        return [f for f in self.facts if f.subject == subject]
+        return list(self._by_subject.get(subject, ()))
 
     @property
     def quiz_facts(self) -> list[Fact]:
         """Facts the corpus may also ask about in questions and answers."""
-        return [f for f in self.facts if f not in self.statement_only]
+        if self._quiz is None:
+            self._quiz = [f for f in self.facts if f not in self.statement_only]
+        return self._quiz
+
+    @property
+    def statement_only_facts(self) -> list[Fact]:
+        """`statement_only` as a list in the order of `facts` (for seeded draws)."""
+        if self._statement_only_list is None:
+            self._statement_only_list = [f for f in self.facts if f in self.statement_only]
+        return self._statement_only_list
 
     def entity_kind(self, name: str) -> str:
         if name in self.person:
