@@ -140,3 +140,31 @@ def test_render_format_dispatches_and_rejects_unknown_formats():
         spec.render(fields, 0)  # the only candidate is the example itself
     with pytest.raises(UserError, match="unknown format 'one-shot'"):
         formats.render_format("one-shot", spec, fields)
+
+
+def test_shots_kept_grows_with_the_budget():
+    pool = [{"premise": f"p{i} " * 5, "hypothesis": "h", "answer": "yes"} for i in range(8)]
+    examples = pool[:3]
+    kept = formats.shots_kept(SPEC, examples, pool, 0, 3, [5, 40, 1000], formats.count_words)
+    assert list(kept) == [5, 40, 1000]
+    assert kept[5] == 0 and kept[1000] == 3 and 0 <= kept[40] <= 3
+
+
+def test_token_counters():
+    assert formats.token_counter("words")("a b  c") == 3
+    with pytest.raises(UserError, match="unknown token counter 'bytes'"):
+        formats.token_counter("bytes")
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"dataset": "anli"}, "DATASET must be a TinyWorld dataset"),
+    ({"tfds_dataset": "tw_nli"}, "TFDS_DATASET must be a dataset of the paper's collection"),
+    ({"num_shots": -1}, "NUM_SHOTS must be >= 0"),
+    ({"tokenizer": "bytes"}, "TOKENIZER must be one of"),
+    ({"budgets": []}, "BUDGETS must be a non-empty list"),
+    ({"split": "dev"}, "SPLIT must be train, validation or test"),
+])
+def test_chapter_05_config_rejects_bad_values(changes, message):
+    assert formats.TemplatesChapterConfig(budgets=[10, 20]).budgets == (10, 20)
+    with pytest.raises(UserError, match=message):
+        formats.TemplatesChapterConfig(**changes)

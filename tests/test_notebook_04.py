@@ -1,4 +1,4 @@
-"""Chapter 04 on the smoke profile: the registry matches the paper's clusters, splits obey the rules."""
+"""Chapter 04 on the smoke profile: the paper's clusters in the registry, splits by the rules."""
 
 import pytest
 

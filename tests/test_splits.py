@@ -86,3 +86,26 @@ def test_split_verb_unknown_cluster_is_one_line_and_exit_2(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "unknown cluster 'poetry'" in captured.err
+
+
+def test_tables_of_chapter_04():
+    rows = splits.held_out_rows("tfds")
+    assert [r["held out"] for r in rows] == list(tasks.CLUSTERS.values())
+    nli = rows[0]
+    assert (nli["eval"], nli["excluded"], nli["train"]) == (7, 4, 51)
+    assert nli["also removed"] == "Paraphrase"
+    plan = splits.figure6_rows("tfds")
+    assert [r["paper's datasets"] for r in plan] == list(splits.FIGURE6_PAPER_DATASETS)
+    assert [r["train datasets"] for r in plan] == [len(s.train)
+                                                   for s in splits.figure6_plan("tfds")]
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"split_source": "hf"}, "SPLIT_SOURCE must be one of"),
+    ({"held_out": "poetry"}, "HELD_OUT must be a cluster id"),
+    ({"size": "huge"}, "SIZE must be one of"),
+])
+def test_chapter_04_config_rejects_bad_values(changes, message):
+    assert splits.TasksChapterConfig().held_out == "nli"
+    with pytest.raises(UserError, match=message):
+        splits.TasksChapterConfig(**changes)

@@ -22,7 +22,7 @@ needs_tfds = pytest.mark.skipif(not HAS_TFDS, reason="tensorflow_datasets is not
                                 "hand-written features in test_collection.py")
 # Mock data (random values of the right types) never yields a valid example for these.
 MOCK_NEVER_VALID = {"sentiment140": "polarity is 0 or 4 in real data",
-                    "coqa": "one answer per question in real data; the mock draws lengths independently"}
+                    "coqa": "one answer per question in real data; mock lengths differ"}
 
 
 class FakeTFDS:

@@ -2,7 +2,8 @@
 
 Every cluster module registers its datasets with `tfds_spec(...)`, writes templates with `t(...)`
 and `turned(...)`, and turns TFDS features into template fields with `text(...)` and `pick(...)`.
-TFDS hands strings over as bytes (NumPy data sources) or str (mock data, tests); `text` accepts both.
+TFDS hands strings over as bytes (NumPy data sources) or str (mock data, tests); `text` takes
+both.
 The option tuples here are shared by several clusters so the model sees the same answer strings
 across tasks (the design's lesson: shared options help transfer).
 

@@ -3,8 +3,9 @@
 MRPC and PAWS ask whether two sentences mean the same ("yes" / "no") and share phrasings; QQP
 asks it of two questions. STS-B is a similarity score from 0 to 5 in TFDS (a float); we make it
 a classification over the six whole scores "0" ... "5" (the gold score rounded), so it is scored
-like the rest of the cluster. PAWS uses the untokenized `labeled_final` text (`paws_wiki/labeled_final_raw`), which
-reads like ordinary sentences; TFDS's default config holds the same pairs tokenized.
+like the rest of the cluster. PAWS uses the untokenized `labeled_final` text
+(`paws_wiki/labeled_final_raw`), which reads like ordinary sentences; TFDS's default config holds
+the same pairs tokenized.
 """
 
 from __future__ import annotations
