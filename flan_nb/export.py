@@ -23,6 +23,7 @@ from flan_nb.errors import UserError
 
 DEFAULT_SOURCE = "tinyworld"  # the book's default data
 TEMPLATE_CHOICES = ("one", "all")
+FEW_SHOT_POOL = 2000  # few-shot exemplars come from this many training examples per dataset
 
 
 def export_records(held_out: str, fmt: str = "zero-shot", *, source: str = DEFAULT_SOURCE,
@@ -34,7 +35,8 @@ def export_records(held_out: str, fmt: str = "zero-shot", *, source: str = DEFAU
 
     `templates` is "one" (a seeded random template per example; the default for "train") or
     "all" (every template; the default otherwise). `limit` caps examples per dataset. Few-shot
-    draws `k` exemplars from each dataset's training split and counts words against
+    draws `k` exemplars from the first FEW_SHOT_POOL training examples of each dataset (whatever
+    `limit` is) and counts words against
     `max_input_tokens` (use `flan_nb.formats.few_shot` for a real tokenizer's counts).
     """
     formats.check_format(fmt)
@@ -61,7 +63,7 @@ def _records(names: list[str], fmt: str, *, split: str, size: str, seed: int,
         examples = tasks.load_examples(name, split, seed=seed, size=size, data_dir=data_dir,
                                        limit=limit)
         pool = (tasks.load_examples(name, "train", seed=seed, size=size, data_dir=data_dir,
-                                    limit=limit) if fmt == "few-shot" else [])
+                                    limit=FEW_SHOT_POOL) if fmt == "few-shot" else [])
         for fields in examples:
             ids = (range(len(spec.templates)) if templates == "all"
                    else [rng.randrange(len(spec.templates))])
