@@ -208,6 +208,7 @@ def swag(g: Gen, label: int, split: str) -> dict | None:
 
 # --- Sentiment ----------------------------------------------------------------------------
 
+INTENSIFIERS = ("", "very ", "really ", "quite ", "so ", "rather ")
 REVIEW_THINGS = ("the food", "the bread", "the soup", "the staff", "the room", "the music",
                  "the view", "the tea", "the service", "the cake", "the walk", "the show")
 
@@ -222,7 +223,7 @@ def _opinion(g: Gen, positive: bool) -> tuple[str, bool]:
     negated = g.rng.random() < 0.3
     pool = lexicon.POSITIVE_WORDS if positive != negated else lexicon.NEGATIVE_WORDS
     word = g.rng.choice(pool)
-    return ("not " + word if negated else g.rng.choice(("", "very ", "really ")) + word), positive
+    return ("not " + word if negated else g.rng.choice(INTENSIFIERS) + word), positive
 
 
 def _opinions(g: Gen, label: int, count: int) -> list[str]:
@@ -261,9 +262,11 @@ def tweets(g: Gen, label: int, split: str) -> dict | None:
 
 def sst2(g: Gen, label: int, split: str) -> dict | None:
     """SST-2-like: one sentence with one opinion."""
-    noun = g.rng.choice(REVIEW_THINGS + tuple(f"the {f}" for f in lexicon.FOODS))
+    noun = g.rng.choice(REVIEW_THINGS + tuple(f"the {w}" for w in lexicon.FOODS
+                                              + lexicon.LANDMARKS + lexicon.THINGS))
     opinion, _ = _opinion(g, label == 0)
-    return {"sentence": f"{phrases.capitalize(noun)} {be(noun)} {opinion}.",
+    frame = g.rng.choice(("{n} {be} {o}.", "I thought {n} {be} {o}.", "To me, {n} {be} {o}."))
+    return {"sentence": phrases.capitalize(frame.format(n=noun, be=be(noun), o=opinion)),
             "answer": SENTIMENT[label], "label": label}
 
 

@@ -240,7 +240,7 @@ def _swag(world: World, ex: dict) -> str:
     return _one(ex["options"], lambda o: _follows(world, last, o))
 
 
-OPINION = re.compile(r"\b(not )?(?:very |really )?(" + "|".join(
+OPINION = re.compile(r"\b(not )?(?:very |really |quite |so |rather )?(" + "|".join(
     lexicon.POSITIVE_WORDS + lexicon.NEGATIVE_WORDS) + r")\b")
 
 
