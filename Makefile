@@ -12,9 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Reinstall only when the pins change.
+# Reinstall only when the pins change. The `tfds` extra brings tensorflow-datasets without
+# TensorFlow, so the TFDS field mappings are tested on `tfds.testing.mock_data`.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[book,test]"
+	$(BIN)/python -m pip install -q -e ".[book,test,tfds]"
 	touch $@
 
 install: $(STAMP)
