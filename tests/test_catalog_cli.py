@@ -88,6 +88,13 @@ def test_tinyworld_build_writes_files_and_refuses_to_overwrite(capsys, tmp_path)
     assert list(tmp_path.iterdir()) == [out]  # no temporary folder left behind
 
 
+def test_tinyworld_stats_prints_sizes(capsys):
+    code, out, _ = run_cli(capsys, "tinyworld", "stats", "--size", "smoke")
+    info = json.loads(out)
+    assert code == 0 and info["size"] == "smoke" and info["corpus_words"] >= 30_000
+    assert sum(info["examples_per_cluster"].values()) == 31 * 40
+
+
 def test_tasks_verb_starts_fast_without_jax():
     """`flan-nb tasks` must not import JAX (it would take seconds to start)."""
     code = ("import sys; from flan_nb.cli import main; main(['tasks', '--source', 'tinyworld']);"

@@ -1,5 +1,7 @@
 """`flan-nb tinyworld build --seed S --out DIR [--size book|smoke|large]`: TinyWorld as files.
 
+`flan-nb tinyworld stats [--seed S] [--size S]` prints the same statistics without writing.
+
 Writes, into DIR:
     world.jsonl                       one fact per line {"subject", "relation", "value"}
     corpus.jsonl                      one document per line {"text"}
@@ -91,6 +93,19 @@ def _cmd_build(args) -> int:
     return 0
 
 
+def _cmd_stats(args) -> int:
+    import time
+
+    from flan_nb.tinyworld import TinyWorld
+
+    start = time.process_time()
+    tw = TinyWorld(args.seed, args.size)
+    tw.corpus, tw.datasets
+    info = dict(stats(tw), generation_cpu_seconds=round(time.process_time() - start, 1))
+    print(json.dumps(info, indent=2, sort_keys=True))
+    return 0
+
+
 def register(subparsers) -> None:
     from flan_nb.tinyworld.world import SIZES
 
@@ -106,3 +121,7 @@ def register(subparsers) -> None:
                        help=f"examples per dataset in the {split} split (default: the size's)")
     b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
     b.set_defaults(func=_cmd_build)
+    st = sub.add_parser("stats", help="print the sizes of a TinyWorld as JSON (writes nothing)")
+    st.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    st.add_argument("--size", default="book", choices=SIZES, help="world size (default book)")
+    st.set_defaults(func=_cmd_stats)
