@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Reinstall only when the pins change. The `tfds` extra brings tensorflow-datasets without
 # TensorFlow, so the TFDS field mappings are tested on `tfds.testing.mock_data`.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[book,test,tfds]"
 	touch $@
 
