@@ -72,7 +72,8 @@ def story(world: World, rng: random.Random) -> str:
     """A day in someone's life: true facts about them and two to four rules playing out."""
     person = rng.choice(world.people)
     place = world.place[person.home]
-    opening = rng.choice(("One morning in {home}, {s} woke up early.", "It was a quiet day in {home}.",
+    opening = rng.choice(("One morning in {home}, {s} woke up early.",
+                          "It was a quiet day in {home}.",
                           "Last week something happened in {home}.", "This is a story about {s}."))
     lines = [opening.format(home=place.name, s=person.name)]
     own = world.facts_about(person.name)
@@ -101,8 +102,8 @@ def _species_lines(sp: lexicon.Species) -> list[str]:
              f"{phrases.capitalize(a)} {sp.sound}.",
              f"{phrases.capitalize(a)} has {NUMBERS[sp.legs]} legs.",
              f"{phrases.capitalize(sp.plural)} eat {sp.eats}.",
-             f"{phrases.capitalize(a)} usually lives on a {sp.lives}." if sp.lives in ("farm", "hill")
-             else f"{phrases.capitalize(a)} usually lives in a {sp.lives}.",
+             f"{phrases.capitalize(a)} usually lives "
+             f"{'on' if sp.lives in ('farm', 'hill') else 'in'} a {sp.lives}.",
              f"{phrases.capitalize(a)} is {'a big' if sp.big else 'a small'} animal.",
              f"{phrases.capitalize(sp.plural)} {'can' if sp.can_fly else 'cannot'} fly.",
              f"{phrases.capitalize(sp.plural)} {'can' if sp.can_swim else 'cannot'} swim."]

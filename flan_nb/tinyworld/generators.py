@@ -200,7 +200,8 @@ def swag(g: Gen, label: int, split: str) -> dict | None:
                                 if r.subject == "person" and r.name != rule.name], 3)
     opening = g.rng.choice(("It was a busy day in {home}.", "{s} spent the day in {home}.",
                             "It was evening in {home}.", "{s} was at home in {home}."))
-    ctx = opening.format(home=person.home, s=person.name) + " " + _sentence(rule.cause.format(**slots))
+    ctx = (opening.format(home=person.home, s=person.name) + " "
+           + _sentence(rule.cause.format(**slots)))
     options, answer = _mc(g, _sentence(rule.effect.format(**slots)),
                           [_sentence(r.effect.format(**slots)) for r in wrong_rules], label)
     return {"context": ctx, "options": options, "answer": answer, "label": label}

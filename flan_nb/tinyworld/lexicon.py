@@ -13,7 +13,8 @@ FEMALE_NAMES = (
     "Anna", "Clara", "Emma", "Grace", "Ivy", "Kate", "Mia", "Olive", "Rosa", "Tara", "Vera", "Yara",
     "Zoe", "Bella", "Dora", "Fay", "Hana", "Jade", "Lila", "Nina", "Pia", "Ruth", "Tess", "Uma",
     "Alma", "Cleo", "Edith", "Gina", "Iris", "Kira", "Maya", "Rita", "Tina", "Wendy", "Alice",
-    "Carmen", "Elena", "Greta", "Ingrid", "Karen", "Marta", "Nora", "Petra", "Sofia", "Viola", "Beth",
+    "Carmen", "Elena", "Greta", "Ingrid", "Karen", "Marta", "Nora", "Petra", "Sofia", "Viola",
+    "Beth",
     "Flora", "Heidi", "Julia", "Laura", "Nadia", "Paula", "Stella", "Wanda", "Diana", "Freya",
     "Hazel", "June", "Lena", "Nell", "Priya", "Sara", "Agnes", "Bianca", "Celia", "Elsa", "Frida",
     "Gemma", "Helen", "Irene", "Lucy", "Mabel", "Naomi", "Rhea", "Selma", "Thea", "Vicky", "Zelda",
@@ -37,10 +38,12 @@ PET_NAMES = (
     "Ripple", "Sunny", "Thistle", "Velvet", "Willow", "Yoyo", "Bingo", "Cookie", "Dash", "Fizz",
 )
 PLACE_NAMES = (
-    "Millbrook", "Oakton", "Riverby", "Stonefield", "Ashford", "Brightwater", "Cedarvale", "Dunmore",
+    "Millbrook", "Oakton", "Riverby", "Stonefield", "Ashford", "Brightwater", "Cedarvale",
+    "Dunmore",
     "Elmstead", "Fairhaven", "Glenrock", "Highmoor", "Ivydale", "Kingsbridge", "Lakeside",
     "Maplewood", "Northcliff", "Oldport", "Pinecrest", "Redhill", "Sandbay", "Thornbury",
-    "Westbrook", "Willowby", "Yarrow", "Amberley", "Birchwood", "Copperhill", "Deepdale", "Eastwick",
+    "Westbrook", "Willowby", "Yarrow", "Amberley", "Birchwood", "Copperhill", "Deepdale",
+    "Eastwick",
     "Foxley", "Greenholm", "Hollowmere", "Larkspur", "Moorfield", "Nettlebed", "Sunnyvale",
     "Tidewell", "Underhill", "Windmere",
 )

@@ -226,7 +226,8 @@ def _copa(world: World, ex: dict) -> str:
     if part == want:
         raise SolverError("the premise already is the part asked for")
     return _one(ex["options"], lambda o: any(
-        r2 is rule and p2 == want and _same_event(s2, slots) for r2, p2, s2 in read_event(o, world)))
+        r2 is rule and p2 == want and _same_event(s2, slots)
+        for r2, p2, s2 in read_event(o, world)))
 
 
 def _follows(world: World, sentence: str, option: str) -> bool:
