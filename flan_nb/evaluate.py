@@ -138,56 +138,89 @@ def _bucket(n: int, step: int = 32) -> int:
     return -(-n // step) * step
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled_shared_prefix(graphdef, batch: int, prompt_length: int, num_options: int,
-                            option_length: int, bidirectional_prefix: bool):
+@functools.lru_cache(maxsize=64)
+def _compiled_prefill(graphdef, batch: int, prompt_length: int, cache_length: int,
+                      bidirectional_prefix: bool):
+    """Prompt pass: the cache and the log-probabilities of every first option token."""
     import jax
     import jax.numpy as jnp
     from flax import nnx
 
     @jax.jit
-    def score(state, prompts, lengths, targets, mask):
+    def prefill(state, prompts, lengths, first_targets):
         # prompts (batch, prompt_length): BOS inputs EOS, right-padded; lengths (batch,);
-        # targets (batch, options, option_length): option ids then EOS; mask 1 on real ids
+        # first_targets (batch, options): each option's first token
         model = nnx.merge(graphdef, state)
-        cache = model.init_cache(batch, prompt_length + option_length)
+        cache = model.init_cache(batch, cache_length)
         rows = jnp.arange(batch)
         if bidirectional_prefix:
             # The whole prompt is the bidirectional prefix: run it at once and read the
             # first target's distribution at its EOS.
             prefix = (jnp.arange(prompt_length)[None, :] < lengths[:, None]).astype(jnp.int32)
             logits, cache = model.prefill(prompts, cache, prefix, bidirectional_prefix=True)
-            first = jax.nn.log_softmax(logits[rows, lengths - 1])  # (batch, vocab)
-            lp_first = jnp.take_along_axis(first, targets[:, :, 0], axis=-1)  # (batch, opts)
-            feed, predict, start = targets[:, :, :-1], targets[:, :, 1:], lengths
-            lp_first = lp_first * mask[:, :, 0]
-            mask = mask[:, :, 1:]
+            first = logits[rows, lengths - 1]  # (batch, vocab)
         else:
-            # Causal: prefill the prompt without its EOS (its logits are unused, so XLA drops
-            # the vocabulary projection) and feed EOS as every option's first step.
-            without_eos = prompts.at[rows, lengths - 1].set(0)
-            _, cache = model.prefill(without_eos, cache)
-            eos = jnp.full(targets.shape[:2] + (1,), EOS_ID, targets.dtype)
-            feed = jnp.concatenate([eos, targets[:, :, :-1]], axis=-1)
-            predict, start, lp_first = targets, lengths - 1, 0.0
-        steps = feed.shape[-1]
-        # Every option continues the same prompt: copy its cache once per option.
-        cache = jax.tree.map(lambda c: jnp.repeat(c, num_options, axis=0), cache)
-        feed = feed.reshape(batch * num_options, steps)
-        predict = predict.reshape(batch * num_options, steps)
-        starts = jnp.repeat(start, num_options)  # (batch * options,)
-        flat_rows = jnp.arange(batch * num_options)
+            # Causal: prefill the prompt without its EOS (those logits are unused, so XLA drops
+            # the vocabulary projection), then one step feeding the EOS.
+            _, cache = model.prefill(prompts.at[rows, lengths - 1].set(0), cache)
+            first, cache = model.decode_step(jnp.full((batch,), EOS_ID, jnp.int32),
+                                             lengths - 1, cache)  # (batch, vocab)
+        logp = jax.nn.log_softmax(first)  # (batch, vocab)
+        return jnp.take_along_axis(logp, first_targets, axis=-1), cache  # (batch, options)
+
+    return prefill
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_continue(graphdef, rows: int, steps: int):
+    """Option continuation: `rows` options, each from its example's cache, `steps` tokens."""
+    import jax
+    import jax.numpy as jnp
+    from flax import nnx
+
+    @jax.jit
+    def continue_options(state, cache, example, starts, feed, predict, mask):
+        # example (rows,) cache row of each option; starts (rows,) its first position;
+        # feed/predict/mask (rows, steps): tokens fed, tokens scored, which count
+        model = nnx.merge(graphdef, state)
+        cache = jax.tree.map(lambda c: jnp.take(c, example, axis=0), cache)
+        flat_rows = jnp.arange(rows)
 
         def step(cache, t):
             logits, cache = model.decode_step(feed[:, t], starts + t, cache)
-            lp = jax.nn.log_softmax(logits)[flat_rows, predict[:, t]]  # (batch * options,)
-            return cache, lp
+            return cache, jax.nn.log_softmax(logits)[flat_rows, predict[:, t]]  # (rows,)
 
-        _, lps = jax.lax.scan(step, cache, jnp.arange(steps))  # (steps, batch * options)
-        lps = lps.T.reshape(batch, num_options, steps)
-        return lp_first + jnp.sum(lps * mask, axis=-1)  # (batch, options)
+        _, lps = jax.lax.scan(step, cache, jnp.arange(steps))  # (steps, rows)
+        return jnp.sum(lps.T * mask, axis=-1)  # (rows,)
 
-    return score
+    return continue_options
+
+
+def _continue_blocks(graphdef, state, cache, lengths: np.ndarray,
+                     options: Sequence[Sequence[Sequence[int]]], block_rows: int,
+                     totals: list[np.ndarray]) -> None:
+    """Add each option's remaining log-likelihood (tokens 2.. and EOS) to `totals`.
+
+    Options are sorted by length and run in blocks of `block_rows`, each block only as many
+    steps as its longest option needs, so short options ("yes") do not wait for long ones.
+    """
+    jobs = sorted(((len(choice), i, k) for i, choices in enumerate(options)
+                   for k, choice in enumerate(choices)), reverse=True)
+    for start in range(0, len(jobs), block_rows):
+        block = jobs[start:start + block_rows]
+        steps = block[0][0]  # feed tokens 1..n, predict tokens 2..n then EOS
+        example = np.zeros((block_rows,), np.int32)
+        starts = np.zeros((block_rows,), np.int32)
+        feed = np.zeros((block_rows, steps), np.int32)
+        predict, mask = np.zeros_like(feed), np.zeros((block_rows, steps), np.float32)
+        for r, (n, i, k) in enumerate(block):
+            tokens = [*options[i][k], EOS_ID]
+            example[r], starts[r] = i, lengths[i]
+            feed[r, :n], predict[r, :n], mask[r, :n] = tokens[:-1], tokens[1:], 1
+        fn = _compiled_continue(graphdef, block_rows, steps)
+        values = np.asarray(fn(state, cache, example, starts, feed, predict, mask))
+        for r, (_, i, k) in enumerate(block):
+            totals[i][k] += values[r]
 
 
 def score_options_shared(model, input_ids: Sequence[Sequence[int]],
@@ -197,12 +230,12 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
                                                                       list[np.ndarray], int]:
     """Option log-likelihoods with one forward pass over each input shared by all its options.
 
-    The prompt `BOS inputs EOS` is run once (`prefill`), its key/value cache copied per option,
-    and the option tokens (+ EOS) fed one step at a time: the same numbers as scoring each
-    `inputs EOS option EOS` segment, for a fraction of the work when inputs are long and options
-    short. Inputs longer than `max_input_length` keep their end (where the question and the
-    OPTIONS list are). Returns (scores, token counts) per example and the number truncated.
-    Small batches are fastest on CPU (the attention scores stay in cache); use more on TPU.
+    The prompt `BOS inputs EOS` is run once per example (`prefill`); each option then continues
+    from a copy of that example's key/value cache, one token per step: the same numbers as
+    scoring every `inputs EOS option EOS` segment, for a fraction of the work when inputs are
+    long and options short. Inputs longer than `max_input_length` keep their end (where the
+    question and the OPTIONS list are). Returns (scores, token counts incl. EOS) per example and
+    the number of truncated inputs. Small batches are fastest on CPU; use more on TPU.
     """
     from flax import nnx
 
@@ -210,30 +243,34 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
 
     require(batch_size >= 1, f"batch_size must be >= 1, got {batch_size}")
     graphdef, state = nnx.split(model)
-    scores, counts, truncated = [], [], 0
-    for start in range(0, len(input_ids), batch_size):
-        inputs = input_ids[start:start + batch_size]
-        options = option_ids[start:start + batch_size]
-        truncated += sum(len(x) > max_input_length for x in inputs)
-        prompts = [prompt_ids(list(x)[-max_input_length:]) for x in inputs]
+    # Batch inputs of similar length together (less padding), then restore the order.
+    order = sorted(range(len(input_ids)), key=lambda i: len(input_ids[i]))
+    scores: list = [None] * len(input_ids)
+    truncated = 0
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        options = [option_ids[i] for i in chunk]
+        truncated += sum(len(input_ids[i]) > max_input_length for i in chunk)
+        prompts = [prompt_ids(list(input_ids[i])[-max_input_length:]) for i in chunk]
         prompt_length = _bucket(max(len(p) for p in prompts), 8)
+        longest_option = max(len(t) for o in options for t in o)
+        cache_length = _bucket(prompt_length + longest_option + 1)
         num_options = max(len(o) for o in options)
-        option_length = max(len(t) for o in options for t in o) + 1  # + EOS
         tokens = np.zeros((batch_size, prompt_length), np.int32)  # (batch, prompt)
         lengths = np.full((batch_size,), 2, np.int32)  # filler rows: BOS EOS
-        targets = np.zeros((batch_size, num_options, option_length), np.int32)
-        mask = np.zeros_like(targets)  # (batch, options, option_length)
+        first = np.full((batch_size, num_options), EOS_ID, np.int32)  # (batch, options)
         for i, (prompt, choices) in enumerate(zip(prompts, options)):
             tokens[i, :len(prompt)], lengths[i] = prompt, len(prompt)
-            for k, choice in enumerate(choices):
-                targets[i, k, :len(choice) + 1] = [*choice, EOS_ID]
-                mask[i, k, :len(choice) + 1] = 1
-        score = _compiled_shared_prefix(graphdef, batch_size, prompt_length, num_options,
-                                        option_length, bool(bidirectional_prefix))
-        values = np.asarray(score(state, tokens, lengths, targets, mask), np.float64)
-        for i, choices in enumerate(options):
-            scores.append(values[i, :len(choices)])
-            counts.append(mask[i, :len(choices)].sum(axis=-1))
+            first[i, :len(choices)] = [(c[0] if c else EOS_ID) for c in choices]
+        prefill = _compiled_prefill(graphdef, batch_size, prompt_length, cache_length,
+                                    bool(bidirectional_prefix))
+        lp_first, cache = prefill(state, tokens, lengths, first)
+        totals = [np.asarray(row[:len(c)], np.float64)
+                  for row, c in zip(np.asarray(lp_first), options)]
+        _continue_blocks(graphdef, state, cache, lengths, options, batch_size, totals)
+        for index, total in zip(chunk, totals):
+            scores[index] = total
+    counts = [np.array([len(c) + 1 for c in option_ids[i]]) for i in range(len(option_ids))]
     return scores, counts, truncated
 
 
@@ -401,7 +438,7 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
 
 # -- `flan-nb bench eval` ------------------------------------------------------------------
 
-def _best_time(fn, repeats: int = 2) -> tuple[float, Any]:
+def _best_time(fn, repeats: int = 3) -> tuple[float, Any]:
     """The fastest of `repeats` timed calls (the machine is shared) and the last result."""
     best, result = float("inf"), None
     for _ in range(repeats):
@@ -416,9 +453,10 @@ def benchmark(quick: bool = False) -> dict:
 
     A randomly initialised `tiny-1m` model (speed does not depend on the weights) scores TinyWorld
     NLI test examples through two templates. `examples_per_s` is the default method
-    (`shared_prefix`), `packed_examples_per_s` packs (input, option) pairs into rows, and
-    `naive_examples_per_s` runs one forward pass per option, padded to the longest pair (32-token
-    buckets). Each is compiled by a warm-up call first; all must agree on every prediction.
+    (`shared_prefix`), `packed_examples_per_s` packs (input, option) pairs into rows of twice
+    the longest pair, and `naive_examples_per_s` runs one forward pass per option, padded to the
+    longest pair (32-token buckets). All score the same examples, each after a warm-up pass that
+    compiles every shape, best of three timed passes; all must agree on every prediction.
     """
     from flan_nb import model as model_lib
     from flan_nb import tasks
@@ -431,23 +469,21 @@ def benchmark(quick: bool = False) -> dict:
     spec = tasks.get("tw_nli")
     fields = tasks.load_examples("tw_nli", "test", size=size)
     examples = [spec.render(f, t) for t in eval_templates(spec, 2) for f in fields]
-    examples = examples[: 32 if quick else 256]
-    few = examples[: 8 if quick else 48]
+    examples = examples[:: max(1, len(examples) // (16 if quick else 128))]  # both templates
     longest = max(len(x) for x in tokenizer.encode_batch([e.inputs for e in examples])) + 8
-    runs = {"shared_prefix": (examples, dict(batch_size=8)),
-            "packed": (examples, dict(seq_length=256, batch_rows=16)),
-            "naive": (few, dict(seq_length=_bucket(longest)))}
+    runs = {"shared_prefix": dict(batch_size=8),
+            "packed": dict(seq_length=2 * _bucket(longest), batch_rows=4),
+            "naive": dict(seq_length=_bucket(longest))}
     rates, predictions = {}, {}
-    for method, (subset, options) in runs.items():
-        rank_classify(model, tokenizer, subset[:2], method=method, **options)  # compile
+    for method, options in runs.items():
+        rank_classify(model, tokenizer, examples, method=method, **options)  # compile
         seconds, result = _best_time(
-            lambda: rank_classify(model, tokenizer, subset, method=method, **options))
-        rates[method] = len(subset) / seconds
+            lambda: rank_classify(model, tokenizer, examples, method=method, **options))
+        rates[method] = len(examples) / seconds
         predictions[method] = result.predictions
-    agree = all(predictions[m][: len(few)] == predictions["naive"] for m in predictions)
+    agree = all(p == predictions["naive"] for p in predictions.values())
     return {
         "examples": len(examples),
-        "naive_examples": len(few),
         "options_per_example": sum(len(e.options) for e in examples) / len(examples),
         "model_params": model_lib.param_count(config),
         "examples_per_s": round(rates["shared_prefix"], 2),

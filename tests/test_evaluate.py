@@ -26,7 +26,7 @@ def minus_id_scorer(batch):
 def test_rank_classification_picks_the_option_fixed_by_construction():
     examples = [Rendered("is it so ?", "yes", ("no", "yes")),      # -10 vs -6
                 Rendered("well ?", "maybe", ("yes", "maybe", "no"))]  # -6, -4, -10
-    result = evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples)
+    result = evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples, method="packed")
     assert result.predictions == [1, 1]
     np.testing.assert_allclose(result.option_scores[1], [-6, -4, -10])
 
@@ -35,17 +35,20 @@ def test_length_normalization_changes_the_winner():
     # "yes": ids 5+EOS -> sum -6, mean -3; "not sure": 4+3+EOS -> sum -8, mean -2.67
     examples = [Rendered("q", "yes", ("yes", "not sure"))]
     tok = WordTokenizer()
-    assert evaluate.rank_classify(minus_id_scorer, tok, examples).predictions == [0]
-    normalized = evaluate.rank_classify(minus_id_scorer, tok, examples, length_normalize=True)
+    assert evaluate.rank_classify(minus_id_scorer, tok, examples, method="packed").predictions == [0]
+    normalized = evaluate.rank_classify(minus_id_scorer, tok, examples, method="naive",
+                                         length_normalize=True)
     assert normalized.predictions == [1]
     np.testing.assert_allclose(normalized.option_scores[0], [-3, -8 / 3])
 
 
 def test_ties_go_to_the_first_option_and_options_are_required():
     examples = [Rendered("q", "maybe", ("maybe", "sure"))]  # same ids -> same score
-    assert evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples).predictions == [0]
+    assert evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples, method="packed").predictions == [0]
     with pytest.raises(UserError, match="example 0 has no options"):
         evaluate.rank_classify(minus_id_scorer, WordTokenizer(), [Rendered("q", "a")])
+    with pytest.raises(UserError, match="unknown rank classification method 'fast'"):
+        evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples, method="fast")
 
 
 def context_scorer(batch):
@@ -78,20 +81,42 @@ def test_packed_scores_equal_one_pair_at_a_time(pairs, seq_length, batch_rows, p
                                                      for _, t in pairs])
 
 
-@pytest.mark.parametrize("bidirectional", [False, True])
-def test_packed_scores_equal_unpacked_through_the_real_model(bidirectional):
+@pytest.fixture(scope="module")
+def tiny_model():
     from flan_nb import model as model_lib
 
-    model = model_lib.create_model(model_lib.named_config("test"), seed=1)
+    return model_lib.create_model(model_lib.named_config("test"), seed=1)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_all_methods_give_the_same_scores_through_the_real_model(tiny_model, bidirectional):
+    """Packed rows and the shared-prefix cache both equal one forward pass per option."""
     rng = np.random.default_rng(0)
-    pairs = [(rng.integers(3, 64, rng.integers(0, 12)).tolist(),
-              rng.integers(3, 64, rng.integers(1, 4)).tolist()) for _ in range(25)]
-    scorer = evaluate.model_scorer(model, bidirectional_prefix=bidirectional)
-    batched = evaluate.score_pairs(scorer, pairs, seq_length=48, batch_rows=4)
-    naive = evaluate.score_pairs_naive(scorer, pairs, seq_length=48)
-    assert batched.num_forward_passes < naive.num_forward_passes / 3
-    np.testing.assert_allclose(batched.log_likelihood, naive.log_likelihood, atol=2e-4)
-    assert np.all(batched.log_likelihood < 0)
+    # inputs of at most 6 tokens and options of 1-3 keep the compiled shapes few
+    inputs = [rng.integers(3, 64, rng.integers(0, 7)).tolist() for _ in range(11)]
+    options = [[rng.integers(3, 64, rng.integers(1, 4)).tolist()
+                for _ in range(rng.integers(1, 4))] for _ in inputs]
+    pairs = [(x, o) for x, opts in zip(inputs, options) for o in opts]
+    scorer = evaluate.model_scorer(tiny_model, bidirectional_prefix=bidirectional)
+    naive = evaluate.score_pairs_naive(scorer, pairs, seq_length=16)
+    packed = evaluate.score_pairs(scorer, pairs, seq_length=32, batch_rows=4)
+    assert packed.num_forward_passes < naive.num_forward_passes / 3
+    np.testing.assert_allclose(packed.log_likelihood, naive.log_likelihood, atol=2e-4)
+    shared, counts, truncated = evaluate.score_options_shared(
+        tiny_model, inputs, options, batch_size=4, bidirectional_prefix=bidirectional)
+    np.testing.assert_allclose(np.concatenate(shared), naive.log_likelihood, atol=2e-4)
+    np.testing.assert_array_equal(np.concatenate(counts), naive.num_tokens)
+    assert truncated == 0 and np.all(naive.log_likelihood < 0)
+
+
+def test_shared_prefix_truncation_keeps_the_end_of_the_input(tiny_model):
+    long_input, short_end = list(range(3, 40)), list(range(34, 40))
+    options = [[[5], [6, 7]]]
+    cut, _, truncated = evaluate.score_options_shared(tiny_model, [long_input], options,
+                                                      batch_size=4, max_input_length=6)
+    ref, _, _ = evaluate.score_options_shared(tiny_model, [short_end], options, batch_size=4)
+    assert truncated == 1
+    np.testing.assert_allclose(cut[0], ref[0], atol=1e-5)
 
 
 def test_eval_settings_and_templates_are_checked():
