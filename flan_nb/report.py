@@ -121,8 +121,9 @@ def cluster_reports(reports: Iterable[DatasetReport]) -> list[ClusterReport]:
     return out
 
 
-def floor_table(datasets: Sequence[str], seed: int = 0, size: str = "book") -> dict[str, dict]:
-    """TinyWorld's floors per dataset: {name: {"majority": .., "random": .., ...}} in percent.
+def floor_table(datasets: Sequence[str], seed: int = 0, size: str = "book",
+                split: str = "test") -> dict[str, dict[str, float]]:
+    """TinyWorld's floors per dataset in percent: {name: {"majority": .., "random": .., ...}}.
 
     Datasets without floors (generation tasks, or not TinyWorld's) are left out.
     """
@@ -134,18 +135,13 @@ def floor_table(datasets: Sequence[str], seed: int = 0, size: str = "book") -> d
         spec = tasks.get(name)
         if spec.source != "tinyworld" or spec.kind != "classification":
             continue
-        values = floors_lib.floors(name, seed=seed, size=size)
-        table[name] = {k: _percent(v) for k, v in values.items() if _is_number(v)}
+        values = floors_lib.floors(name, seed=seed, size=size, split=split)  # fractions
+        table[name] = {k: 100.0 * v for k, v in values.items() if _is_number(v)}
     return table
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _percent(value: float) -> float:
-    """Floors may come as fractions; reports use percent like every other score."""
-    return 100.0 * value if value <= 1.0 else float(value)
 
 
 def lookup(reports: Iterable[Any], **where: Any) -> Any:

@@ -81,3 +81,10 @@ def test_format_table_aligns_and_rounds():
     assert "51.2" in lines[2] and lines[2].rstrip().endswith("-")
     assert lines[3].split() == ["closed_book_qa", "7.0", "8.2"]
     assert len({len(line.rstrip()) for line in lines[:2]}) == 1
+
+
+def test_floor_table_in_percent_for_classification_sets_only():
+    table = report.floor_table(["tw_rte", "tw_trivia_qa"], size="smoke")
+    assert set(table) == {"tw_rte"}  # a generation set has no floors
+    assert table["tw_rte"]["random"] == pytest.approx(50.0)  # yes/no
+    assert 0 <= table["tw_rte"]["majority"] <= 100 and "bow_probe" in table["tw_rte"]
