@@ -158,6 +158,12 @@ def test_corpus_mixes_kinds_of_text(smoke):
     assert any("English:" in d and "Velan:" in d for d in smoke.corpus)  # bilingual lines
 
 
+def test_opinion_words_carry_the_sentiment_lexicon():
+    for good, bad in lexicon.OPINION_WORDS.values():
+        assert set(good) <= set(lexicon.POSITIVE_WORDS)
+        assert set(bad) <= set(lexicon.NEGATIVE_WORDS)
+
+
 def test_velan_word_order_differs_from_english():
     c = velan.clause("seeing", name="Anna", verb="sees", noun="dog", adj="big")
     assert velan.english(c) == "Anna sees the big dog"

@@ -219,28 +219,41 @@ def be(noun: str) -> str:
     return "were" if noun.endswith("s") else "was"
 
 
-def _opinion(g: Gen, positive: bool) -> tuple[str, bool]:
-    """An adjective phrase whose meaning is `positive`; sometimes a negated opposite word."""
+def opinion_kind(noun: str) -> str:
+    """Which adjectives suit `noun` ("the soup" -> "food"): see lexicon.OPINION_WORDS."""
+    word = noun.removeprefix("the ")
+    if word in lexicon.FOODS or word in ("food", "bread", "soup", "tea", "cake"):
+        return "food"
+    if word in ("staff", "service"):
+        return "people"
+    if word in ("music", "walk", "show"):
+        return "event"
+    return "place"
+
+
+def _opinion(g: Gen, positive: bool, noun: str) -> str:
+    """An adjective phrase about `noun` meaning `positive`; sometimes a negated opposite."""
     negated = g.rng.random() < 0.3
-    pool = lexicon.POSITIVE_WORDS if positive != negated else lexicon.NEGATIVE_WORDS
-    word = g.rng.choice(pool)
-    return ("not " + word if negated else g.rng.choice(INTENSIFIERS) + word), positive
+    good, bad = lexicon.OPINION_WORDS[opinion_kind(noun)]
+    word = g.rng.choice(good if positive != negated else bad)
+    return "not " + word if negated else g.rng.choice(INTENSIFIERS) + word
 
 
-def _opinions(g: Gen, label: int, count: int) -> list[str]:
-    """`count` opinions (odd) whose majority has the polarity of `label` (0 positive)."""
+def _opinions(g: Gen, label: int, nouns: list[str]) -> list[str]:
+    """One opinion per noun (an odd number), the majority with the polarity of `label`."""
+    count = len(nouns)
     agree = g.rng.randint(count // 2 + 1, count)
     polarities = [label == 0] * agree + [label != 0] * (count - agree)
     g.rng.shuffle(polarities)
-    return [_opinion(g, p)[0] for p in polarities]
+    return [_opinion(g, p, n) for p, n in zip(polarities, nouns)]
 
 
 def reviews(g: Gen, label: int, split: str) -> dict | None:
     """IMDB/Yelp-like: a review of a visit; the label is the majority opinion."""
     person, place = g.person(), g.rng.choice(g.world.places)
     spot = f"the {place.landmark} in {place.name}"
-    opinions = _opinions(g, label, g.rng.choice((3, 5)))
-    things = g.rng.sample(REVIEW_THINGS, len(opinions))
+    things = g.rng.sample(REVIEW_THINGS, g.rng.choice((3, 5)))
+    opinions = _opinions(g, label, things)
     lines = [g.rng.choice(("I went to {spot} last week.", "We visited {spot} on a {day}.",
                            "My friend {friend} took me to {spot}."))
              .format(spot=spot, day=g.rng.choice(("monday", "sunday", "friday")),
@@ -252,9 +265,9 @@ def reviews(g: Gen, label: int, split: str) -> dict | None:
 def tweets(g: Gen, label: int, split: str) -> dict | None:
     """Sentiment140-like: a short post with one or three opinions."""
     person = g.person()
-    opinions = _opinions(g, label, g.rng.choice((1, 3)))
-    things = g.rng.sample(lexicon.FOODS + lexicon.LANDMARKS, len(opinions))
-    bits = [f"the {t} {be(t)} {o}" for t, o in zip(things, opinions)]
+    things = [f"the {t}" for t in g.rng.sample(lexicon.FOODS + lexicon.LANDMARKS,
+                                               g.rng.choice((1, 3)))]
+    bits = [f"{t} {be(t)} {o}" for t, o in zip(things, _opinions(g, label, things))]
     text = g.rng.choice(("{where} today and {bits}", "{bits} {where}", "just saying {bits}"))
     where = g.rng.choice(("at the market", "in " + person.home, "at home", "with friends"))
     return {"text": text.format(where=where, bits=" and ".join(bits)),
@@ -265,7 +278,7 @@ def sst2(g: Gen, label: int, split: str) -> dict | None:
     """SST-2-like: one sentence with one opinion."""
     noun = g.rng.choice(REVIEW_THINGS + tuple(f"the {w}" for w in lexicon.FOODS
                                               + lexicon.LANDMARKS + lexicon.THINGS))
-    opinion, _ = _opinion(g, label == 0)
+    opinion = _opinion(g, label == 0, noun)
     frame = g.rng.choice(("{n} {be} {o}.", "I thought {n} {be} {o}.", "To me, {n} {be} {o}."))
     return {"sentence": phrases.capitalize(frame.format(n=noun, be=be(noun), o=opinion)),
             "answer": SENTIMENT[label], "label": label}

@@ -193,6 +193,18 @@ POSITIVE_WORDS = ("good", "great", "lovely", "nice", "wonderful", "tasty", "frie
 NEGATIVE_WORDS = ("bad", "awful", "poor", "nasty", "horrible", "bland", "rude", "dirty", "sad",
                   "boring", "stale", "cold")
 
+# Which of those words suit which kind of thing: kind -> (positive, negative).
+OPINION_WORDS = {
+    "food": (("tasty", "fresh", "lovely", "good", "great", "nice", "wonderful", "warm"),
+             ("bland", "stale", "awful", "bad", "horrible", "nasty", "cold", "poor")),
+    "people": (("friendly", "lovely", "good", "great", "nice", "wonderful", "happy", "warm"),
+               ("rude", "awful", "bad", "poor", "horrible", "nasty", "cold", "boring")),
+    "event": (("fun", "lovely", "great", "good", "nice", "wonderful"),
+              ("boring", "awful", "bad", "poor", "horrible", "sad")),
+    "place": (("lovely", "nice", "wonderful", "great", "good", "clean", "fun", "happy"),
+              ("dirty", "boring", "awful", "bad", "poor", "horrible", "sad", "cold")),
+}
+
 # Numbers as words, for ages, counts and arithmetic.
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
                 "ten", "eleven", "twelve")
