@@ -172,6 +172,26 @@ def load_plan(path: str | Path) -> Plan:
     return Plan(path, str(data.get("description", "")), profile, tuple(runs))
 
 
+def runs_by_parameter(plan: Plan | str | Path, notebook: str, name: str) -> dict[Any, str]:
+    """For the plan's runs of `notebook` (a stem), parameter `name`'s value -> run name.
+
+    E.g. `runs_by_parameter(plan, "08_instruction_tuning", "HELD_OUT")` maps each held-out
+    cluster to the tuning run that left it out.
+    """
+    plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    found = {}
+    for planned in plan.runs:
+        if planned.notebook.stem == Path(notebook).stem:
+            value = planned.parameters()[name]
+            if value in found:
+                raise UserError(f"plan {plan.path}: runs {found[value]!r} and {planned.name!r} "
+                                f"both have {name}={value!r}")
+            found[value] = planned.name
+    if not found:
+        raise UserError(f"plan {plan.path} has no run of notebook {notebook!r}")
+    return found
+
+
 def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: bool = False,
              keep_going: bool = False, progress: bool = False,
              echo: Callable[[str], None] = print) -> list[Outcome]:

@@ -252,7 +252,7 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
         options = [option_ids[i] for i in chunk]
         truncated += sum(len(input_ids[i]) > max_input_length for i in chunk)
         prompts = [prompt_ids(list(input_ids[i])[-max_input_length:]) for i in chunk]
-        prompt_length = _bucket(max(len(p) for p in prompts), 8)
+        prompt_length = _bucket(max(len(p) for p in prompts), 16)
         longest_option = max(len(t) for o in options for t in o)
         cache_length = _bucket(prompt_length + longest_option + 1)
         num_options = max(len(o) for o in options)
@@ -433,6 +433,83 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
         value = metrics_lib.score(spec.metric, predictions[i], [r.targets for r in rs])
         scores.append(TemplateScore(model_name, cell.dataset, spec.cluster, cell.template,
                                     cell.split, spec.metric, value, len(rs)))
+    return scores
+
+
+# -- evaluating the runs of a held-out experiment ------------------------------------------
+
+@dataclasses.dataclass
+class LoadedModel:
+    """A trained model from a run folder, with what evaluation must know about its training."""
+
+    run: str
+    model: Any
+    step: int
+    bidirectional_prefix: bool
+
+
+def load_run_model(run_name: str) -> LoadedModel:
+    """The newest checkpoint of run `run_name` (under the runs folder) and its attention mode."""
+    import json
+
+    from flan_nb.checkpoint import checkpoint_dir, load_model
+    from flan_nb.runs import open_run
+    from flan_nb.train import FINGERPRINT_FILE
+
+    run = open_run(run_name)
+    model, step = load_model(run)
+    fingerprint = checkpoint_dir(run) / FINGERPRINT_FILE
+    train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}
+    return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")))
+
+
+def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
+                   max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
+                   size: str = "book", seed: int = 0) -> list[Cell]:
+    """Cells for every dataset x evaluation template x split, at most `max_examples` each."""
+    from flan_nb import tasks
+
+    cells = []
+    for name in datasets:
+        spec = tasks.get(name)
+        for split in splits:
+            examples = tasks.load_examples(name, split, seed=seed, size=size, limit=max_examples)
+            for template in eval_templates(spec, num_templates):
+                cells.append(Cell(name, template, split, examples))
+    return cells
+
+
+def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
+                  num_templates: int | None, max_examples: int | None, size: str = "book",
+                  seed: int = 0, settings: EvalSettings | None = None,
+                  timings: dict[str, float] | None = None) -> list[TemplateScore]:
+    """The held-out experiment: each tuned run (held-out cluster -> run name) on the datasets
+    of its held-out cluster, and the base run on all of them, with the same templates.
+
+    Scores are labelled `model="base"` or `model="tuned"`.
+    """
+    import dataclasses as dc
+
+    from flan_nb import splits as splits_lib
+
+    settings = settings or EvalSettings()
+    cells_of = {c: held_out_cells(splits_lib.held_out_split(c, source="tinyworld").eval,
+                                  num_templates=num_templates, max_examples=max_examples,
+                                  size=size, seed=seed) for c in tuned_runs}
+    scores = []
+    for label, runs in (("base", {None: base_run}), ("tuned", tuned_runs)):
+        for cluster, run_name in runs.items():
+            loaded = load_run_model(run_name)
+            if loaded.model.config.vocab_size != tokenizer.vocab_size:
+                raise UserError(f"run {run_name!r} has a vocabulary of "
+                                f"{loaded.model.config.vocab_size} but the tokenizer has "
+                                f"{tokenizer.vocab_size}: use the tokenizer settings of "
+                                f"notebook 07")
+            cells = ([c for cl in cells_of for c in cells_of[cl]] if cluster is None
+                     else cells_of[cluster])
+            mode = dc.replace(settings, bidirectional_prefix=loaded.bidirectional_prefix)
+            scores += evaluate_model(loaded.model, tokenizer, cells, model_name=label,
+                                     settings=mode, timings=timings)
     return scores
 
 

@@ -143,3 +143,12 @@ def test_cli_bad_plan_is_one_line_and_exit_2(workspace, capsys):
     assert cli.main(["batch", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "parameter X must be int" in err
+
+
+def test_runs_by_parameter_maps_values_to_run_names(workspace):
+    path = write_plan(workspace, profile="smoke", steps=[toy_step(grid={"X": [4, 5]})])
+    assert batch.runs_by_parameter(path, "toy", "X") == {4: "toy-4", 5: "toy-5"}
+    with pytest.raises(UserError, match="both have SCALE=10"):
+        batch.runs_by_parameter(path, "toy", "SCALE")
+    with pytest.raises(UserError, match="no run of notebook 'other'"):
+        batch.runs_by_parameter(path, "other", "X")
