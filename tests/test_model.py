@@ -1,0 +1,181 @@
+"""The decoder-only LM: shapes, parameter counts, masking, packing isolation, KV-cache decoding."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from flan_nb import model as model_lib
+from flan_nb.errors import UserError
+
+CONFIG = model_lib.named_config("test")  # d_model 32, 2 layers, 4 heads, vocab 64
+LENGTH = 24
+
+
+@pytest.fixture(scope="module")
+def model():
+    return model_lib.create_model(CONFIG, seed=0)
+
+
+@pytest.fixture(scope="module")
+def forward():
+    """A jitted forward pass (one compile per input shape for the whole module)."""
+    from flax import nnx
+
+    @nnx.jit(static_argnames="bidirectional_prefix")
+    def run(model, tokens, positions, segments, causal=None, bidirectional_prefix=False):
+        return model(tokens, positions, segments, causal, bidirectional_prefix=bidirectional_prefix)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def cached():
+    """Jitted prefill and decode_step."""
+    from flax import nnx
+
+    prefill = nnx.jit(lambda model, tokens, cache: model.prefill(tokens, cache))
+    step = nnx.jit(lambda model, tokens, positions, cache: model.decode_step(tokens, positions,
+                                                                             cache))
+    return prefill, step
+
+
+def packed_row(lengths, vocab=64, seed=0):
+    """One row holding segments of `lengths` (LM segments), padded to LENGTH."""
+    rng = np.random.RandomState(seed)
+    tokens = np.zeros(LENGTH, np.int32)
+    positions = np.zeros(LENGTH, np.int32)
+    segments = np.zeros(LENGTH, np.int32)
+    start = 0
+    for i, n in enumerate(lengths):
+        tokens[start:start + n] = rng.randint(3, vocab, n)
+        positions[start:start + n] = np.arange(n)
+        segments[start:start + n] = i + 1
+        start += n
+    return tokens, positions, segments
+
+
+def test_named_config_counts_match_the_initialised_model():
+    for name in ("test", "tiny-1m", "small-5m"):
+        for tied in (True, False):
+            config = model_lib.named_config(name, tied_embeddings=tied)
+            assert model_lib.param_count(config) == model_lib.initialized_param_count(
+                model_lib.abstract_model(config))
+
+
+@pytest.mark.parametrize("name,size", [("tiny-1m", 1e6), ("small-5m", 5e6),
+                                       ("paper-422m", 422e6), ("paper-2b", 2e9),
+                                       ("paper-8b", 8e9), ("paper-68b", 68e9),
+                                       ("paper-137b", 137e9)])
+def test_named_configs_have_their_nominal_size(name, size):
+    count = model_lib.param_count(model_lib.named_config(name))
+    assert abs(count - size) / size < 0.12, count
+
+
+def test_bad_configs_fail_with_a_clear_message():
+    with pytest.raises(UserError, match="num_heads=5 must divide d_model=32"):
+        model_lib.ModelConfig(d_model=32, num_heads=5)
+    with pytest.raises(UserError, match="dtype 'float16'"):
+        model_lib.ModelConfig(dtype="float16")
+    with pytest.raises(UserError, match="unknown model config 'huge'"):
+        model_lib.named_config("huge")
+    with pytest.raises(UserError, match="unknown model setting"):
+        model_lib.named_config("test", width=3)
+
+
+def test_logits_shape_and_finite(model, forward):
+    tokens, positions, segments = packed_row([10, 8])
+    logits = forward(model, tokens[None], positions[None], segments[None])
+    assert logits.shape == (1, LENGTH, CONFIG.vocab_size)
+    assert logits.dtype == jnp.float32
+    assert bool(jnp.isfinite(logits).all())  # padding rows are fully masked but stay finite
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.lists(st.integers(1, 8), min_size=1, max_size=3))
+def test_packed_segments_do_not_see_each_other(model, forward, lengths):
+    """Each segment's logits in a packed row equal those of the segment alone in a row."""
+    tokens, positions, segments = packed_row(lengths, seed=sum(lengths))
+    packed = np.asarray(forward(model, tokens[None], positions[None], segments[None]))[0]
+    start = 0
+    for n in lengths:
+        alone_t, alone_p, alone_s = (np.zeros(LENGTH, np.int32) for _ in range(3))
+        alone_t[:n], alone_p[:n], alone_s[:n] = tokens[start:start + n], np.arange(n), 1
+        alone = np.asarray(forward(model, alone_t[None], alone_p[None], alone_s[None]))[0]
+        np.testing.assert_allclose(packed[start:start + n], alone[:n], atol=2e-5, rtol=2e-5)
+        start += n
+
+
+def test_causal_and_bidirectional_prefix(model, forward):
+    tokens, positions, segments = packed_row([12])
+    causal = np.zeros(LENGTH, np.int32)
+    causal[:6] = 1  # a 6-token input prefix
+    changed = tokens.copy()
+    changed[4] = (changed[4] + 1) % 60 + 3  # a later prefix token
+    args = dict(causal=causal[None], bidirectional_prefix=True)
+    base = forward(model, tokens[None], positions[None], segments[None], **args)
+    other = forward(model, changed[None], positions[None], segments[None], **args)
+    assert not np.allclose(base[0, 2], other[0, 2])  # the prefix sees forward within itself
+    base_c = forward(model, tokens[None], positions[None], segments[None])
+    other_c = forward(model, changed[None], positions[None], segments[None])
+    np.testing.assert_allclose(base_c[0, :4], other_c[0, :4], atol=1e-6)  # causal: it doesn't
+    changed_target = tokens.copy()
+    changed_target[9] = (changed_target[9] + 1) % 60 + 3
+    later = forward(model, changed_target[None], positions[None], segments[None], **args)
+    np.testing.assert_allclose(base[0, :9], later[0, :9], atol=1e-6)  # targets stay unseen
+
+
+def test_kv_cache_decoding_matches_the_full_forward(model, forward, cached):
+    prefill, decode_step = cached
+    tokens, positions, segments = packed_row([14], seed=3)
+    batch = np.stack([tokens, np.roll(tokens, 1)])[:, :14]  # (2, 14)
+    full = forward(model, batch, np.broadcast_to(np.arange(14), (2, 14)), np.ones((2, 14),
+                                                                                  np.int32))
+    cache = model.init_cache(batch_size=2, max_length=16)
+    logits, cache = prefill(model, jnp.asarray(batch[:, :5]), cache)
+    np.testing.assert_allclose(logits, full[:, :5], atol=1e-5)
+    for p in range(5, 14):
+        step_logits, cache = decode_step(model, jnp.asarray(batch[:, p]), jnp.full((2,), p),
+                                         cache)
+        np.testing.assert_allclose(step_logits, full[:, p], atol=1e-5)
+
+
+def test_kv_cache_rows_at_different_positions(model, forward, cached):
+    prefill, decode_step = cached
+    """Right-padded prompts of different lengths decode like their unpadded selves."""
+    tokens, _, _ = packed_row([10], seed=5)
+    prompt = np.zeros((2, 8), np.int32)
+    prompt[0, :6], prompt[1, :8] = tokens[:6], tokens[:8]
+    cache = model.init_cache(2, 12)
+    _, cache = prefill(model, jnp.asarray(prompt), cache)
+    logits, cache = decode_step(model, jnp.asarray(tokens[[6, 8]]), jnp.array([6, 8]), cache)
+    for row, n in enumerate((7, 9)):
+        alone = forward(model, tokens[None, :n], np.arange(n)[None], np.ones((1, n), np.int32))
+        np.testing.assert_allclose(logits[row], alone[0, -1], atol=1e-5)
+
+
+def test_untied_bfloat16_and_dropout():
+    from flax import nnx
+
+    config = model_lib.named_config("test", tied_embeddings=False, dtype="bfloat16",
+                                    dropout_rate=0.5)
+    model = model_lib.create_model(config)
+    f32 = model_lib.create_model(model_lib.named_config("test", tied_embeddings=False))
+    tokens, positions, segments = packed_row([12])
+    args = (jnp.asarray(tokens[None]), jnp.asarray(positions[None]), jnp.asarray(segments[None]))
+
+    @nnx.jit
+    def outputs(model, f32, key):
+        return (model(*args), model(*args, dropout_rng=key),
+                model(*args, dropout_rng=jax.random.fold_in(key, 1)), f32(*args))
+
+    plain, dropped, dropped_other, full = outputs(model, f32, jax.random.key(1))
+    assert plain.dtype == jnp.float32 and bool(jnp.isfinite(plain).all())
+    np.testing.assert_array_equal(plain, outputs(model, f32, jax.random.key(1))[0])
+    np.testing.assert_array_equal(dropped, outputs(model, f32, jax.random.key(1))[1])
+    assert not np.allclose(dropped, plain) and not np.allclose(dropped, dropped_other)
+    np.testing.assert_allclose(plain, full, atol=0.1)  # same init, bfloat16 matmuls
