@@ -182,3 +182,128 @@ def _numeric_text(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+# -- the paper's numbers (PAPER.md), shown beside ours and labelled as the paper's ------------
+
+# Figure 1 (arXiv v1): unseen task clusters, zero-shot FLAN 137B vs GPT-3 175B.
+PAPER_FIGURE1: dict[str, dict[str, float]] = {
+    "nli": {"GPT-3 175B zero-shot": 42.9, "GPT-3 175B few-shot": 53.2,
+            "FLAN 137B zero-shot": 56.2},
+    "reading_comprehension": {"GPT-3 175B zero-shot": 63.7, "GPT-3 175B few-shot": 72.6,
+                              "FLAN 137B zero-shot": 77.4},
+    "closed_book_qa": {"GPT-3 175B zero-shot": 49.8, "GPT-3 175B few-shot": 55.7,
+                       "FLAN 137B zero-shot": 53.7},
+}
+# Figure 5: FLAN 137B zero-shot per dataset (the values PAPER.md found).
+PAPER_FIGURE5: dict[str, float] = {"ANLI R1": 47.7, "ANLI R2": 43.9, "ANLI R3": 47.0,
+                                   "CB": 64.1, "BoolQ": 82.9}
+# TinyWorld datasets that mirror a real dataset with a Figure 5 number.
+PAPER_MIRRORS: dict[str, str] = {"tw_boolq": "BoolQ"}
+# Differences smaller than this many points were seed noise in the pilot (DESIGN.md).
+NOISE_POINTS = 5.0
+MODEL_COLORS = {"base": "#8da0cb", "tuned": "#fc8d62"}
+MODEL_LABELS = {"base": "ours: base LM, zero-shot", "tuned": "ours: instruction-tuned, zero-shot"}
+
+
+def cluster_floors(floors: Mapping[str, Mapping[str, float]],
+                   datasets_of: Mapping[str, Sequence[str]],
+                   kind: str = "majority") -> dict[str, float]:
+    """Mean floor per cluster, only for clusters whose every dataset has one (generation
+    datasets have none, and averaging a partial set would mislead)."""
+    out = {}
+    for cluster, names in datasets_of.items():
+        if names and all(n in floors and kind in floors[n] for n in names):
+            out[cluster] = statistics.fmean(floors[n][kind] for n in names)
+    return out
+
+
+def _bars(ax, centers, width, series):
+    """Draw grouped bars: series = [(label, values, errors|None, style)]."""
+    import numpy as np
+
+    n = len(series)
+    for i, (label, values, errors, style) in enumerate(series):
+        x = np.asarray(centers) + (i - (n - 1) / 2) * width
+        present = [v is not None for v in values]
+        ax.bar(x[present], [v for v in values if v is not None], width, label=label,
+               yerr=None if errors is None else [e for e, p in zip(errors, present) if p],
+               capsize=3, **style)
+
+
+def plot_clusters(clusters: Sequence[ClusterReport], floors: Mapping[str, float] | None = None,
+                  paper: Mapping[str, Mapping[str, float]] = PAPER_FIGURE1):
+    """Figure 1 analogue: per held-out cluster, base vs tuned (ours) and the paper's bars."""
+    import matplotlib.pyplot as plt
+
+    from flan_nb.plotting import PAPER_STYLE
+    from flan_nb.tasks import CLUSTERS
+
+    names = list(dict.fromkeys(c.cluster for c in clusters))
+    value = {(c.model, c.cluster): c.mean for c in clusters}
+    series = [(MODEL_LABELS[m], [value.get((m, n)) for n in names], None,
+               {"color": MODEL_COLORS[m]}) for m in ("base", "tuned")]
+    for key, shade in (("GPT-3 175B zero-shot", "0.85"), ("FLAN 137B zero-shot", "0.6")):
+        series.append((f"paper: {key}", [paper.get(n, {}).get(key) for n in names], None,
+                       {**PAPER_STYLE, "color": shade}))
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    _bars(ax, range(len(names)), 0.8 / len(series), series)
+    for i, n in enumerate(names):
+        if floors and n in floors:
+            ax.hlines(floors[n], i - 0.45, i + 0.45, colors="k", linestyles=":",
+                      label="majority-class floor" if i == 0 else None)
+    ax.set_xticks(range(len(names)), [CLUSTERS[n] for n in names])
+    ax.set_ylabel("zero-shot score (%)")
+    ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
+    return fig
+
+
+def plot_datasets(reports: Sequence[DatasetReport], floors: Mapping[str, Mapping[str, float]],
+                  paper: Mapping[str, float] = PAPER_FIGURE5,
+                  mirrors: Mapping[str, str] = PAPER_MIRRORS):
+    """Figure 5 analogue: per dataset, base vs tuned means with the std over templates as error
+    bars, TinyWorld's floors, and the paper's number for a mirrored real dataset."""
+    import matplotlib.pyplot as plt
+
+    from flan_nb.plotting import PAPER_STYLE
+
+    names = list(dict.fromkeys(r.dataset for r in reports))
+    by = {(r.model, r.dataset): r for r in reports}
+    series = [(MODEL_LABELS[m], [getattr(by.get((m, n)), "mean", None) for n in names],
+               [getattr(by.get((m, n)), "std", 0.0) for n in names], {"color": MODEL_COLORS[m]})
+              for m in ("base", "tuned")]
+    series.append(("paper: FLAN 137B zero-shot (mirrored dataset)",
+                   [paper.get(mirrors.get(n, "")) for n in names], None, PAPER_STYLE))
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    _bars(ax, range(len(names)), 0.8 / len(series), series)
+    labelled: set[str] = set()
+    for i, n in enumerate(names):
+        for kind, style in (("majority", ":"), ("random", "--")):
+            if kind in floors.get(n, {}):
+                ax.hlines(floors[n][kind], i - 0.45, i + 0.45, colors="k", linestyles=style,
+                          label=None if kind in labelled else f"{kind} floor")
+                labelled.add(kind)
+    labels = [f"{n}\n({by[next(m for m in ('tuned', 'base') if (m, n) in by), n].metric})"
+              for n in names]
+    ax.set_xticks(range(len(names)), labels, fontsize=7)
+    ax.set_ylabel("zero-shot score (%)")
+    ax.set_title("Per dataset: mean over templates (error bar: std over templates)")
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
+    return fig
+
+
+def verdicts(clusters: Sequence[ClusterReport], noise: float = NOISE_POINTS) -> list[dict]:
+    """Per cluster: base and tuned means, the gain, and whether it exceeds the noise level."""
+    value = {(c.model, c.cluster): c.mean for c in clusters}
+    rows = []
+    for cluster in dict.fromkeys(c.cluster for c in clusters):
+        base, tuned = value.get(("base", cluster)), value.get(("tuned", cluster))
+        if base is None or tuned is None:
+            continue
+        gain = tuned - base
+        verdict = ("helps" if gain > noise else "hurts" if gain < -noise
+                   else f"within noise (+-{noise:g})")
+        rows.append({"cluster": cluster, "base": base, "tuned": tuned, "gain": gain,
+                     "verdict": verdict})
+    return rows

@@ -88,3 +88,39 @@ def test_floor_table_in_percent_for_classification_sets_only():
     assert set(table) == {"tw_rte"}  # a generation set has no floors
     assert table["tw_rte"]["random"] == pytest.approx(50.0)  # yes/no
     assert 0 <= table["tw_rte"]["majority"] <= 100 and "bow_probe" in table["tw_rte"]
+
+
+def test_verdicts_compare_gain_with_the_noise_level():
+    clusters = [report.ClusterReport("base", "nli", 40.0, None, 3),
+                report.ClusterReport("tuned", "nli", 47.0, None, 3),
+                report.ClusterReport("base", "closed_book_qa", 20.0, None, 2),
+                report.ClusterReport("tuned", "closed_book_qa", 17.0, None, 2),
+                report.ClusterReport("base", "reading_comprehension", 50.0, None, 3),
+                report.ClusterReport("tuned", "reading_comprehension", 40.0, None, 3)]
+    rows = report.verdicts(clusters, noise=5)
+    assert [(r["cluster"], r["verdict"]) for r in rows] == [
+        ("nli", "helps"), ("closed_book_qa", "within noise (+-5)"),
+        ("reading_comprehension", "hurts")]
+    assert rows[0]["gain"] == pytest.approx(7.0)
+
+
+def test_cluster_floors_need_every_dataset():
+    floors = {"a": {"majority": 40.0}, "b": {"majority": 60.0}}
+    assert report.cluster_floors(floors, {"x": ["a", "b"], "y": ["a", "gen"]}) == {"x": 50.0}
+
+
+def test_figures_draw_ours_and_the_papers_bars():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    reports = report.dataset_reports(_scores())
+    clusters = [report.ClusterReport(m, "nli", v, None, 1)
+                for m, v in (("base", 30), ("tuned", 40))]
+    fig = report.plot_clusters(clusters, floors={"nli": 33.3})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "paper: FLAN 137B zero-shot" in labels and "majority-class floor" in labels
+    fig = report.plot_datasets(reports, {"d1": {"majority": 50.0, "random": 33.3}},
+                               mirrors={"d1": "BoolQ"})
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels.count("majority floor") == 1 and labels.count("random floor") == 1
+    assert any(label.startswith("paper:") for label in labels)
