@@ -2,10 +2,12 @@
 
     flan-nb tasks [--json] [--source tinyworld|tfds] [--cluster CLUSTER]
     flan-nb show DATASET [--template K] [--n N] [--split S] [--seed S] [--size S] [--json]
+                 [--format zero-shot|few-shot|no-template|dataset-name] [--shots K]
+                 [--max-input-tokens N]
 
 Both only read `flan_nb.tasks`, so they list and show TinyWorld's datasets and the paper's real
-ones alike (real ones need their TFDS data for `show`). `show` renders zero-shot; the few-shot
-variant plugs into `format_example` (see the comment there).
+ones alike (real ones need their TFDS data for `show`). Formats come from `flan_nb.formats`;
+few-shot exemplars are drawn from the training split and counted in whitespace words.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def task_rows(source: str | None = None, cluster: str | None = None) -> list[dic
     if source is not None and source not in tasks.SOURCES:
         raise UserError(f"unknown source {source!r}: choose one of {', '.join(tasks.SOURCES)}")
     return [{"name": s.name, "cluster": s.cluster, "source": s.source,
-             "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric}
+             "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
+             "tfds_name": s.tfds_name, "manual_download": s.manual_download is not None}
             for s in tasks.all_datasets(source=source, cluster=cluster)]
 
 
@@ -45,14 +48,15 @@ def _cmd_tasks(args) -> int:
     return 0
 
 
-def format_example(spec, fields: dict, args):
-    """The Rendered text of one example in the format `args` asks for.
+def format_example(spec, fields: dict, args, pool=()):
+    """The Rendered text of one example in the format `args` asks for (`pool`: the training
+    examples few-shot exemplars are drawn from)."""
+    from flan_nb import formats
 
-    Zero-shot is the only format here. A few-shot option (`--shots K`, added to the `show`
-    parser in `register`) belongs in this function: draw K exemplars from the training split
-    and format them with `flan_nb.formats`, then return its Rendered.
-    """
-    return spec.render(fields, args.template)
+    return formats.render_format(getattr(args, "format", "zero-shot"), spec, fields,
+                                 args.template, pool=pool, k=getattr(args, "shots", 0),
+                                 max_input_tokens=getattr(args, "max_input_tokens", 1024),
+                                 seed=getattr(args, "seed", 0))
 
 
 def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation",
@@ -70,9 +74,12 @@ def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation
         import argparse
 
         args = argparse.Namespace(template=template)
+    pool = ()
+    if getattr(args, "format", "zero-shot") == "few-shot":
+        pool = tasks.load_examples(name, "train", seed=seed, size=size)
     rows = []
     for index, fields in enumerate(examples):
-        rendered = format_example(spec, fields, args)
+        rendered = format_example(spec, fields, args, pool)
         rows.append({"dataset": name, "split": split, "index": index, "template": template,
                      "inputs": rendered.inputs, "targets": rendered.targets,
                      "options": list(rendered.options)})
@@ -95,6 +102,8 @@ def _cmd_show(args) -> int:
 
 
 def register(subparsers) -> None:
+    from flan_nb.formats import FORMATS
+
     p = subparsers.add_parser("tasks", help="list the registered datasets")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--source", help="only datasets of this source (tinyworld or tfds)")
@@ -109,5 +118,10 @@ def register(subparsers) -> None:
     s.add_argument("--seed", type=int, default=0, help="TinyWorld seed (default 0)")
     s.add_argument("--size", default="book", help="TinyWorld size (default book)")
     s.add_argument("--json", action="store_true", help="one JSON object per example")
-    # The few-shot option (--shots K) is added here; format_example() applies it.
+    s.add_argument("--format", default="zero-shot", choices=FORMATS,
+                   help="prompt format (default zero-shot)")
+    s.add_argument("--shots", type=int, default=3,
+                   help="few-shot exemplars from the training split (default 3)")
+    s.add_argument("--max-input-tokens", type=int, default=1024,
+                   help="few-shot prompts are pruned to this many words (default 1024)")
     s.set_defaults(func=_cmd_show)

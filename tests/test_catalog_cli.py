@@ -22,7 +22,8 @@ def test_tasks_json_lists_tinyworld_with_its_fields(capsys):
     code, out, _ = run_cli(capsys, "tasks", "--json", "--source", "tinyworld")
     rows = json.loads(out)
     assert code == 0 and len(rows) >= 30
-    assert set(rows[0]) == {"name", "cluster", "source", "num_templates", "kind", "metric"}
+    assert set(rows[0]) == {"name", "cluster", "source", "num_templates", "kind", "metric",
+                            "tfds_name", "manual_download"}
     assert {r["source"] for r in rows} == {"tinyworld"}
     assert all(r["num_templates"] == 10 for r in rows)
 
@@ -45,6 +46,30 @@ def test_show_prints_rendered_examples(capsys):
     code, out, _ = run_cli(capsys, "show", "tw_math", "--n", "1", "--size", "smoke", "--json")
     row = json.loads(out)
     assert row["dataset"] == "tw_math" and row["options"] == [] and row["targets"]
+
+
+def test_tasks_json_marks_real_datasets_with_their_tfds_names(capsys):
+    code, out, _ = run_cli(capsys, "tasks", "--json", "--source", "tfds")
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert code == 0 and len(rows) == 62
+    assert rows["mnli"]["tfds_name"].startswith("glue/mnli")
+    assert rows["samsum"]["manual_download"] and not rows["mnli"]["manual_download"]
+
+
+def test_show_few_shot_puts_training_exemplars_before_the_example(capsys):
+    from flan_nb import formats, tasks
+
+    code, out, _ = run_cli(capsys, "show", "tw_nli", "--format", "few-shot", "--shots", "2",
+                           "--n", "1", "--size", "smoke", "--json")
+    row = json.loads(out)
+    spec = tasks.get("tw_nli")
+    example = tasks.load_examples("tw_nli", "validation", size="smoke")[0]
+    pool = tasks.load_examples("tw_nli", "train", size="smoke")
+    expected = formats.few_shot(spec, example, 0, pool, k=2, count_tokens=formats.count_words,
+                                max_input_tokens=1024)
+    assert code == 0 and row["inputs"] == expected.inputs
+    assert row["inputs"].endswith(spec.render(example, 0).inputs)
+    assert row["inputs"].count("OPTIONS:") == 3  # two exemplars and the example
 
 
 def test_show_rows_match_the_registry():
