@@ -11,10 +11,16 @@ A plan is a YAML file (the book's live in `notebooks/plans/`)::
         grid: {HELD_OUT: [nli, closed_book_qa]}     # one run per combination, in this order
         parameters: {NUM_STEPS: 100}                # the same overrides for every run of the step
         summary: [final_loss]                       # metrics shown in the summary table
+        done_when: final_loss                       # optional, see below
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
 `finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it.
+
+A notebook executed by the book build (Jupyter Book) writes `runs/<stem>/` with its defaults and
+no marker. A step named exactly `<stem>` with every parameter at its default refers to that run;
+with `done_when: METRIC` such a run counts as finished once its metrics.json holds METRIC
+(recorded by the notebook's last cell), so a plan reuses what the book build already trained.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from flan_nb import params as params_lib
 from flan_nb.errors import UserError
 
 PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps"}
-STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary"}
+STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when"}
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -45,6 +51,7 @@ class PlannedRun:
     profile: str
     overrides: Mapping[str, Any]
     summary: tuple[str, ...] = ()
+    done_when: str | None = None
 
     def parameters(self) -> dict[str, Any]:
         """Every parameter value the notebook runs with (defaults, profile, overrides)."""
@@ -108,6 +115,25 @@ def _run_name(template: str | None, notebook: Path, profile: str, overrides: dic
     return name
 
 
+def _is_default(planned: PlannedRun) -> bool:
+    """Does this run use exactly the notebook's defaults (what the book build executes)?"""
+    defaults = {n: p.default for n, p in params_lib.notebook_parameters(planned.notebook).items()}
+    return planned.profile == "book" and planned.parameters() == defaults
+
+
+def is_done(planned: PlannedRun) -> bool:
+    """Finished by `flan-nb run` (the marker), or, for the book build's own run of a notebook
+    (see the module docstring), by its `done_when` metric."""
+    from flan_nb import runner
+    from flan_nb.runs import Run, runs_dir
+
+    path = runs_dir() / planned.name
+    if runner.is_finished(path):
+        return True
+    return (planned.done_when is not None and planned.name == planned.notebook.stem
+            and planned.done_when in Run(path).metrics())
+
+
 def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
                path: Path) -> list[PlannedRun]:
     where = f"step {index + 1}"
@@ -126,6 +152,7 @@ def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
     fixed = _mapping(step.get("parameters"), f"{where} parameters", path)
     grid = _mapping(step.get("grid"), f"{where} grid", path)
     summary = step.get("summary") or []
+    done_when = step.get("done_when")
     if not isinstance(summary, list):
         raise _fail(path, f"{where}: summary must be a list of metric names, got {summary!r}")
     runs = []
@@ -136,7 +163,13 @@ def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
         except UserError as err:
             raise _fail(path, f"{where}: {err}") from None
         name = _run_name(step.get("name"), notebook, profile, overrides, path, where)
-        runs.append(PlannedRun(notebook, name, profile, overrides, tuple(map(str, summary))))
+        planned = PlannedRun(notebook, name, profile, overrides, tuple(map(str, summary)),
+                             None if done_when is None else str(done_when))
+        if name == notebook.stem and not _is_default(planned):
+            raise _fail(path, f"{where}: run name {name!r} is reserved for the book build's "
+                              f"run of {notebook.name} with its defaults (profile book, no "
+                              f"changed parameters); name this run differently")
+        runs.append(planned)
     return runs
 
 
@@ -213,7 +246,7 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
         path = runs_dir() / planned.name
         if stop:
             outcomes.append(Outcome(planned, NOT_RUN))
-        elif runner.is_finished(path) and not force:
+        elif is_done(planned) and not force:
             echo(f"skip {planned.name}: finished")
             outcomes.append(Outcome(planned, SKIPPED, metrics=Run(path).metrics()))
         else:
@@ -266,11 +299,8 @@ def summary_table(outcomes: Iterable[Outcome]) -> str:
 def _cmd_batch(args) -> int:
     plan = load_plan(args.plan)
     if args.dry_run:
-        from flan_nb import runner
-        from flan_nb.runs import runs_dir
-
         for planned in plan.runs:
-            state = "finished" if runner.is_finished(runs_dir() / planned.name) else "to run"
+            state = "finished" if is_done(planned) else "to run"
             print(f"{planned.name}: {planned.notebook.name} {planned.profile} "
                   f"{dict(planned.overrides)} [{state}]")
         return 0

@@ -78,7 +78,7 @@ def test_plan_expands_grid_with_names_profile_and_fixed_parameters(workspace):
     ({"steps": [toy_step(grid={"Y": [1]})]}, "unknown parameter 'Y'"),
     ({"steps": [toy_step(grid={"X": ["one"]})]}, "parameter X must be int"),
     ({"steps": [toy_step(grid={"X": 3})]}, "grid values of X must be a non-empty list"),
-    ({"steps": [toy_step(name="toy")]}, "two runs are named 'toy'"),
+    ({"steps": [toy_step(name="toy-x")]}, "two runs are named 'toy-x'"),
     ({"steps": [toy_step(name="toy-{Z}")]}, "run name 'toy-{Z}' uses 'Z'"),
     ({"steps": [toy_step(extra=1)]}, r"step 1: unknown keys \['extra'\]"),
     ({"stepz": []}, r"unknown keys \['stepz'\]"),
@@ -152,3 +152,29 @@ def test_runs_by_parameter_maps_values_to_run_names(workspace):
         batch.runs_by_parameter(path, "toy", "SCALE")
     with pytest.raises(UserError, match="no run of notebook 'other'"):
         batch.runs_by_parameter(path, "other", "X")
+
+
+def test_book_build_runs_count_as_done_by_their_done_when_metric(workspace, monkeypatch):
+    """`runs/toy/` written by the book build (defaults, no marker) is reused once it holds
+    the step's done_when metric; a half-finished one is redone."""
+    calls = []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    path = write_plan(workspace, steps=[{"notebook": "toy.ipynb", "name": "toy",
+                                         "done_when": "y"}])
+    book_run = Run(workspace.parent / "runs" / "toy")
+    book_run.record("started", 1)  # interrupted: no y yet
+    assert [o.status for o in batch.run_plan(path, echo=lambda line: None)] == [batch.RAN]
+    (book_run.path / runner.FINISHED_MARKER).unlink()
+    book_run.record("y", 3)
+    assert [o.status for o in batch.run_plan(path, echo=lambda line: None)] == [batch.SKIPPED]
+    assert calls == ["toy"]
+
+
+def test_the_stem_name_is_reserved_for_default_parameters(workspace):
+    step = {"notebook": "toy.ipynb", "name": "toy", "parameters": {"X": 5}}
+    with pytest.raises(UserError, match="run name 'toy' is reserved for the book build"):
+        batch.load_plan(write_plan(workspace, steps=[step]))
+    with pytest.raises(UserError, match="reserved"):
+        batch.load_plan(write_plan(workspace, profile="smoke",
+                                   steps=[{"notebook": "toy.ipynb", "name": "toy"}]))
+    assert batch.load_plan(write_plan(workspace, steps=[{**step, "parameters": {"X": 1}}]))
