@@ -480,8 +480,8 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
 
 
 def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
-                  num_templates: int | None, max_examples: int | None, size: str = "book",
-                  seed: int = 0, settings: EvalSettings | None = None,
+                  num_templates: int | None, max_examples: int | None, source: str = "tinyworld",
+                  size: str = "book", seed: int = 0, settings: EvalSettings | None = None,
                   timings: dict[str, float] | None = None) -> list[TemplateScore]:
     """The held-out experiment: each tuned run (held-out cluster -> run name) on the datasets
     of its held-out cluster, and the base run on all of them, with the same templates.
@@ -493,7 +493,7 @@ def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
     from flan_nb import splits as splits_lib
 
     settings = settings or EvalSettings()
-    cells_of = {c: held_out_cells(splits_lib.held_out_split(c, source="tinyworld").eval,
+    cells_of = {c: held_out_cells(splits_lib.held_out_split(c, source=source).eval,
                                   num_templates=num_templates, max_examples=max_examples,
                                   size=size, seed=seed) for c in tuned_runs}
     scores = []
@@ -511,6 +511,60 @@ def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
             scores += evaluate_model(loaded.model, tokenizer, cells, model_name=label,
                                      settings=mode, timings=timings)
     return scores
+
+
+# -- chapter 09 --------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class EvalChapterConfig:
+    """Notebook 09's parameters, validated."""
+
+    plan: str = "plans/book.yaml"  # held-out plan (relative to notebooks/)
+    tuning_notebook: str = "08_instruction_tuning"  # the plan's tuning notebook
+    base_run: str = "07_pretraining"  # the untuned base LM
+    num_templates: int | None = 3  # evaluation templates per dataset (None: all)
+    max_examples: int | None = 50  # examples per split and dataset (None: all)
+    max_new_tokens: int = 16  # decoding budget for generation tasks
+    batch_size: int = 8  # examples per forward pass
+    length_normalize: bool = False  # the paper: summed log-likelihood
+    source: str = "tinyworld"  # where the evaluation data comes from
+    size: str = "book"  # TinyWorld size (the one the runs were trained on)
+    seed: int = 0  # TinyWorld seed
+    vocab_size: int = 2000  # tokenizer vocabulary (as in notebook 07)
+    run_plan: bool = True  # execute unfinished runs of the plan first
+
+    def __post_init__(self):
+        require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml")),
+                f"PLAN must be a .yaml plan file (e.g. plans/book.yaml), got {self.plan!r}")
+        for name in ("num_templates", "max_examples"):
+            value = getattr(self, name)
+            require(value is None or (isinstance(value, int) and value >= 1),
+                    f"{name.upper()} must be a positive integer or None (all), got {value!r}")
+        for name in ("max_new_tokens", "batch_size", "vocab_size", "seed"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= (0 if name == "seed" else 1),
+                    f"{name.upper()} must be a positive integer, got {value!r}")
+        from flan_nb.tasks import SOURCES
+
+        require(self.source in SOURCES,
+                f"SOURCE must be one of {', '.join(SOURCES)}, got {self.source!r}")
+
+    def settings(self) -> EvalSettings:
+        return EvalSettings(batch_size=self.batch_size, max_new_tokens=self.max_new_tokens,
+                            length_normalize=self.length_normalize)
+
+
+def headline_metrics(clusters: Sequence[Any], reports: Sequence[Any]) -> dict[str, float]:
+    """Flat `<cluster>/<model>` and `<dataset>/<model>` means (plus best-dev) for run.record."""
+    out = {}
+    for c in clusters:
+        out[f"cluster/{c.cluster}/{c.model}"] = c.mean
+        if c.best_dev is not None:
+            out[f"cluster/{c.cluster}/{c.model}/best_dev"] = c.best_dev
+    for r in reports:
+        out[f"dataset/{r.dataset}/{r.model}"] = r.mean
+        out[f"dataset/{r.dataset}/{r.model}/std"] = r.std
+    return out
 
 
 # -- `flan-nb bench eval` ------------------------------------------------------------------
