@@ -38,6 +38,15 @@ FINGERPRINT_FILE = "train_fingerprint.json"
 REQUIRED_FEATURES = ("decoder_input_tokens", "decoder_target_tokens", "decoder_loss_weights",
                      "decoder_segment_ids", "decoder_positions")
 OPTIONAL_FEATURES = ("decoder_causal_attention",)
+# Jitted functions shared by Trainers with equal settings (notebooks build several, e.g. to
+# resume, and compiling costs seconds on a CPU): key -> function.
+_JIT_CACHE: dict = {}
+
+
+def _cached_jit(key, build):
+    if key not in _JIT_CACHE:
+        _JIT_CACHE[key] = build()
+    return _JIT_CACHE[key]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,6 +172,24 @@ class TrainResult:
         return [row["loss"] for row in self.history]
 
 
+def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = False,
+               dropout_rng=None):
+    """(summed cross-entropy over target tokens, number of target tokens) of a packed batch.
+
+    Their ratio is the training loss; summing both over microbatches or devices before dividing
+    keeps every target token's weight equal.
+    """
+    import jax.numpy as jnp
+
+    from flan_nb.model import logits_for_batch, token_losses
+
+    logits = logits_for_batch(model, batch, dropout_rng=dropout_rng,
+                              bidirectional_prefix=bidirectional_prefix)
+    weights = jnp.asarray(batch["decoder_loss_weights"]).astype(jnp.float32)  # (batch, len)
+    losses = token_losses(logits, jnp.asarray(batch["decoder_target_tokens"]))
+    return jnp.sum(losses * weights), jnp.sum(weights)
+
+
 def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     """The pure update function: (params, opt_state, batch, step) -> (params, opt_state, m)."""
     import jax
@@ -170,15 +197,9 @@ def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     import optax
     from flax import nnx
 
-    from flan_nb.model import logits_for_batch, token_losses
-
     def micro_loss(params, micro, rng):
-        model = nnx.merge(graphdef, params)
-        logits = logits_for_batch(model, micro, dropout_rng=rng,
-                                  bidirectional_prefix=config.bidirectional_prefix)
-        weights = micro["decoder_loss_weights"].astype(jnp.float32)  # (batch, length)
-        loss_sum = jnp.sum(token_losses(logits, micro["decoder_target_tokens"]) * weights)
-        return loss_sum, jnp.sum(weights)
+        return batch_loss(nnx.merge(graphdef, params), micro, dropout_rng=rng,
+                          bidirectional_prefix=config.bidirectional_prefix)
 
     grad_fn = jax.value_and_grad(micro_loss, has_aux=True)
 
@@ -237,17 +258,21 @@ class Trainer:
         graphdef, abstract = nnx.split(model_lib.abstract_model(model_config))
         self.graphdef = graphdef
         self.param_shardings = sharding.param_shardings(abstract, self.mesh)
+        seed = train_config.seed
         if init_params is None:
-            seed = train_config.seed
-
             def init():
                 return nnx.split(model_lib.create_model(model_config, seed))[1]
 
-            self.params = jax.jit(init, out_shardings=self.param_shardings)()
+            self.params = _cached_jit(
+                ("init", model_config, seed, self.mesh),
+                lambda: jax.jit(init, out_shardings=self.param_shardings))()
         else:
             self.params = jax.device_put(init_params, self.param_shardings)
         self.tx = make_optimizer(train_config)
-        self.opt_state = self._place_on_mesh(jax.jit(self.tx.init)(self.params))
+        self._key = (model_config, tuple(sorted(train_config.fingerprint().items())), self.mesh,
+                     graphdef)
+        opt_init = _cached_jit(("opt_init",) + self._key, lambda: jax.jit(self.tx.init))
+        self.opt_state = self._place_on_mesh(opt_init(self.params))
         self.step = 0
         leading = (None,) if train_config.grad_accum_steps > 1 else ()
         self.batch_sharding = jax.sharding.NamedSharding(
@@ -300,15 +325,15 @@ class Trainer:
     def _compiled_step(self):
         import jax
 
+        from flan_nb.sharding import replicated
+
         if self._step_fn is None:
+            opt_shardings = jax.tree.map(lambda x: x.sharding, self.opt_state)
             fn = _make_step(self.graphdef, self.tx, self.config,
                             dropout=self.model_config.dropout_rate > 0)
-            opt_shardings = jax.tree.map(lambda x: x.sharding, self.opt_state)
-            from flan_nb.sharding import replicated
-
-            self._step_fn = jax.jit(
+            self._step_fn = _cached_jit(("step",) + self._key, lambda: jax.jit(
                 fn, donate_argnums=(0, 1),
-                out_shardings=(self.param_shardings, opt_shardings, replicated(self.mesh)))
+                out_shardings=(self.param_shardings, opt_shardings, replicated(self.mesh))))
         return self._step_fn
 
     def device_batch(self, batch: Mapping[str, Any]) -> dict:
