@@ -128,3 +128,33 @@ def test_eval_settings_and_templates_are_checked():
 
     assert evaluate.eval_templates(Spec) == [0, 2, 3]
     assert evaluate.eval_templates(Spec, 2) == [0, 2]
+
+
+def test_evaluate_model_scores_classification_and_generation_cells():
+    """On TinyWorld smoke data with a random model: one score per cell, equal to scoring the
+    same predictions by hand (naive rank classification, greedy decoding)."""
+    from flan_nb import metrics, model as model_lib, tasks
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    tokenizer = tinyworld_tokenizer(vocab_size=500, size="smoke")
+    model = model_lib.create_model(model_lib.named_config(
+        "test", vocab_size=tokenizer.vocab_size, tied_embeddings=False), seed=2)
+    cells = [evaluate.Cell(name, template, "test",
+                           tasks.load_examples(name, "test", size="smoke", limit=4))
+             for name, template in (("tw_rte", 1), ("tw_trivia_qa", 0))]
+    settings = evaluate.EvalSettings(batch_size=4, max_new_tokens=4)
+    timings = {}
+    scores = evaluate.evaluate_model(model, tokenizer, cells, model_name="m",
+                                     settings=settings, timings=timings)
+    assert [(s.dataset, s.template, s.metric, s.num_examples) for s in scores] == [
+        ("tw_rte", 1, "accuracy", 4), ("tw_trivia_qa", 0, "exact_match", 4)]
+    assert set(timings) == {"rank_classification_s", "generation_s"}
+    rte = tasks.get("tw_rte")
+    rendered = [rte.render(f, 1) for f in cells[0].examples]
+    naive = evaluate.rank_classify(model, tokenizer, rendered, method="naive", seq_length=128)
+    chosen = [r.options[p] for r, p in zip(rendered, naive.predictions)]
+    assert scores[0].value == metrics.accuracy(chosen, [r.targets for r in rendered])
+    qa = [tasks.get("tw_trivia_qa").render(f, 0) for f in cells[1].examples]
+    texts = evaluate.generate_texts(model, tokenizer, [r.inputs for r in qa], settings)
+    assert scores[1].value == metrics.exact_match([t.strip() for t in texts],
+                                                  [r.targets for r in qa])
