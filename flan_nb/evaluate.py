@@ -208,7 +208,11 @@ def _continue_blocks(graphdef, state, cache, lengths: np.ndarray,
                    for k, choice in enumerate(choices)), reverse=True)
     for start in range(0, len(jobs), block_rows):
         block = jobs[start:start + block_rows]
-        steps = block[0][0]  # feed tokens 1..n, predict tokens 2..n then EOS
+        if block[0][0] == 0:  # empty options: their EOS was scored with the first token
+            break
+        # feed tokens 1..n, predict tokens 2..n then EOS; steps rounded up to a power of two
+        # (masked) so that few shapes compile
+        steps = 1 << (block[0][0] - 1).bit_length()
         example = np.zeros((block_rows,), np.int32)
         starts = np.zeros((block_rows,), np.int32)
         feed = np.zeros((block_rows, steps), np.int32)
@@ -252,9 +256,10 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
         options = [option_ids[i] for i in chunk]
         truncated += sum(len(input_ids[i]) > max_input_length for i in chunk)
         prompts = [prompt_ids(list(input_ids[i])[-max_input_length:]) for i in chunk]
-        prompt_length = _bucket(max(len(p) for p in prompts), 16)
+        prompt_length = _bucket(max(len(p) for p in prompts))
+        # room for the longest option's steps (rounded up to a power of two, < 2 x length)
         longest_option = max(len(t) for o in options for t in o)
-        cache_length = _bucket(prompt_length + longest_option + 1)
+        cache_length = prompt_length + _bucket(2 * longest_option + 1)
         num_options = max(len(o) for o in options)
         tokens = np.zeros((batch_size, prompt_length), np.int32)  # (batch, prompt)
         lengths = np.full((batch_size,), 2, np.int32)  # filler rows: BOS EOS
