@@ -2,6 +2,9 @@
 
 SVGs are reproducible byte for byte (fixed hash salt, no date in the metadata), so a rebuilt book
 only changes a figure when its data changed. Figures are shown inline by the notebook as usual.
+`figures/` holds the book's figures (notebooks executed with their defaults, as `make book` does);
+a notebook run by `flan-nb run` (any profile, e.g. the tests' smoke runs) writes its figures into
+its own run folder, `runs/<run>/figures/<chapter>/`, and leaves the book's untouched.
 """
 
 from __future__ import annotations
@@ -15,14 +18,19 @@ matplotlib.rcParams["figure.dpi"] = 100
 matplotlib.rcParams["axes.spines.top"] = False
 matplotlib.rcParams["axes.spines.right"] = False
 
-from flan_nb.runs import repo_root  # noqa: E402
+import os  # noqa: E402
+
+from flan_nb.runs import RUN_DIR_ENV, repo_root  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
 PAPER_STYLE = {"color": "0.6", "hatch": "//", "edgecolor": "0.3"}
 
 
 def figures_dir(chapter: str) -> Path:
-    return repo_root() / "figures" / chapter
+    """`figures/<chapter>`, or `<run>/figures/<chapter>` inside a `flan-nb run` run."""
+    run_dir = os.environ.get(RUN_DIR_ENV)
+    base = Path(run_dir) if run_dir else repo_root()
+    return base / "figures" / chapter
 
 
 def savefig(fig, name: str, chapter: str) -> Path:
