@@ -16,7 +16,9 @@ from flan_nb.runner import run_notebook
 PARAMS_CELL = 'STEPS = 3  # how many steps\nRATE = 0.5  # a float\nNAME = "x"  # a string\n'
 BODY = ("from flan_nb.runs import current_run\n"
         "run = current_run('tiny')\n"
-        "run.record('total', STEPS * RATE)\nrun.record('name', NAME)\n")
+        "run.record('total', STEPS * RATE)\nrun.record('name', NAME)\n"
+        "import matplotlib.pyplot as plt\nfrom flan_nb.plotting import savefig\n"
+        "savefig(plt.figure(), 'empty', '99_tiny')\n")
 
 
 @pytest.fixture
@@ -61,6 +63,8 @@ def test_run_writes_params_metrics_and_marker(notebook, tmp_path):
     assert run.metrics() == {"total": 2.0, "name": "x"}
     assert run.params()["parameters"] == {"STEPS": 1, "RATE": 2.0, "NAME": "x"}
     assert (run.path / "notebook.ipynb").is_file() and (run.path / "finished").is_file()
+    # Figures of a `flan-nb run` stay in the run; the book's figures/ is not touched.
+    assert (run.path / "figures" / "99_tiny" / "empty.svg").is_file()
     with pytest.raises(UserError, match="already finished"):
         run_notebook(notebook, "smoke", {"RATE": 2.0}, progress=False)
 
