@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
+import textwrap
 from typing import Any, Iterable, Mapping, Sequence
 
 from flan_nb.errors import UserError
@@ -252,7 +253,7 @@ def plot_clusters(clusters: Sequence[ClusterReport], floors: Mapping[str, float]
         if floors and n in floors:
             ax.hlines(floors[n], i - 0.45, i + 0.45, colors="k", linestyles=":",
                       label="majority-class floor" if i == 0 else None)
-    ax.set_xticks(range(len(names)), [CLUSTERS[n] for n in names])
+    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS[n], 16) for n in names])
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
@@ -279,13 +280,16 @@ def plot_datasets(reports: Sequence[DatasetReport], floors: Mapping[str, Mapping
     _bars(ax, range(len(names)), 0.8 / len(series), series)
     labelled: set[str] = set()
     for i, n in enumerate(names):
-        for kind, style in (("majority", ":"), ("random", "--")):
+        for kind, style, color in (("majority", ":", "k"), ("random", "--", "0.5")):
             if kind in floors.get(n, {}):
-                ax.hlines(floors[n][kind], i - 0.45, i + 0.45, colors="k", linestyles=style,
+                ax.hlines(floors[n][kind], i - 0.45, i + 0.45, colors=color, linestyles=style,
                           label=None if kind in labelled else f"{kind} floor")
                 labelled.add(kind)
-    labels = [f"{n}\n({by[next(m for m in ('tuned', 'base') if (m, n) in by), n].metric})"
-              for n in names]
+    labels = []
+    for n in names:
+        metric = by[next(m for m in ("tuned", "base") if (m, n) in by), n].metric
+        mirror = f"\npaper: {mirrors[n]}" if paper.get(mirrors.get(n, "")) is not None else ""
+        labels.append(f"{n}\n({metric}){mirror}")
     ax.set_xticks(range(len(names)), labels, fontsize=7)
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Per dataset: mean over templates (error bar: std over templates)")
