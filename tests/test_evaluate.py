@@ -158,3 +158,15 @@ def test_evaluate_model_scores_classification_and_generation_cells():
     texts = evaluate.generate_texts(model, tokenizer, [r.inputs for r in qa], settings)
     assert scores[1].value == metrics.exact_match([t.strip() for t in texts],
                                                   [r.targets for r in qa])
+
+
+def test_bench_eval_reports_all_three_methods_and_their_agreement():
+    from flan_nb.bench import run_benchmark
+
+    result = run_benchmark("eval", quick=True)
+    for key in ("examples_per_s", "packed_examples_per_s", "naive_examples_per_s"):
+        assert result[key] > 0
+    assert result["speedup"] == pytest.approx(
+        result["examples_per_s"] / result["naive_examples_per_s"], rel=0.01)
+    assert result["predictions_agree"] is True
+    assert result["examples"] == 8
