@@ -3,11 +3,16 @@
 Rank classification (the paper's way to answer a classification task): every (input, option)
 pair is scored by the summed log-likelihood of the option's tokens given the input, and the best
 option is the prediction; `length_normalize` divides by the number of option tokens instead. Each
-pair is laid out exactly as instruction tuning saw it (`inputs EOS option EOS`, loss on the option
-and its EOS) by `flan_nb.packing.instruction_segment`, and many pairs are packed into fixed-shape
-rows so that one forward pass scores dozens of them. The packing's segment ids keep pairs from
-attending to each other, so the scores equal one-pair-at-a-time scoring (`score_pairs_naive`,
-kept as the baseline of `flan-nb bench eval` and for the tests).
+pair is scored exactly as instruction tuning laid it out (`inputs EOS option EOS`, loss on the
+option and its EOS, `flan_nb.packing.instruction_segment`). Three methods give the same numbers:
+
+- `shared_prefix` (the default): many examples per forward pass, and each input run only once;
+  every option then continues from a copy of the input's key/value cache, so the work is about
+  one pass per example instead of one per option (`score_options_shared`);
+- `packed`: many (input, option) pairs packed into fixed-shape rows by the packing code, whose
+  segment ids keep pairs from attending to each other (`score_pairs`);
+- `naive`: one forward pass per pair (`score_pairs_naive`), the baseline of `flan-nb bench eval`
+  and the reference of the tests.
 
 A scorer is any function from a packed batch (the six seqio `decoder_*` int32 arrays) to the
 log-likelihood of each target token, 0 where the loss weight is 0 (rows, length). `model_scorer`
