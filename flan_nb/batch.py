@@ -4,7 +4,7 @@ A plan is a YAML file (the book's live in `notebooks/plans/`)::
 
     description: what the plan is for
     profile: book                 # parameter profile of every run (smoke | book | tpu_full)
-    notebooks_dir: ..             # optional, relative to the plan file (default: its parent's parent)
+    notebooks_dir: ..             # optional, relative to the plan file (default: ..)
     steps:
       - notebook: 08_instruction_tuning.ipynb
         name: "08_instruction_tuning-{HELD_OUT}"   # run name; {PARAM} is filled per grid point
@@ -185,7 +185,8 @@ def load_plan(path: str | Path) -> Plan:
     data = _mapping(data, "the plan", path)
     unknown = set(data) - PLAN_KEYS
     if unknown:
-        raise _fail(path, f"unknown keys {sorted(unknown)} (allowed: {', '.join(sorted(PLAN_KEYS))})")
+        raise _fail(path, f"unknown keys {sorted(unknown)} "
+                          f"(allowed: {', '.join(sorted(PLAN_KEYS))})")
     profile = data.get("profile", "book")
     if profile not in params_lib.PROFILES:
         raise _fail(path, f"unknown profile {profile!r}: choose one of "

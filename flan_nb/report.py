@@ -75,7 +75,8 @@ def _std(values: Sequence[float]) -> float:
     return statistics.stdev(values) if len(values) > 1 else 0.0
 
 
-def _best_dev(dev: Mapping[int, float], test: Mapping[int, float]) -> tuple[int | None, float | None]:
+def _best_dev(dev: Mapping[int, float],
+              test: Mapping[int, float]) -> tuple[int | None, float | None]:
     """The template with the highest dev score (lowest id on ties) and its test score."""
     candidates = [t for t in dev if t in test]
     if not candidates:

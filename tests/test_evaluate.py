@@ -35,7 +35,8 @@ def test_length_normalization_changes_the_winner():
     # "yes": ids 5+EOS -> sum -6, mean -3; "not sure": 4+3+EOS -> sum -8, mean -2.67
     examples = [Rendered("q", "yes", ("yes", "not sure"))]
     tok = WordTokenizer()
-    assert evaluate.rank_classify(minus_id_scorer, tok, examples, method="packed").predictions == [0]
+    packed = evaluate.rank_classify(minus_id_scorer, tok, examples, method="packed")
+    assert packed.predictions == [0]
     normalized = evaluate.rank_classify(minus_id_scorer, tok, examples, method="naive",
                                          length_normalize=True)
     assert normalized.predictions == [1]
@@ -44,7 +45,8 @@ def test_length_normalization_changes_the_winner():
 
 def test_ties_go_to_the_first_option_and_options_are_required():
     examples = [Rendered("q", "maybe", ("maybe", "sure"))]  # same ids -> same score
-    assert evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples, method="packed").predictions == [0]
+    result = evaluate.rank_classify(minus_id_scorer, WordTokenizer(), examples, method="packed")
+    assert result.predictions == [0]
     with pytest.raises(UserError, match="example 0 has no options"):
         evaluate.rank_classify(minus_id_scorer, WordTokenizer(), [Rendered("q", "a")])
     with pytest.raises(UserError, match="unknown rank classification method 'fast'"):
