@@ -484,7 +484,7 @@ def load_run_model(run_name: str) -> LoadedModel:
 
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
-                   size: str = "book", seed: int = 0) -> list[Cell]:
+                   size: str = "book", seed: int = 0, data_dir: str | None = None) -> list[Cell]:
     """Cells for every dataset x evaluation template x split, at most `max_examples` each."""
     from flan_nb import tasks
 
@@ -492,7 +492,8 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
     for name in datasets:
         spec = tasks.get(name)
         for split in splits:
-            examples = tasks.load_examples(name, split, seed=seed, size=size, limit=max_examples)
+            examples = tasks.load_examples(name, split, seed=seed, size=size,
+                                           data_dir=data_dir, limit=max_examples)
             for template in eval_templates(spec, num_templates):
                 cells.append(Cell(name, template, split, examples))
     return cells
@@ -500,7 +501,8 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
 
 def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
                   num_templates: int | None, max_examples: int | None, source: str = "tinyworld",
-                  size: str = "book", seed: int = 0, settings: EvalSettings | None = None,
+                  size: str = "book", seed: int = 0, data_dir: str | None = None,
+                  settings: EvalSettings | None = None,
                   timings: dict[str, float] | None = None) -> list[TemplateScore]:
     """The held-out experiment: each tuned run (held-out cluster -> run name) on the datasets
     of its held-out cluster, and the base run on all of them, with the same templates.
@@ -514,7 +516,7 @@ def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
     settings = settings or EvalSettings()
     cells_of = {c: held_out_cells(splits_lib.held_out_split(c, source=source).eval,
                                   num_templates=num_templates, max_examples=max_examples,
-                                  size=size, seed=seed) for c in tuned_runs}
+                                  size=size, seed=seed, data_dir=data_dir) for c in tuned_runs}
     scores = []
     for label, runs in (("base", {None: base_run}), ("tuned", tuned_runs)):
         for cluster, run_name in runs.items():
@@ -548,8 +550,10 @@ class EvalChapterConfig:
     length_normalize: bool = False  # the paper: summed log-likelihood
     source: str = "tinyworld"  # where the evaluation data comes from
     size: str = "book"  # TinyWorld size (the one the runs were trained on)
-    seed: int = 0  # TinyWorld seed
+    data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
+    seed: int = 0  # TinyWorld seed, and the tokenizer's
     vocab_size: int = 2000  # tokenizer vocabulary (as in notebook 07)
+    tokenizer_corpus: str = "tinyworld/book"  # corpus the tokenizer was trained on
     run_plan: bool = True  # execute unfinished runs of the plan first
 
     def __post_init__(self):
