@@ -97,7 +97,7 @@ class TuningConfig:
     max_target_length: int = 96
     seq_length: int = 256
     batch_tokens: int = 4096
-    num_steps: int = 150
+    num_steps: int = 200
     learning_rate: float = 1e-3
     rate_cap: int = 3000  # examples-proportional mixing: rate = min(examples, cap)
     max_examples: int = 30000  # training examples per dataset
