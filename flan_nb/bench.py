@@ -15,6 +15,7 @@ BENCHMARKS = {
     "tokenize": "flan_nb.tokenize:benchmark",
     "pack": "flan_nb.pipeline:benchmark",
     "eval": "flan_nb.evaluate:benchmark",
+    "train": "flan_nb.bench_train:benchmark",
 }
 
 

@@ -179,3 +179,44 @@ def test_untied_bfloat16_and_dropout():
     np.testing.assert_array_equal(dropped, outputs(model, f32, jax.random.key(1))[1])
     assert not np.allclose(dropped, plain) and not np.allclose(dropped, dropped_other)
     np.testing.assert_allclose(plain, full, atol=0.1)  # same init, bfloat16 matmuls
+
+
+def test_attention_backward_matches_autodiff():
+    """The hand-written attention backward (and causal block skipping) equals autodiff of the
+    textbook formula."""
+    rng = np.random.RandomState(0)
+    q, k, v = (jnp.asarray(rng.randn(2, 3, 128, 8).astype(np.float32)) for _ in range(3))
+    segments = np.where(np.arange(128) < 70, 1, 2)[None].repeat(2, 0)
+    segments[1, 120:] = 0  # some padding
+    mask = model_lib.attention_mask(jnp.asarray(segments))
+
+    def textbook(q, k, v):
+        s = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(8)
+        p = jax.nn.softmax(jnp.where(mask, s, -1e9), axis=-1)
+        return jnp.einsum("bhqk,bhkd->bhqd", p, v)
+
+    # Padding queries see nothing; their (unused) outputs may differ, so they are left out.
+    real = jnp.asarray(segments != 0)[:, None, :, None]  # (b, 1, l, 1)
+
+    def loss(f):
+        return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(8.0))
+
+    expected = jax.grad(loss(textbook), argnums=(0, 1, 2))(q, k, v)
+    for blocks in (1, 2, 4):
+        attend = lambda q, k, v, n=blocks: model_lib.causal_attention(q, k, v, mask, n)  # noqa
+        np.testing.assert_allclose(jnp.where(real, attend(q, k, v), 0),
+                                   jnp.where(real, textbook(q, k, v), 0), atol=1e-5)
+        got = jax.grad(loss(attend), argnums=(0, 1, 2))(q, k, v)
+        for a, b in zip(got, expected):
+            np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
+    assert model_lib.attention_blocks(256) == 4 and model_lib.attention_blocks(24) == 1
+
+
+def test_dense_backward_matches_autodiff():
+    rng = np.random.RandomState(0)
+    for shape_x, shape_w in [((2, 5, 8), (8, 3)), ((4, 3), (3, 9))]:
+        x, w = jnp.asarray(rng.randn(*shape_x)), jnp.asarray(rng.randn(*shape_w))
+        got = jax.grad(lambda x, w: jnp.sum(jnp.sin(model_lib.dense(x, w))), (0, 1))(x, w)
+        want = jax.grad(lambda x, w: jnp.sum(jnp.sin(x @ w)), (0, 1))(x, w)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)

@@ -1,0 +1,220 @@
+"""`flan-nb bench train`: training throughput, model FLOPs utilisation, and PyTorch for scale.
+
+Measured in one invocation, interleaved round by round so that both sides see the same load on a
+shared machine, best round kept:
+
+- `peak_gflops`: float32 matmul throughput of this CPU (a square jitted matmul);
+- `tokens_per_s`: our training step (`flan_nb.train`, Flax NNX + Adafactor) on packed batches;
+- `mfu`: 6 x matmul parameters x tokens/s over `peak_gflops` (the usual model-FLOPs estimate:
+  attention's own FLOPs are not counted, so this understates the work done);
+- `torch_tokens_per_s`, `vs_torch`: the same architecture, batch and optimizer written in PyTorch
+  (below, used only here), and our tokens/s over its.
+
+JAX on CPU runs one device's non-matmul work on one thread; splitting the batch over one
+simulated device per core (`--xla_force_host_platform_device_count`, i.e. `flan_nb.sharding`'s
+data axis) is how our training uses both cores. The benchmark sets that flag when JAX has not
+started yet and reports the device count it got.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+# The ~5M-parameter configuration the README reports (vocabulary of the book's tokenizer size).
+BENCH_MODEL = "small-5m"
+BENCH_VOCAB = 2048
+BENCH_SEQ = 256
+BENCH_BATCH = 16  # 4,096 tokens per step
+
+
+def configure_cpu_devices(count: int | None = None) -> bool:
+    """Ask XLA for one CPU device per core; only possible before JAX starts. Returns whether
+    the flag is (now) set."""
+    count = count or os.cpu_count() or 1
+    flag = f"--xla_force_host_platform_device_count={count}"
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return True
+    if "jax" in sys.modules:
+        return False
+    os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
+    return True
+
+
+def random_batch(batch_size: int, seq_length: int, vocab_size: int, seed: int = 0) -> dict:
+    """A packed LM batch of random tokens: each row holds 2 documents (so masks are real)."""
+    import numpy as np
+
+    rng = np.random.RandomState(seed)
+    targets = rng.randint(3, vocab_size, (batch_size, seq_length)).astype(np.int32)
+    cut = seq_length * 3 // 5
+    segments = np.where(np.arange(seq_length) < cut, 1, 2)[None].repeat(batch_size, 0)
+    positions = np.concatenate([np.arange(cut), np.arange(seq_length - cut)])
+    positions = positions[None].repeat(batch_size, 0)
+    inputs = np.where(positions == 0, 0, np.roll(targets, 1, axis=1))
+    return {"decoder_target_tokens": targets, "decoder_input_tokens": inputs.astype(np.int32),
+            "decoder_loss_weights": np.ones_like(targets), "decoder_positions":
+            positions.astype(np.int32), "decoder_segment_ids": segments.astype(np.int32)}
+
+
+def peak_matmul_gflops(size: int = 1024) -> callable:
+    """A function timing one float32 (size x size) @ (size x size) jitted matmul (GFLOP/s)."""
+    import jax
+    import jax.numpy as jnp
+
+    a = jnp.ones((size, size), jnp.float32)
+    matmul = jax.jit(lambda x: x @ x)
+    matmul(a).block_until_ready()
+
+    def measure() -> float:
+        start = time.perf_counter()
+        matmul(a).block_until_ready()
+        return 2 * size ** 3 / (time.perf_counter() - start) / 1e9
+
+    return measure
+
+
+# -- the PyTorch reference (same architecture; used by this benchmark only) -------------------
+
+def torch_model(config, batch_size: int, seq_length: int):
+    """A PyTorch module and Adafactor optimizer mirroring `flan_nb.model.Transformer`."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    d, h = config.d_model, config.num_heads
+    dh = d // h
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.attn_norm = torch.nn.RMSNorm(d, eps=1e-6)
+            self.mlp_norm = torch.nn.RMSNorm(d, eps=1e-6)
+            self.qkv = torch.nn.Linear(d, 3 * d, bias=False)
+            self.out = torch.nn.Linear(d, d, bias=False)
+            self.wi = torch.nn.Linear(d, 2 * config.d_ff, bias=False)
+            self.wo = torch.nn.Linear(config.d_ff, d, bias=False)
+
+        def forward(self, x, cos, sin, mask):
+            b, length, _ = x.shape
+            q, k, v = self.qkv(self.attn_norm(x)).view(b, length, 3, h, dh).unbind(2)
+            q, k = rotate(q, cos, sin), rotate(k, cos, sin)
+            attended = F.scaled_dot_product_attention(
+                q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask)
+            x = x + self.out(attended.transpose(1, 2).reshape(b, length, d))
+            gate, up = self.wi(self.mlp_norm(x)).chunk(2, dim=-1)
+            return x + self.wo(F.gelu(gate, approximate="tanh") * up)
+
+    def rotate(x, cos, sin):
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
+
+    class LM(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed = torch.nn.Embedding(config.vocab_size, d)
+            self.blocks = torch.nn.ModuleList(Block() for _ in range(config.num_layers))
+            self.norm = torch.nn.RMSNorm(d, eps=1e-6)
+
+        def forward(self, tokens, positions, segments):
+            freqs = config.rope_base ** (-torch.arange(dh // 2, dtype=torch.float32) / (dh // 2))
+            angles = positions.float()[..., None] * freqs  # (batch, length, dh/2)
+            cos, sin = angles.cos()[:, :, None], angles.sin()[:, :, None]
+            idx = torch.arange(tokens.shape[1])
+            mask = ((idx[:, None] >= idx[None]) & (segments[:, :, None] == segments[:, None])
+                    & (segments[:, :, None] > 0))[:, None]
+            x = self.embed(tokens)
+            for block in self.blocks:
+                x = block(x, cos, sin, mask)
+            return self.norm(x) @ self.embed.weight.T / math.sqrt(d)
+
+    model = LM()
+    optimizer = torch.optim.Adafactor(model.parameters(), lr=1e-3)
+    return model, optimizer
+
+
+def torch_step_fn(config, batch: dict):
+    """A function running one PyTorch training step on `batch`."""
+    import torch
+    import torch.nn.functional as F
+
+    model, optimizer = torch_model(config, *batch["decoder_target_tokens"].shape)
+    t = {k: torch.from_numpy(v).long() for k, v in batch.items()}
+    weights = t["decoder_loss_weights"].float()
+
+    def step() -> float:
+        optimizer.zero_grad(set_to_none=True)
+        logits = model(t["decoder_input_tokens"], t["decoder_positions"],
+                       t["decoder_segment_ids"])
+        losses = F.cross_entropy(logits.flatten(0, 1), t["decoder_target_tokens"].flatten(),
+                                 reduction="none")
+        loss = (losses * weights.flatten()).sum() / weights.sum()
+        loss.backward()
+        optimizer.step()
+        return float(loss)
+
+    return step
+
+
+def benchmark(quick: bool = False) -> dict:
+    """The `train` benchmark (see the module docstring). `quick` times a tiny model briefly."""
+    configure_cpu_devices()
+    import jax
+
+    from flan_nb import model as model_lib
+    from flan_nb import train
+
+    name = "test" if quick else BENCH_MODEL
+    config = model_lib.named_config(name, vocab_size=BENCH_VOCAB)
+    batch_size, seq = (4, 64) if quick else (BENCH_BATCH, BENCH_SEQ)
+    batch = random_batch(batch_size, seq, config.vocab_size)
+    tokens = batch_size * seq
+    rounds, steps = (2, 2) if quick else (5, 3)
+
+    trainer = train.Trainer(config, train.TrainConfig(batch_tokens=tokens, seq_length=seq),
+                            progress=False)
+    start = time.perf_counter()
+    jax.block_until_ready(trainer.train_step(batch))
+    compile_s = time.perf_counter() - start
+    jax.block_until_ready(trainer.train_step(batch))
+    peak = peak_matmul_gflops()
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None:
+        torch.set_num_threads(os.cpu_count() or 1)
+        torch_step = torch_step_fn(config, batch)
+        torch_step()  # warm-up
+    best = {"peak": 0.0, "ours": float("inf"), "torch": float("inf")}
+    for _ in range(rounds):
+        best["peak"] = max(best["peak"], max(peak() for _ in range(5)))
+        start = time.perf_counter()
+        for _ in range(steps):
+            metrics = trainer.train_step(batch)
+        jax.block_until_ready(metrics)
+        best["ours"] = min(best["ours"], (time.perf_counter() - start) / steps)
+        if torch is not None:
+            start = time.perf_counter()
+            for _ in range(steps):
+                torch_step()
+            best["torch"] = min(best["torch"], (time.perf_counter() - start) / steps)
+    n = model_lib.matmul_param_count(config)
+    ours = tokens / best["ours"]
+    result = {
+        "model": name, "params": model_lib.param_count(config), "matmul_params": n,
+        "batch_tokens": tokens, "seq_length": seq, "devices": len(jax.devices()),
+        "tokens_per_s": round(ours, 1), "step_s": round(best["ours"], 4),
+        "compile_s": round(compile_s, 2), "peak_gflops": round(best["peak"], 1),
+        "model_gflops": round(6 * n * ours / 1e9, 2),
+        "mfu": round(6 * n * ours / 1e9 / best["peak"], 3),
+    }
+    if torch is not None:
+        theirs = tokens / best["torch"]
+        result.update({"torch_tokens_per_s": round(theirs, 1), "vs_torch": round(ours / theirs, 3),
+                       "torch_threads": torch.get_num_threads()})
+    return result
