@@ -468,16 +468,17 @@ class LoadedModel:
 
 
 def load_run_model(run_name: str) -> LoadedModel:
-    """The newest checkpoint of run `run_name` (under the runs folder) and its attention mode."""
+    """The newest checkpoint of a run (a name under the runs folder, or a path, local or gs://)
+    and its attention mode."""
     import json
 
     from flan_nb.checkpoint import checkpoint_dir, load_model
-    from flan_nb.runs import open_run
+    from flan_nb.recipes import base_run_path
     from flan_nb.train import FINGERPRINT_FILE
 
-    run = open_run(run_name)
-    model, step = load_model(run)
-    fingerprint = checkpoint_dir(run) / FINGERPRINT_FILE
+    path = base_run_path(run_name)
+    model, step = load_model(path)
+    fingerprint = checkpoint_dir(path) / FINGERPRINT_FILE
     train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}
     return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")))
 
@@ -545,6 +546,7 @@ class EvalChapterConfig:
     base_run: str = "07_pretraining"  # the untuned base LM
     num_templates: int | None = 3  # evaluation templates per dataset (None: all)
     max_examples: int | None = 50  # examples per split and dataset (None: all)
+    max_input_length: int = 160  # input tokens kept, EOS included (as in notebook 08)
     max_new_tokens: int = 16  # decoding budget for generation tasks
     batch_size: int = 8  # examples per forward pass
     length_normalize: bool = False  # the paper: summed log-likelihood
@@ -563,10 +565,12 @@ class EvalChapterConfig:
             value = getattr(self, name)
             require(value is None or (isinstance(value, int) and value >= 1),
                     f"{name.upper()} must be a positive integer or None (all), got {value!r}")
-        for name in ("max_new_tokens", "batch_size", "vocab_size", "seed"):
+        for name in ("max_input_length", "max_new_tokens", "batch_size", "vocab_size", "seed"):
             value = getattr(self, name)
             require(isinstance(value, int) and value >= (0 if name == "seed" else 1),
                     f"{name.upper()} must be a positive integer, got {value!r}")
+        require(self.max_input_length >= 2, f"MAX_INPUT_LENGTH counts the EOS: it must be at "
+                                            f"least 2, got {self.max_input_length}")
         from flan_nb.tasks import SOURCES
 
         require(self.source in SOURCES,
@@ -574,6 +578,7 @@ class EvalChapterConfig:
 
     def settings(self) -> EvalSettings:
         return EvalSettings(batch_size=self.batch_size, max_new_tokens=self.max_new_tokens,
+                            max_input_length=self.max_input_length - 1,
                             length_normalize=self.length_normalize)
 
 
