@@ -19,7 +19,6 @@ started yet and reports the device count it got.
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 # The ~5M-parameter configuration the README reports (vocabulary of the book's tokenizer size).
@@ -27,20 +26,6 @@ BENCH_MODEL = "small-5m"
 BENCH_VOCAB = 2048
 BENCH_SEQ = 256
 BENCH_BATCH = 16  # 4,096 tokens per step
-
-
-def configure_cpu_devices(count: int | None = None) -> bool:
-    """Ask XLA for one CPU device per core; only possible before JAX starts. Returns whether
-    the flag is (now) set."""
-    count = count or os.cpu_count() or 1
-    flag = f"--xla_force_host_platform_device_count={count}"
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "xla_force_host_platform_device_count" in flags:
-        return True
-    if "jax" in sys.modules:
-        return False
-    os.environ["XLA_FLAGS"] = f"{flags} {flag}".strip()
-    return True
 
 
 def random_batch(batch_size: int, seq_length: int, vocab_size: int, seed: int = 0) -> dict:
@@ -154,14 +139,16 @@ def torch_step_fn(config, batch: dict):
         loss = (losses * weights.flatten()).sum() / weights.sum()
         loss.backward()
         optimizer.step()
-        return float(loss)
+        return loss.detach().item()
 
     return step
 
 
 def benchmark(quick: bool = False) -> dict:
     """The `train` benchmark (see the module docstring). `quick` times a tiny model briefly."""
-    configure_cpu_devices()
+    from flan_nb.sharding import use_all_cpu_cores
+
+    use_all_cpu_cores()
     import jax
 
     from flan_nb import model as model_lib

@@ -457,6 +457,12 @@ def matmul_param_count(config: ModelConfig) -> int:
     return param_count(config) - untied_input - (2 * config.num_layers + 1) * config.d_model
 
 
+def training_flops(config: ModelConfig, tokens: int) -> float:
+    """FLOPs to train on `tokens` tokens: 6 x matmul parameters x tokens (2 for the forward
+    pass, 4 for the backward; attention's own FLOPs left out, as is usual)."""
+    return 6.0 * matmul_param_count(config) * tokens
+
+
 def logits_for_batch(model: Transformer, batch: Mapping[str, Any], *,
                      bidirectional_prefix: bool = False, dropout_rng=None):
     """Logits (batch, length, vocab) for a dict of packed features (the seqio names)."""

@@ -53,6 +53,26 @@ def maybe_initialize_distributed(force: bool = False) -> bool:
     return multi_host
 
 
+def use_all_cpu_cores(count: int | None = None) -> int | None:
+    """Ask XLA for one CPU device per core (default `os.cpu_count()`), before JAX starts.
+
+    XLA runs most of one CPU device's non-matmul work on a single thread; with one simulated
+    device per core, the data axis of the mesh splits each batch over all cores (measured
+    +20-50% on a 2-core machine). Only the CPU platform is affected, so it is harmless on TPU.
+    Returns the device count asked for, or None when JAX had already started (nothing changes).
+    """
+    import sys
+
+    count = count or os.cpu_count() or 1
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_force_host_platform_device_count" in flags:
+        return int(flags.split("xla_force_host_platform_device_count=")[1].split()[0])
+    if "jax" in sys.modules:
+        return None
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={count}".strip()
+    return count
+
+
 def is_primary() -> bool:
     """True in the one process that writes logs, metrics and figures (process 0)."""
     import jax

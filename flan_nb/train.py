@@ -190,6 +190,14 @@ def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = 
     return jnp.sum(losses * weights), jnp.sum(weights)
 
 
+def normalized_loss(loss_sum, weight_sum):
+    """The loss of a step: summed target-token losses over the number of target tokens, both
+    summed over every microbatch and device first (a batch with no targets has loss 0)."""
+    import jax.numpy as jnp
+
+    return loss_sum / jnp.maximum(weight_sum, 1.0)
+
+
 def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     """The pure update function: (params, opt_state, batch, step) -> (params, opt_state, m)."""
     import jax
@@ -219,12 +227,12 @@ def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
             init = (jnp.float32(0), jnp.float32(0), zeros)
             index = jnp.arange(config.grad_accum_steps)
             (loss_sum, weight_sum, grads), _ = jax.lax.scan(body, init, (batch, index))
-        denom = jnp.maximum(weight_sum, 1.0)
-        grads = jax.tree.map(lambda g: g / denom, grads)
+        grads = jax.tree.map(lambda g: normalized_loss(g, weight_sum), grads)
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         tokens = jnp.sum(batch["decoder_segment_ids"] != 0)
-        return params, opt_state, {"loss": loss_sum / denom, "target_tokens": weight_sum,
+        return params, opt_state, {"loss": normalized_loss(loss_sum, weight_sum),
+                                   "target_tokens": weight_sum,
                                    "tokens": tokens}
 
     return step
@@ -267,7 +275,11 @@ class Trainer:
                 ("init", model_config, seed, self.mesh),
                 lambda: jax.jit(init, out_shardings=self.param_shardings))()
         else:
-            self.params = jax.device_put(init_params, self.param_shardings)
+            import jax.numpy as jnp
+
+            placed = jax.device_put(init_params, self.param_shardings)
+            # Copied: the step donates (frees) its inputs, and the caller may still use theirs.
+            self.params = jax.tree.map(jnp.copy, placed)
         self.tx = make_optimizer(train_config)
         self._key = (model_config, tuple(sorted(train_config.fingerprint().items())), self.mesh,
                      graphdef)
@@ -467,7 +479,7 @@ class Trainer:
     def _progress_bar(self, start: int, total: int):
         if not self.progress or start >= total:
             return None
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         return tqdm(total=total, initial=start, unit="step", file=sys.stdout, mininterval=2.0,
                     smoothing=0.1, dynamic_ncols=True)
@@ -510,3 +522,247 @@ def base_params(base_run, model_config=None, mesh=None):
     model, _ = load_model(base_run, mesh=mesh)
     return config, nnx.state(model)
 
+
+
+# -- chapters 07 (pretraining) and 08 (instruction tuning) -------------------------------------
+# The paper's recipe, for comparisons printed and drawn beside ours.
+PAPER_PRETRAIN_TOKENS = 2.49e12  # LaMDA-PT's pretraining data (BPE tokens)
+PAPER_TUNING_STEPS = 30_000
+PAPER_TUNING_BATCH_TOKENS = 8_192
+PAPER_LEARNING_RATE = 3e-5
+
+
+def _check_chapter(c) -> None:
+    """Checks both chapters' configs share (they fail before anything is built)."""
+    require(c.dtype in ("float32", "bfloat16"),
+            f"DTYPE must be float32 or bfloat16, got {c.dtype!r}")
+    sizes = (c.mesh_data, c.mesh_fsdp, c.mesh_tensor)
+    require(all(isinstance(n, int) and (n >= 1 or n == -1) for n in sizes)
+            and sizes.count(-1) <= 1,
+            f"MESH_DATA, MESH_FSDP, MESH_TENSOR must be positive, one of them may be -1 (the "
+            f"remaining devices); got {sizes}")
+
+
+def _chapter_train_config(c, **extra) -> TrainConfig:
+    return TrainConfig(num_steps=c.num_steps, batch_tokens=c.batch_tokens,
+                       seq_length=c.seq_length, grad_accum_steps=c.grad_accum_steps,
+                       learning_rate=c.learning_rate, seed=c.seed,
+                       checkpoint_every=c.checkpoint_every,
+                       log_every=max(1, min(10, c.num_steps // 20)), mesh_data=c.mesh_data,
+                       mesh_fsdp=c.mesh_fsdp, mesh_tensor=c.mesh_tensor, **extra)
+
+
+@dataclasses.dataclass(frozen=True)
+class PretrainChapterConfig:
+    """Notebook 07's parameters (one field per parameter), validated on construction."""
+
+    corpus: str = "tinyworld/book"  # "tinyworld/<size>" or a text file, one document per line
+    seed: int = 0  # world, tokenizer, data order, initialisation
+    vocab_size: int = 2000  # SentencePiece vocabulary
+    eval_fraction: float = 0.02  # documents held out to measure generalisation
+    model: str = "tiny-1m"  # a name from flan_nb.model.NAMED_CONFIGS
+    dtype: str = "float32"
+    dropout_rate: float = 0.0
+    seq_length: int = 256
+    batch_tokens: int = 4096
+    grad_accum_steps: int = 1
+    num_steps: int = 300
+    learning_rate: float = 3e-3
+    checkpoint_every: int = 100
+    mesh_data: int = -1
+    mesh_fsdp: int = 1
+    mesh_tensor: int = 1
+
+    def __post_init__(self):
+        _check_chapter(self)
+        require(0 < self.eval_fraction < 0.5,
+                f"EVAL_FRACTION must be in (0, 0.5), got {self.eval_fraction}")
+        self.model_config(self.vocab_size)
+        self.train_config()
+
+    def model_config(self, vocab_size: int):
+        from flan_nb.model import named_config
+
+        return named_config(self.model, vocab_size=vocab_size, dtype=self.dtype,
+                            dropout_rate=self.dropout_rate)
+
+    def train_config(self) -> TrainConfig:
+        return _chapter_train_config(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningChapterConfig:
+    """Notebook 08's parameters (one field per parameter), validated on construction."""
+
+    held_out: str = "nli"  # the cluster left out of tuning (evaluated zero-shot in 09)
+    base_run: str = "07_pretraining"  # run name under runs/, or a path to a run folder
+    source: str = "tinyworld"  # tinyworld or tfds
+    size: str = "book"  # TinyWorld size
+    data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
+    seed: int = 0
+    vocab_size: int = 2000  # the base run's tokenizer
+    tokenizer_corpus: str = "tinyworld/book"  # the corpus that tokenizer was trained on
+    max_input_length: int = 160
+    max_target_length: int = 96
+    seq_length: int = 256
+    batch_tokens: int = 4096
+    grad_accum_steps: int = 1
+    num_steps: int = 200
+    learning_rate: float = 1e-3
+    dropout_rate: float = 0.0
+    bidirectional_prefix: bool = False
+    rate_cap: int = 3000  # examples-proportional mixing: rate = min(examples, cap)
+    max_examples: int = 30000  # training examples per dataset
+    checkpoint_every: int = 50
+    num_eval_batches: int = 4  # batches of validation examples for the before/after losses
+    mesh_data: int = -1
+    mesh_fsdp: int = 1
+    mesh_tensor: int = 1
+    dtype: str = "float32"  # not a notebook parameter: tuning keeps the base model's dtype
+
+    def __post_init__(self):
+        from flan_nb import splits, tasks
+
+        _check_chapter(self)
+        tasks.check_cluster(self.held_out)
+        splits.check_source(self.source)
+        require(self.rate_cap > 0 and self.max_examples > 0,
+                f"RATE_CAP and MAX_EXAMPLES must be positive, got {self.rate_cap} and "
+                f"{self.max_examples}")
+        require(0.0 <= self.dropout_rate < 1.0,
+                f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
+        require(self.num_eval_batches >= 1,
+                f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
+        self.train_config()
+
+    def train_config(self) -> TrainConfig:
+        return _chapter_train_config(self, bidirectional_prefix=self.bidirectional_prefix,
+                                     max_input_length=self.max_input_length,
+                                     max_target_length=self.max_target_length)
+
+    def batches(self, datasets, tokenizer, *, split: str = "train"):
+        """The packed instruction pipeline over `datasets` with this chapter's settings."""
+        from flan_nb.pipeline import make_batches
+
+        return make_batches(datasets, tokenizer, batch_size=self.train_config().batch_size,
+                            max_input_length=self.max_input_length,
+                            max_target_length=self.max_target_length,
+                            seq_length=self.seq_length, seed=self.seed, size=self.size,
+                            split=split, rate_cap=self.rate_cap,
+                            max_examples=self.max_examples, data_dir=self.data_dir or None)
+
+
+def tuning_start(base_run, dropout_rate: float = 0.0, mesh=None):
+    """(model config, parameters) of a base run's newest checkpoint, with tuning's dropout."""
+    config, params = base_params(base_run, mesh=mesh)
+    return dataclasses.replace(config, dropout_rate=dropout_rate), params
+
+
+def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:
+    """Token-weighted mean cross-entropy of `model` over packed batches (no dropout)."""
+    from flax import nnx
+
+    loss_fn = nnx.jit(batch_loss, static_argnames="bidirectional_prefix")
+    total = weight = 0.0
+    for batch in batches:
+        loss_sum, weight_sum = loss_fn(model, batch, bidirectional_prefix=bidirectional_prefix)
+        total += float(loss_sum)
+        weight += float(weight_sum)
+    return total / max(weight, 1.0)
+
+
+def unigram_entropy(documents_ids) -> float:
+    """Cross-entropy (nats/token) of the best model that ignores context: token frequencies.
+    A trained LM must beat it to have learned anything beyond word counts."""
+    import numpy as np
+
+    counts = np.bincount(np.concatenate([np.asarray(ids, np.int64) for ids in documents_ids]))
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def named_config_table(vocab_size: int | None = None) -> list[dict]:
+    """One row per named model shape with its parameter count (the book's and the paper's)."""
+    from flan_nb import model as model_lib
+
+    rows = []
+    for name, fields in model_lib.NAMED_CONFIGS.items():
+        overrides = {} if vocab_size is None or name.startswith("paper") else {
+            "vocab_size": vocab_size}
+        c = model_lib.named_config(name, **overrides)
+        rows.append({"name": name, "d_model": c.d_model, "layers": c.num_layers,
+                     "heads": c.num_heads, "d_ff": c.d_ff, "vocab": c.vocab_size,
+                     "params": model_lib.param_count(c)})
+    return rows
+
+
+def smooth(values, window: int):
+    """Trailing moving average (the first points average what exists so far)."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float)
+    cumulative = np.cumsum(np.insert(values, 0, 0.0))
+    idx = np.arange(1, len(values) + 1)
+    lo = np.maximum(0, idx - window)
+    return (cumulative[idx] - cumulative[lo]) / (idx - lo)
+
+
+def plot_loss(history: list[dict], *, label: str, reference: dict[str, float] | None = None,
+              ax=None):
+    """Training loss per step (raw and smoothed) with horizontal reference lines."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.4, 3.6))
+    steps = [r["step"] for r in history]
+    losses = [r["loss"] for r in history]
+    ax.plot(steps, losses, color="0.8", lw=0.8, label=f"{label} (each step)")
+    ax.plot(steps, smooth(losses, max(1, len(losses) // 30)), color="C0", lw=1.8,
+            label=f"{label} (moving average)")
+    for i, (name, value) in enumerate((reference or {}).items()):
+        ax.axhline(value, ls="--", lw=1, color=f"C{i + 1}", label=name)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats / target token)")
+    ax.legend(frameon=False, fontsize=8)
+    return ax.figure
+
+
+def plot_tokens_seen(history: list[dict], *, paper_tokens: float, paper_label: str):
+    """Tokens seen against wall-clock time (ours), with the paper's total as a reference."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
+    ax1.plot([r["elapsed_s"] / 60 for r in history], [r["tokens_seen"] for r in history])
+    ax1.set_xlabel("minutes")
+    ax1.set_ylabel("tokens seen")
+    ours = history[-1]["tokens_seen"] if history else 0
+    ax2.bar(["ours"], [ours], color="C0")
+    from flan_nb.plotting import PAPER_STYLE
+
+    ax2.bar([paper_label], [paper_tokens], **PAPER_STYLE)
+    ax2.set_yscale("log")
+    ax2.set_ylabel("tokens (log scale)")
+    for x, value in enumerate((ours, paper_tokens)):
+        ax2.text(x, value, f"{value:.3g}", ha="center", va="bottom", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_before_after(before: dict[str, float], after: dict[str, float]):
+    """Grouped bars: validation loss of each group (held-in, held-out) before and after."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(before)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    ax.bar(x - 0.2, [before[n] for n in names], 0.4, label="base model", color="0.6")
+    ax.bar(x + 0.2, [after[n] for n in names], 0.4, label="instruction-tuned", color="C0")
+    for i, name in enumerate(names):
+        ax.text(i - 0.2, before[name], f"{before[name]:.2f}", ha="center", va="bottom",
+                fontsize=8)
+        ax.text(i + 0.2, after[name], f"{after[name]:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [f"{n} validation" for n in names])
+    ax.set_ylabel("loss on target tokens (nats)")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
