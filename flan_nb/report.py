@@ -281,9 +281,11 @@ def plot_datasets(reports: Sequence[DatasetReport], floors: Mapping[str, Mapping
     _bars(ax, range(len(names)), 0.8 / len(series), series)
     labelled: set[str] = set()
     for i, n in enumerate(names):
-        for kind, style, color in (("majority", ":", "k"), ("random", "--", "0.5")):
+        # majority on the left half of the group, random on the right: both stay visible
+        for kind, style, color, (a, b) in (("majority", ":", "k", (-0.45, 0.0)),
+                                           ("random", "--", "0.5", (0.0, 0.45))):
             if kind in floors.get(n, {}):
-                ax.hlines(floors[n][kind], i - 0.45, i + 0.45, colors=color, linestyles=style,
+                ax.hlines(floors[n][kind], i + a, i + b, colors=color, linestyles=style,
                           label=None if kind in labelled else f"{kind} floor")
                 labelled.add(kind)
     labels = []
