@@ -15,7 +15,8 @@ A plan is a YAML file (the book's live in `notebooks/plans/`)::
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
-`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it.
+`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it;
+a finished run whose parameters or notebook code no longer match the plan is redone.
 
 A notebook executed by the book build (Jupyter Book) writes `runs/<stem>/` with its defaults and
 no marker. A step named exactly `<stem>` with every parameter at its default refers to that run;
@@ -35,9 +36,12 @@ import yaml
 
 from flan_nb import params as params_lib
 from flan_nb.errors import UserError
+from flan_nb.runs import atomic_write_text
 
 PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps"}
 STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when"}
+# Written into each run the plan executes: the notebook code it ran (see `stale_reason`).
+FINGERPRINT_FILE = "notebook.sha256"
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -121,15 +125,42 @@ def _is_default(planned: PlannedRun) -> bool:
     return planned.profile == "book" and planned.parameters() == defaults
 
 
+def notebook_fingerprint(notebook: Path) -> str:
+    """sha256 of a notebook's code, parameters cell excluded (a plan passes those itself)."""
+    import hashlib
+
+    cells = params_lib.read_notebook(notebook).get("cells", [])
+    code = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
+            for c in cells if c.get("cell_type") == "code"
+            and "parameters" not in c.get("metadata", {}).get("tags", [])]
+    return hashlib.sha256("\n\x1e".join(code).encode()).hexdigest()
+
+
+def stale_reason(planned: PlannedRun) -> str | None:
+    """Why a finished run no longer matches the plan (None if it does): its recorded parameters
+    differ, or the notebook's code changed since the plan ran it."""
+    from flan_nb.runs import Run, runs_dir
+
+    run = Run(runs_dir() / planned.name)
+    recorded = run.params().get("parameters")
+    if recorded is not None and recorded != planned.parameters():
+        return "its parameters differ from the plan's"
+    fingerprint = run.path / FINGERPRINT_FILE
+    if fingerprint.exists() and fingerprint.read_text().strip() != notebook_fingerprint(
+            planned.notebook):
+        return f"{planned.notebook.name} changed since it ran"
+    return None
+
+
 def is_done(planned: PlannedRun) -> bool:
-    """Finished by `flan-nb run` (the marker), or, for the book build's own run of a notebook
-    (see the module docstring), by its `done_when` metric."""
+    """Finished by `flan-nb run` (the marker) and still matching the plan, or, for the book
+    build's own run of a notebook (see the module docstring), holding its `done_when` metric."""
     from flan_nb import runner
     from flan_nb.runs import Run, runs_dir
 
     path = runs_dir() / planned.name
     if runner.is_finished(path):
-        return True
+        return stale_reason(planned) is None
     return (planned.done_when is not None and planned.name == planned.notebook.stem
             and planned.done_when in Run(path).metrics())
 
@@ -251,11 +282,14 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
             echo(f"skip {planned.name}: finished")
             outcomes.append(Outcome(planned, SKIPPED, metrics=Run(path).metrics()))
         else:
-            echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}")
+            stale = runner.is_finished(path) and stale_reason(planned)
+            why = f" (redone: {stale})" if stale else ""
+            echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
             start = time.perf_counter()
             try:
                 run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
-                                          run_name=planned.name, force=force, progress=progress)
+                                          run_name=planned.name, force=force or bool(stale),
+                                          progress=progress)
             except Exception as err:  # papermill's errors: report, then stop or go on
                 seconds = time.perf_counter() - start
                 message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
@@ -264,6 +298,8 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
                 stop = not keep_going
                 continue
             seconds = time.perf_counter() - start
+            atomic_write_text(run.path / FINGERPRINT_FILE,
+                              notebook_fingerprint(planned.notebook) + "\n")
             echo(f"done {planned.name} in {seconds:.0f} s")
             outcomes.append(Outcome(planned, RAN, seconds, run.metrics()))
     return outcomes

@@ -178,3 +178,24 @@ def test_the_stem_name_is_reserved_for_default_parameters(workspace):
         batch.load_plan(write_plan(workspace, profile="smoke",
                                    steps=[{"notebook": "toy.ipynb", "name": "toy"}]))
     assert batch.load_plan(write_plan(workspace, steps=[{**step, "parameters": {"X": 1}}]))
+
+
+def test_finished_runs_are_redone_when_the_notebook_or_parameters_changed(workspace,
+                                                                         monkeypatch):
+    calls, lines = [], []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    path = write_plan(workspace, steps=[toy_step(grid={"X": [1]})])
+    batch.run_plan(path, echo=lines.append)
+    assert batch.run_plan(path, echo=lines.append)[0].status == batch.SKIPPED
+    # Edit the notebook's code: the run no longer shows what the notebook computes.
+    notebook = nbformat.read(workspace / "toy.ipynb", as_version=4)
+    notebook.cells[1].source += "\n# changed"
+    nbformat.write(notebook, workspace / "toy.ipynb")
+    assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
+    assert "redone: toy.ipynb changed since it ran" in lines[-2]
+    assert batch.run_plan(path, echo=lines.append)[0].status == batch.SKIPPED
+    # Recorded parameters that differ from the plan's (e.g. the profile changed) redo it too.
+    Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1}})
+    assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
+    assert "parameters differ" in lines[-2]
+    assert calls == ["toy-1"] * 3
