@@ -15,8 +15,9 @@ A plan is a YAML file (the book's live in `notebooks/plans/`)::
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
-`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it;
-a finished run whose parameters or notebook code no longer match the plan is redone.
+`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it.
+A finished run is redone when its parameters or its notebook's code no longer match the plan, or
+when a run before it in the plan finished after it (a tuning run whose base model was retrained).
 
 A notebook executed by the book build (Jupyter Book) writes `runs/<stem>/` with its defaults and
 no marker. A step named exactly `<stem>` with every parameter at its default refers to that run;
@@ -152,17 +153,52 @@ def stale_reason(planned: PlannedRun) -> str | None:
     return None
 
 
-def is_done(planned: PlannedRun) -> bool:
-    """Finished by `flan-nb run` (the marker) and still matching the plan, or, for the book
-    build's own run of a notebook (see the module docstring), holding its `done_when` metric."""
+def _book_build_run(planned: PlannedRun) -> bool:
+    """Is this the run the book build itself writes (see the module docstring)?"""
+    return planned.done_when is not None and planned.name == planned.notebook.stem
+
+
+def _status(planned: PlannedRun) -> tuple[float | None, str | None]:
+    """(when the run finished or None, why it must be redone or None)."""
     from flan_nb import runner
     from flan_nb.runs import Run, runs_dir
 
-    path = runs_dir() / planned.name
-    if runner.is_finished(path):
-        return stale_reason(planned) is None
-    return (planned.done_when is not None and planned.name == planned.notebook.stem
-            and planned.done_when in Run(path).metrics())
+    run = Run(runs_dir() / planned.name)
+    marker = run.path / runner.FINISHED_MARKER
+    marked = marker.stat().st_mtime if marker.exists() else None
+    if _book_build_run(planned) and run.metrics_path.exists():
+        written = run.metrics_path.stat().st_mtime
+        if marked is None or written > marked:  # the book build (re)executed it last
+            done = planned.done_when in run.metrics()
+            return (written, None) if done else (None, "not finished")
+    if marked is None:
+        return None, "not finished"
+    return marked, stale_reason(planned)
+
+
+def todo_reason(planned: PlannedRun, newer_than: float = 0.0) -> str | None:
+    """None if the run is finished and current, else why it has to run: not finished, its
+    parameters or code changed, or a run before it in the plan finished after it (its input,
+    e.g. the base model of a tuning run, may have changed)."""
+    finished, stale = _status(planned)
+    if finished is None or stale:
+        return stale or "not finished"
+    if finished < newer_than:
+        return "an earlier run of the plan finished after it"
+    return None
+
+
+def plan_status(plan: Plan | str | Path) -> list[tuple[PlannedRun, str | None]]:
+    """Each planned run with the reason it still has to run (None: done and current)."""
+    plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    latest, rows = 0.0, []
+    for planned in plan.runs:
+        reason = todo_reason(planned, latest)
+        if reason and latest == float("inf") and reason.startswith("an earlier"):
+            reason = "an earlier run of the plan runs first"
+        rows.append((planned, reason))
+        latest = float("inf") if reason else max(latest, _status(planned)[0] or 0.0)
+    return rows
 
 
 def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
@@ -271,37 +307,39 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
     excluded = {Path(e).stem for e in exclude}
     outcomes: list[Outcome] = []
-    stop = False
+    stop, latest = False, 0.0
     for planned in plan.runs:
         if planned.notebook.stem in excluded:
             continue
         path = runs_dir() / planned.name
+        reason = "forced" if force else todo_reason(planned, latest)
         if stop:
             outcomes.append(Outcome(planned, NOT_RUN))
-        elif is_done(planned) and not force:
+            continue
+        if reason is None:
             echo(f"skip {planned.name}: finished")
             outcomes.append(Outcome(planned, SKIPPED, metrics=Run(path).metrics()))
-        else:
-            stale = runner.is_finished(path) and stale_reason(planned)
-            why = f" (redone: {stale})" if stale else ""
-            echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
-            start = time.perf_counter()
-            try:
-                run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
-                                          run_name=planned.name, force=force or bool(stale),
-                                          progress=progress)
-            except Exception as err:  # papermill's errors: report, then stop or go on
-                seconds = time.perf_counter() - start
-                message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
-                echo(f"FAIL {planned.name} after {seconds:.0f} s: {message}")
-                outcomes.append(Outcome(planned, FAILED, seconds, error=message))
-                stop = not keep_going
-                continue
+            latest = max(latest, _status(planned)[0] or 0.0)
+            continue
+        why = "" if reason == "not finished" else f" ({reason})"
+        echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
+        start = time.perf_counter()
+        try:
+            run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
+                                      run_name=planned.name, force=True, progress=progress)
+        except Exception as err:  # papermill's errors: report, then stop or go on
             seconds = time.perf_counter() - start
-            atomic_write_text(run.path / FINGERPRINT_FILE,
-                              notebook_fingerprint(planned.notebook) + "\n")
-            echo(f"done {planned.name} in {seconds:.0f} s")
-            outcomes.append(Outcome(planned, RAN, seconds, run.metrics()))
+            message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)
+            echo(f"FAIL {planned.name} after {seconds:.0f} s: {message}")
+            outcomes.append(Outcome(planned, FAILED, seconds, error=message))
+            stop = not keep_going
+            continue
+        seconds = time.perf_counter() - start
+        atomic_write_text(run.path / FINGERPRINT_FILE,
+                          notebook_fingerprint(planned.notebook) + "\n")
+        echo(f"done {planned.name} in {seconds:.0f} s")
+        outcomes.append(Outcome(planned, RAN, seconds, run.metrics()))
+        latest = max(latest, _status(planned)[0] or time.time())
     return outcomes
 
 
@@ -336,8 +374,8 @@ def summary_table(outcomes: Iterable[Outcome]) -> str:
 def _cmd_batch(args) -> int:
     plan = load_plan(args.plan)
     if args.dry_run:
-        for planned in plan.runs:
-            state = "finished" if is_done(planned) else "to run"
+        for planned, reason in plan_status(plan):
+            state = "finished" if reason is None else f"to run: {reason}"
             print(f"{planned.name}: {planned.notebook.name} {planned.profile} "
                   f"{dict(planned.overrides)} [{state}]")
         return 0

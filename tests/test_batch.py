@@ -192,10 +192,27 @@ def test_finished_runs_are_redone_when_the_notebook_or_parameters_changed(worksp
     notebook.cells[1].source += "\n# changed"
     nbformat.write(notebook, workspace / "toy.ipynb")
     assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
-    assert "redone: toy.ipynb changed since it ran" in lines[-2]
+    assert "(toy.ipynb changed since it ran)" in lines[-2]
     assert batch.run_plan(path, echo=lines.append)[0].status == batch.SKIPPED
     # Recorded parameters that differ from the plan's (e.g. the profile changed) redo it too.
     Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1}})
     assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
     assert "parameters differ" in lines[-2]
     assert calls == ["toy-1"] * 3
+
+
+def test_a_run_older_than_an_earlier_run_of_the_plan_is_redone(workspace, monkeypatch):
+    """If the base model is retrained, the runs tuned from it are stale."""
+    calls = []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    path = write_plan(workspace, steps=[toy_step(grid={"X": [1, 2]})])
+    batch.run_plan(path, echo=lambda line: None)
+    batch.run_plan(path, force=True, echo=lambda line: None)
+    (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).touch()  # toy-1 redone
+    assert [r for _, r in batch.plan_status(path)] == [
+        None, "an earlier run of the plan finished after it"]
+    outcomes = batch.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in outcomes] == [batch.SKIPPED, batch.RAN]
+    (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).unlink()
+    assert [r for _, r in batch.plan_status(path)] == [
+        "not finished", "an earlier run of the plan runs first"]
