@@ -26,9 +26,15 @@ log = logging.getLogger(__name__)
 
 
 def _epath(directory):
+    """A local or cloud path (`gs://...`) as an etils Path. A `pathlib.Path` made from a
+    `gs://` string has lost one slash ("gs:/bucket"); it is put back."""
     from etils import epath
 
-    return epath.Path(str(directory))
+    text = str(directory)
+    for scheme in ("gs", "s3"):
+        if text.startswith(f"{scheme}:/") and not text.startswith(f"{scheme}://"):
+            text = f"{scheme}://" + text[len(scheme) + 2:]
+    return epath.Path(text)
 
 
 def abstract_like(tree):

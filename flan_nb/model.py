@@ -348,6 +348,10 @@ class Transformer(nnx.Module):
     def __init__(self, config: ModelConfig, *, rngs: nnx.Rngs):
         self.config = config
         v, d = config.vocab_size, config.d_model
+        # N(0, 1) embeddings learn fastest here (measured: loss 0.79 vs 1.60 after 300 book
+        # steps with N(0, 1/d_model)), at the price of a first loss above ln(vocab): at
+        # initialisation the residual stream is mostly the input token's own embedding, which
+        # the tied output scores highest (logit sqrt(d_model)).
         self.embed = _param(rngs.params(), (v, d), 1.0, ("vocab", "embed"))
         self.blocks = nnx.List([Block(config, rngs=rngs) for _ in range(config.num_layers)])
         self.final_norm = RMSNorm(d)
@@ -362,7 +366,7 @@ class Transformer(nnx.Module):
         x = self.final_norm(x)
         dt = self.config.compute_dtype
         if self.unembed is None:
-            # Tied: scale so that initial logits have unit variance (embeddings are N(0, 1)).
+            # Tied: 1/sqrt(d_model) gives other tokens' logits unit variance at initialisation.
             logits = dense(x, self.embed[...].astype(dt).T) * self.config.d_model ** -0.5
         else:
             logits = dense(x, self.unembed[...].astype(dt))

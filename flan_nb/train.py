@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
 import sys
 import time
 from typing import Any, Iterator, Mapping
@@ -328,7 +327,7 @@ class Trainer:
         if path.exists() and path.read_text() != want and is_primary():
             print(f"settings changed since the checkpoints in {directory} were written: "
                   f"starting over")
-            shutil.rmtree(str(directory))
+            directory.rmtree()
         if is_primary():
             directory.mkdir(parents=True, exist_ok=True)
             path.write_text(want)
@@ -464,9 +463,10 @@ class Trainer:
                     if self.log is not None:
                         self.log.append(rows)
                     if bar is not None:
-                        bar.update(len(rows))
                         bar.set_postfix(loss=f"{rows[-1]['loss']:.3f}",
-                                        tok_s=f"{rows[-1]['tokens_per_s']:.0f}")
+                                        tok_s=f"{rows[-1]['tokens_per_s']:.0f}",
+                                        refresh=False)
+                        bar.update(len(rows))
                 if self.step % self.config.checkpoint_every == 0 or done:
                     self.save(data)
         finally:

@@ -130,3 +130,23 @@ def test_bad_train_configs_fail_before_compiling():
     trainer = train.Trainer(MODEL, config(), progress=False)
     with pytest.raises(UserError, match=r"expected \(rows, seq_length\) = \(4, 32\)"):
         trainer.device_batch(next(lm_data(batch_size=2)))
+
+
+def test_train_benchmark_reports_its_figures():
+    """`flan-nb bench train --quick`: throughput, MFU against the measured matmul peak, and the
+    PyTorch comparison when torch is installed (it is an optional extra)."""
+    from flan_nb.bench_train import benchmark
+
+    result = benchmark(quick=True)
+    assert result["params"] > result["matmul_params"] > 0
+    assert result["tokens_per_s"] > 0 and result["peak_gflops"] > 0
+    expected_mfu = 6 * result["matmul_params"] * result["tokens_per_s"] / 1e9 / result[
+        "peak_gflops"]
+    assert result["mfu"] == pytest.approx(expected_mfu, rel=1e-2)
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        assert "vs_torch" not in result
+    else:
+        assert result["vs_torch"] == pytest.approx(
+            result["tokens_per_s"] / result["torch_tokens_per_s"], rel=1e-2)
