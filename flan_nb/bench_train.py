@@ -159,7 +159,7 @@ def benchmark(quick: bool = False) -> dict:
     batch_size, seq = (4, 64) if quick else (BENCH_BATCH, BENCH_SEQ)
     batch = random_batch(batch_size, seq, config.vocab_size)
     tokens = batch_size * seq
-    rounds, steps = (2, 2) if quick else (5, 3)
+    rounds, steps = (1, 1) if quick else (5, 3)
 
     trainer = train.Trainer(config, train.TrainConfig(batch_tokens=tokens, seq_length=seq),
                             progress=False)

@@ -201,12 +201,12 @@ def test_attention_backward_matches_autodiff():
     def loss(f):
         return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(8.0))
 
-    expected = jax.grad(loss(textbook), argnums=(0, 1, 2))(q, k, v)
-    for blocks in (1, 2, 4):
+    expected = jax.jit(jax.grad(loss(textbook), argnums=(0, 1, 2)))(q, k, v)
+    for blocks in (1, 4):
         attend = lambda q, k, v, n=blocks: model_lib.causal_attention(q, k, v, mask, n)  # noqa
-        np.testing.assert_allclose(jnp.where(real, attend(q, k, v), 0),
+        np.testing.assert_allclose(jnp.where(real, jax.jit(attend)(q, k, v), 0),
                                    jnp.where(real, textbook(q, k, v), 0), atol=1e-5)
-        got = jax.grad(loss(attend), argnums=(0, 1, 2))(q, k, v)
+        got = jax.jit(jax.grad(loss(attend), argnums=(0, 1, 2)))(q, k, v)
         for a, b in zip(got, expected):
             np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
     assert model_lib.attention_blocks(256) == 4 and model_lib.attention_blocks(24) == 1

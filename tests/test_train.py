@@ -61,10 +61,11 @@ def test_packed_batch_loss_equals_its_examples_one_by_one():
 
 
 def test_gradient_accumulation_equals_one_big_batch():
-    batch = next(lm_data())
+    batch = next(LMPipeline(documents(), seq_length=16, batch_size=4, seed=0))
     results = []
     for accum in (1, 2):
-        trainer = train.Trainer(MODEL, config(grad_accum_steps=accum), progress=False)
+        trainer = train.Trainer(MODEL, config(grad_accum_steps=accum, seq_length=16,
+                                              batch_tokens=64), progress=False)
         loss = float(trainer.train_step(batch)["loss"])
         results.append((loss, trainer.params))
     (loss1, p1), (loss2, p2) = results
