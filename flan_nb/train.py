@@ -429,8 +429,12 @@ class Trainer:
         start = self.step
         # Steps after the checkpoint are redone, so their old log lines go.
         history = self.log.truncate(start) if self.log is not None else []
-        if start:
+        from flan_nb.sharding import describe_mesh, is_primary
+
+        if start and is_primary():
             print(f"resumed from the checkpoint at step {start}")
+        if start < num_steps and self.progress:
+            print(f"training on a {describe_mesh(self.mesh)}")
         bar = self._progress_bar(start, num_steps)
         pending: list[tuple[int, dict]] = []
         tokens_seen = history[-1]["tokens_seen"] if history else 0
