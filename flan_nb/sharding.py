@@ -86,7 +86,8 @@ def resolve_mesh_shape(num_devices: int, data: int = -1, fsdp: int = 1,
     sizes = {"data": data, "fsdp": fsdp, "tensor": tensor}
     for name, size in sizes.items():
         if not isinstance(size, int) or (size < 1 and size != -1):
-            raise UserError(f"mesh axis {name}={size!r} must be a positive integer or -1 (the rest)")
+            raise UserError(f"mesh axis {name}={size!r} must be a positive integer or -1 "
+                            f"(the remaining devices)")
     free = [name for name, size in sizes.items() if size == -1]
     if len(free) > 1:
         raise UserError(f"only one mesh axis may be -1, got {', '.join(free)}")
