@@ -27,6 +27,7 @@ with `done_when: METRIC` such a run counts as finished once its metrics.json hol
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import time
@@ -41,8 +42,10 @@ from flan_nb.runs import atomic_write_text
 
 PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps"}
 STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when"}
-# Written into each run the plan executes: the notebook code it ran (see `stale_reason`).
+# Written into each run the plan executes: the notebook code it ran (see `stale_reason`), and
+# what its kernel wrote to stderr.
 FINGERPRINT_FILE = "notebook.sha256"
+KERNEL_LOG = "kernel_stderr.log"
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -293,6 +296,36 @@ def runs_by_parameter(plan: Plan | str | Path, notebook: str, name: str) -> dict
     return found
 
 
+@contextlib.contextmanager
+def _stderr_into(log_path: Path):
+    """Send this process's file descriptor 2 (inherited by the notebook's kernel, which logs
+    start-up warnings there) to a file while a run executes, then put it in `log_path`.
+
+    Without this, the kernels of a plan run from a notebook print their warnings into the
+    calling notebook's output. Errors still surface as exceptions.
+    """
+    import os
+    import shutil
+    import sys
+    import tempfile
+
+    sys.stderr.flush()
+    handle, tmp = tempfile.mkstemp(prefix="flan-nb-kernel-", suffix=".log")
+    saved = os.dup(2)
+    os.dup2(handle, 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(handle)
+        if log_path.parent.is_dir():
+            shutil.move(tmp, log_path)
+        else:
+            os.unlink(tmp)
+
+
 def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: bool = False,
              keep_going: bool = False, progress: bool = False,
              echo: Callable[[str], None] = print) -> list[Outcome]:
@@ -325,8 +358,9 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
         echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
         start = time.perf_counter()
         try:
-            run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
-                                      run_name=planned.name, force=True, progress=progress)
+            with _stderr_into(path / KERNEL_LOG):
+                run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
+                                          run_name=planned.name, force=True, progress=progress)
         except Exception as err:  # papermill's errors: report, then stop or go on
             seconds = time.perf_counter() - start
             message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)

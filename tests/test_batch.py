@@ -131,6 +131,8 @@ def test_cli_batch_with_real_notebooks(workspace, capsys):
     first = capsys.readouterr().out
     assert "done toy-1" in first and "done toy-2" in first
     assert Run(workspace.parent / "runs" / "toy-2").metrics() == {"y": 20}
+    # the kernel's own stderr (start-up warnings) is kept in the run, not mixed into ours
+    assert (workspace.parent / "runs" / "toy-2" / batch.KERNEL_LOG).is_file()
     assert cli.main(["batch", str(path), "--quiet"]) == 0
     second = capsys.readouterr().out
     assert second.count("skipped") == 2 and "done" not in second
