@@ -356,11 +356,16 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
             continue
         why = "" if reason == "not finished" else f" ({reason})"
         echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
+        # An interrupted run with the plan's settings resumes in its folder (training from its
+        # checkpoints); a stale one starts clean.
+        resume = reason == "not finished" and Run(path).params().get("parameters") in (
+            None, planned.parameters())
         start = time.perf_counter()
         try:
             with _stderr_into(path / KERNEL_LOG):
                 run = runner.run_notebook(planned.notebook, planned.profile, planned.overrides,
-                                          run_name=planned.name, force=True, progress=progress)
+                                          run_name=planned.name, force=not resume,
+                                          progress=progress)
         except Exception as err:  # papermill's errors: report, then stop or go on
             seconds = time.perf_counter() - start
             message = str(err).strip().splitlines()[-1] if str(err).strip() else repr(err)

@@ -3,7 +3,9 @@
 Parameters are checked against the notebook's `parameters` cell before anything runs or is written.
 The run folder `runs/<run>/` receives `params.yaml`, the executed `notebook.ipynb`, the
 `metrics.json` that the notebook's `record(...)` calls fill, and a `finished` marker written last.
-A finished run is never overwritten unless `--force` is given.
+A finished run is never overwritten unless `--force` is given. An unfinished one (killed, preempted,
+failed) is executed again in its own folder, keeping what it wrote: training resumes from its
+newest checkpoint. `--force` starts it clean instead.
 """
 
 from __future__ import annotations
@@ -37,6 +39,19 @@ def is_finished(run_path: Path) -> bool:
     return (run_path / FINISHED_MARKER).exists()
 
 
+def _first_difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
+    """`NAME: old -> new` for the first setting that differs between two params.yaml contents."""
+    def flat(settings: Mapping[str, Any]) -> dict[str, Any]:
+        top = {k: v for k, v in settings.items() if k != "parameters"}
+        return {**top, **settings.get("parameters", {})}
+
+    old, new = flat(recorded), flat(wanted)
+    for key in sorted(set(old) | set(new)):
+        if old.get(key) != new.get(key):
+            return f"{key}: {old.get(key)!r} -> {new.get(key)!r}"
+    return ""
+
+
 def run_notebook(
     notebook: str | Path,
     profile: str = "book",
@@ -53,18 +68,30 @@ def run_notebook(
     if "/" in name or name in {"", ".", ".."}:
         raise UserError(f"bad run name {name!r}: use letters, digits, '-', '_' and '.'")
     run = Run(runs_dir() / name)
-    if is_finished(run.path) and not force:
-        raise UserError(
-            f"run {name!r} already finished at {run.path}; pass --force to redo it or --name "
-            f"to make another"
-        )
+    wanted = {"notebook": str(notebook), "profile": profile,
+              "parameters": params_lib.all_values(notebook, chosen)}
+    if run.path.exists() and not force:
+        if is_finished(run.path):
+            raise UserError(
+                f"run {name!r} already finished at {run.path}; pass --force to redo it or --name "
+                f"to make another"
+            )
+        difference = _first_difference(run.params(), wanted) if run.params() else ""
+        if difference:
+            raise UserError(
+                f"run {name!r} at {run.path} is unfinished and ran with other settings "
+                f"({difference}); pass --force to discard it and start again, or --name to make "
+                f"another run"
+            )
     import papermill  # heavy: imported only when a notebook really runs
 
-    if run.path.exists():  # an interrupted or forced run: start it clean
+    if run.path.exists() and force:
         shutil.rmtree(run.path)
-    run.path.mkdir(parents=True)
-    run.write_params({"notebook": str(notebook), "profile": profile,
-                      "parameters": params_lib.all_values(notebook, chosen)})
+    elif run.path.exists():
+        print(f"resuming unfinished run {name!r} in {run.path}: what it wrote is kept, and "
+              f"training continues from its newest checkpoint")
+    run.path.mkdir(parents=True, exist_ok=True)
+    run.write_params(wanted)
     env_before = os.environ.get(RUN_DIR_ENV)
     os.environ[RUN_DIR_ENV] = str(run.path.resolve())
     try:
@@ -102,6 +129,7 @@ def register(subparsers) -> None:
     p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
                    help="override one parameter (value read as YAML); repeatable")
     p.add_argument("--name", help="run name (default <stem>-<profile>[-<hash of -p>])")
-    p.add_argument("--force", action="store_true", help="redo a run that already finished")
+    p.add_argument("--force", action="store_true",
+                   help="start the run clean: redo a finished one, discard an unfinished one")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)

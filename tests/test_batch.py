@@ -218,3 +218,21 @@ def test_a_run_older_than_an_earlier_run_of_the_plan_is_redone(workspace, monkey
     (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).unlink()
     assert [r for _, r in batch.plan_status(path)] == [
         "not finished", "an earlier run of the plan runs first"]
+
+
+def test_an_interrupted_run_resumes_and_a_stale_one_starts_clean(workspace, monkeypatch):
+    forced = {}
+    fake = fake_run_notebook([])
+
+    def run_notebook(notebook, profile, overrides, run_name, force, progress):
+        forced[run_name] = force
+        return fake(notebook, profile, overrides, run_name, force, progress)
+
+    monkeypatch.setattr(runner, "run_notebook", run_notebook)
+    path = write_plan(workspace, steps=[toy_step()])
+    runs = runner.runs_dir()
+    # toy-1 was killed mid-run with the plan's settings; toy-2 with other settings.
+    Run(runs / "toy-1").write_params({"parameters": {"SCALE": 2, "X": 1, "FAIL_AT": -1}})
+    Run(runs / "toy-2").write_params({"parameters": {"SCALE": 3, "X": 2, "FAIL_AT": -1}})
+    batch.run_plan(path, echo=lambda line: None)
+    assert forced == {"toy-1": False, "toy-2": True, "toy-3": False}

@@ -18,7 +18,12 @@ BODY = ("from flan_nb.runs import current_run\n"
         "run = current_run('tiny')\n"
         "run.record('total', STEPS * RATE)\nrun.record('name', NAME)\n"
         "import matplotlib.pyplot as plt\nfrom flan_nb.plotting import savefig\n"
-        "savefig(plt.figure(), 'empty', '99_tiny')\n")
+        "savefig(plt.figure(), 'empty', '99_tiny')\n"
+        # Counts executions in the run folder; NAME='flaky' fails the first one (a preemption).
+        "tries = run.path / 'tries.txt'\n"
+        "run.record('tries', int(tries.read_text()) + 1 if tries.exists() else 1)\n"
+        "tries.write_text(str(run.metrics()['tries']))\n"
+        "assert not (NAME == 'flaky' and run.metrics()['tries'] == 1), 'preempted'\n")
 
 
 @pytest.fixture
@@ -60,13 +65,31 @@ def test_profile_then_overrides_with_type_checks(notebook):
 def test_run_writes_params_metrics_and_marker(notebook, tmp_path):
     run = run_notebook(notebook, "smoke", {"RATE": 2.0}, progress=False)
     assert run.path.parent == tmp_path / "runs"
-    assert run.metrics() == {"total": 2.0, "name": "x"}
+    assert run.metrics() == {"total": 2.0, "name": "x", "tries": 1}
     assert run.params()["parameters"] == {"STEPS": 1, "RATE": 2.0, "NAME": "x"}
     assert (run.path / "notebook.ipynb").is_file() and (run.path / "finished").is_file()
     # Figures of a `flan-nb run` stay in the run; the book's figures/ is not touched.
     assert (run.path / "figures" / "99_tiny" / "empty.svg").is_file()
     with pytest.raises(UserError, match="already finished"):
         run_notebook(notebook, "smoke", {"RATE": 2.0}, progress=False)
+
+
+def test_an_unfinished_run_resumes_in_its_folder(notebook, tmp_path):
+    with pytest.raises(Exception, match="preempted"):
+        run_notebook(notebook, "smoke", {"NAME": "flaky"}, run_name="r", progress=False)
+    folder = tmp_path / "runs" / "r"
+    assert (folder / "tries.txt").read_text() == "1" and not (folder / "finished").exists()
+    # Other settings under the same name: refused, and nothing of the first attempt is lost.
+    with pytest.raises(UserError, match=r"other settings \(NAME: 'flaky' -> 'x'\).*--force"):
+        run_notebook(notebook, "smoke", {"NAME": "x"}, run_name="r", progress=False)
+    assert (folder / "tries.txt").read_text() == "1"
+    # The same settings: executed again in the same folder, keeping what it wrote.
+    run = run_notebook(notebook, "smoke", {"NAME": "flaky"}, run_name="r", progress=False)
+    assert run.metrics()["tries"] == 2 and (folder / "finished").exists()
+    # --force starts clean.
+    run = run_notebook(notebook, "smoke", {"NAME": "x"}, run_name="r", force=True,
+                       progress=False)
+    assert run.metrics()["tries"] == 1
 
 
 @pytest.mark.parametrize("argv, message", [
