@@ -164,13 +164,13 @@ def _book_build_run(planned: PlannedRun) -> bool:
 def _status(planned: PlannedRun) -> tuple[float | None, str | None]:
     """(when the run finished or None, why it must be redone or None)."""
     from flan_nb import runner
-    from flan_nb.runs import Run, runs_dir
+    from flan_nb.runs import Run, modified_time, runs_dir
 
     run = Run(runs_dir() / planned.name)
     marker = run.path / runner.FINISHED_MARKER
-    marked = marker.stat().st_mtime if marker.exists() else None
+    marked = modified_time(marker) if marker.exists() else None
     if _book_build_run(planned) and run.metrics_path.exists():
-        written = run.metrics_path.stat().st_mtime
+        written = modified_time(run.metrics_path)
         if marked is None or written > marked:  # the book build (re)executed it last
             done = planned.done_when in run.metrics()
             return (written, None) if done else (None, "not finished")
@@ -305,7 +305,6 @@ def _stderr_into(log_path: Path):
     calling notebook's output. Errors still surface as exceptions.
     """
     import os
-    import shutil
     import sys
     import tempfile
 
@@ -320,10 +319,9 @@ def _stderr_into(log_path: Path):
         os.dup2(saved, 2)
         os.close(saved)
         os.close(handle)
-        if log_path.parent.is_dir():
-            shutil.move(tmp, log_path)
-        else:
-            os.unlink(tmp)
+        if log_path.parent.is_dir():  # a local folder or a bucket
+            log_path.write_bytes(Path(tmp).read_bytes())
+        os.unlink(tmp)
 
 
 def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: bool = False,

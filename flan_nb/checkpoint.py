@@ -26,15 +26,12 @@ log = logging.getLogger(__name__)
 
 
 def _epath(directory):
-    """A local or cloud path (`gs://...`) as an etils Path. A `pathlib.Path` made from a
-    `gs://` string has lost one slash ("gs:/bucket"); it is put back."""
+    """A local or cloud path (`gs://...`) as an etils Path (what Orbax takes)."""
     from etils import epath
 
-    text = str(directory)
-    for scheme in ("gs", "s3"):
-        if text.startswith(f"{scheme}:/") and not text.startswith(f"{scheme}://"):
-            text = f"{scheme}://" + text[len(scheme) + 2:]
-    return epath.Path(text)
+    from flan_nb.runs import as_path
+
+    return epath.Path(as_path(directory))
 
 
 def abstract_like(tree):

@@ -9,8 +9,6 @@ its own run folder, `runs/<run>/figures/<chapter>/`, and leaves the book's untou
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.rcParams["svg.hashsalt"] = "flan-nb"
@@ -20,24 +18,31 @@ matplotlib.rcParams["axes.spines.right"] = False
 
 import os  # noqa: E402
 
-from flan_nb.runs import RUN_DIR_ENV, repo_root  # noqa: E402
+from flan_nb.runs import RUN_DIR_ENV, as_path, is_local, repo_root  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
 PAPER_STYLE = {"color": "0.6", "hatch": "//", "edgecolor": "0.3"}
 
 
-def figures_dir(chapter: str) -> Path:
+def figures_dir(chapter: str):
     """`figures/<chapter>`, or `<run>/figures/<chapter>` inside a `flan-nb run` run."""
     run_dir = os.environ.get(RUN_DIR_ENV)
-    base = Path(run_dir) if run_dir else repo_root()
+    base = as_path(run_dir) if run_dir else repo_root()
     return base / "figures" / chapter
 
 
-def savefig(fig, name: str, chapter: str) -> Path:
+def savefig(fig, name: str, chapter: str):
     """Write `fig` to figures/<chapter>/<name>.svg (deterministic) and return the path."""
     path = figures_dir(chapter) / f"{name}.svg"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    if is_local(path):
+        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
+    else:  # matplotlib writes local files only
+        import io
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+        path.write_bytes(buffer.getvalue())
     return path
 
 # The book's map (chapter 00): each stage of the data path, its module, and its chapter.

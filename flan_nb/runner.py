@@ -14,12 +14,13 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 from flan_nb import params as params_lib
 from flan_nb.errors import UserError
-from flan_nb.runs import RUN_DIR_ENV, Run, runs_dir
+from flan_nb.runs import RUN_DIR_ENV, Run, is_local, runs_dir
 
 FINISHED_MARKER = "finished"
 EXECUTED_NOTEBOOK = "notebook.ipynb"
@@ -86,17 +87,20 @@ def run_notebook(
     import papermill  # heavy: imported only when a notebook really runs
 
     if run.path.exists() and force:
-        shutil.rmtree(run.path)
+        shutil.rmtree(run.path) if is_local(run.path) else run.path.rmtree()
     elif run.path.exists():
         print(f"resuming unfinished run {name!r} in {run.path}: what it wrote is kept, and "
               f"training continues from its newest checkpoint")
     run.path.mkdir(parents=True, exist_ok=True)
     run.write_params(wanted)
+    # Papermill writes the executed notebook cell by cell; into a bucket it goes at the end.
+    executed = run.path / EXECUTED_NOTEBOOK
+    local_copy = executed if is_local(run.path) else Path(tempfile.mkdtemp()) / EXECUTED_NOTEBOOK
     env_before = os.environ.get(RUN_DIR_ENV)
-    os.environ[RUN_DIR_ENV] = str(run.path.resolve())
+    os.environ[RUN_DIR_ENV] = str(run.path.resolve() if is_local(run.path) else run.path)
     try:
         papermill.execute_notebook(
-            str(notebook), str(run.path / EXECUTED_NOTEBOOK), parameters=chosen,
+            str(notebook), str(local_copy), parameters=chosen,
             kernel_name="python3", cwd=str(notebook.parent.resolve()), progress_bar=progress,
             execution_timeout=timeout_s,
         )
@@ -105,6 +109,9 @@ def run_notebook(
             os.environ.pop(RUN_DIR_ENV, None)
         else:
             os.environ[RUN_DIR_ENV] = env_before
+        if local_copy != executed and local_copy.exists():
+            executed.write_bytes(local_copy.read_bytes())
+            shutil.rmtree(local_copy.parent)
     (run.path / FINISHED_MARKER).write_text("", encoding="utf-8")
     return run
 

@@ -2,8 +2,10 @@
 
 A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`. `flan-nb run` sets
 `FLAN_NB_RUN_DIR` for the kernel it starts; a notebook executed any other way (Jupyter Book, an
-editor, Colab) writes to `runs/<notebook-stem>/`. `FLAN_NB_RUNS` moves the whole runs folder.
-Every file is written to a temporary name and renamed, so a killed run never leaves half a file.
+editor, Colab) writes to `runs/<notebook-stem>/`. `FLAN_NB_RUNS` moves the whole runs folder,
+also to a bucket (`gs://BUCKET/runs` on TPU VMs), which every host then reads.
+A local file is written to a temporary name and renamed, so a killed run never leaves half a file;
+an object in a bucket is replaced whole by the store itself.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import yaml
 
@@ -32,18 +34,60 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
-def runs_dir() -> Path:
+# A local path, or an etils `epath.Path` for a cloud URL (same methods: read_text, write_text,
+# exists, mkdir, rmtree, stat, ...).
+AnyPath = Union[Path, "epath.Path"]  # noqa: F821
+
+
+def as_path(location: str | os.PathLike) -> AnyPath:
+    """`gs://...` (any `scheme://`) as an etils Path, anything else as a `pathlib.Path`.
+
+    A `pathlib.Path` made from a URL has lost a slash ("gs:/bucket"); it is put back.
+    """
+    text = os.fspath(location)
+    scheme, sep, rest = text.partition(":/")
+    if sep and scheme.isalpha() and len(scheme) > 1:
+        from etils import epath
+
+        return epath.Path(f"{scheme}://{rest.lstrip('/')}")
+    return Path(text)
+
+
+def is_local(path: AnyPath) -> bool:
+    """Is `path` on this machine's file system (where renames are atomic)?"""
+    return isinstance(path, Path)
+
+
+def modified_time(path: AnyPath) -> float:
+    """When `path` was last written (seconds since the epoch; whole seconds in a bucket)."""
+    return path.stat().st_mtime if is_local(path) else float(path.stat().mtime)
+
+
+def runs_dir() -> AnyPath:
     """The folder holding all runs (`$FLAN_NB_RUNS`, default `<repo>/runs`)."""
     env = os.environ.get(RUNS_ENV)
-    return Path(env) if env else repo_root() / "runs"
+    return as_path(env) if env else repo_root() / "runs"
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and a rename (never half-written)."""
+def atomic_write_text(path: AnyPath, text: str) -> None:
+    """Write `text` to `path` so that it is never seen half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if not is_local(path):  # an object store replaces an object whole
+        path.write_text(text, encoding="utf-8")
+        return
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def append_text(path: AnyPath, text: str) -> None:
+    """Append `text` to `path` (an object in a bucket cannot be appended to: it is rewritten)."""
+    if is_local(path):
+        with path.open("a", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        atomic_write_text(path, (path.read_text(encoding="utf-8") if path.exists() else "")
+                          + text)
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,8 +106,8 @@ def _jsonable(value: Any) -> Any:
 class Run:
     """One run's folder: parameters in, metrics out."""
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    def __init__(self, path: str | os.PathLike):
+        self.path = as_path(path)
 
     @property
     def name(self) -> str:
@@ -102,7 +146,7 @@ class Run:
 def current_run(default_name: str) -> Run:
     """The run this notebook writes to: `$FLAN_NB_RUN_DIR`, else `runs/<default_name>`."""
     env = os.environ.get(RUN_DIR_ENV)
-    run = Run(Path(env) if env else runs_dir() / default_name)
+    run = Run(env if env else runs_dir() / default_name)
     run.path.mkdir(parents=True, exist_ok=True)
     return run
 

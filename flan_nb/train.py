@@ -147,11 +147,11 @@ class TrainLog:
         return rows
 
     def append(self, rows: list[dict]) -> None:
+        from flan_nb.runs import append_text
         from flan_nb.sharding import is_primary
 
         if rows and is_primary():
-            with self.path.open("a") as f:
-                f.write("".join(json.dumps(r) + "\n" for r in rows))
+            append_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
 
 
 @dataclasses.dataclass
