@@ -6,9 +6,9 @@ option is the prediction; `length_normalize` divides by the number of option tok
 pair is scored exactly as instruction tuning laid it out (`inputs EOS option EOS`, loss on the
 option and its EOS, `flan_nb.packing.instruction_segment`). Three methods give the same numbers:
 
-- `shared_prefix` (the default): many examples per forward pass, and each input run only once;
-  every option then continues from a copy of the input's key/value cache, so the work is about
-  one pass per example instead of one per option (`score_options_shared`);
+- `shared_prefix` (the default): many examples per forward pass, and each input run only once
+  into a key/value cache; all options of an input then run as one block over that cache, so the
+  work is about one pass per example instead of one per option (`score_options_shared`);
 - `packed`: many (input, option) pairs packed into fixed-shape rows by the packing code, whose
   segment ids keep pairs from attending to each other (`score_pairs`);
 - `naive`: one forward pass per pair (`score_pairs_naive`), the baseline of `flan-nb bench eval`
@@ -149,96 +149,59 @@ def _bucket(n: int, step: int = 32) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_prefill(graphdef, batch: int, prompt_length: int, cache_length: int,
+def _compiled_options(graphdef, batch: int, prompt_length: int, block_length: int,
                       bidirectional_prefix: bool):
-    """Prompt pass: the cache and the log-probabilities of every first option token."""
+    """One pass per batch: the prompts fill a cache, then all options of each prompt run as one
+    block over it (`Transformer.extend`), each option seeing the prompt and its own tokens."""
     import jax
     import jax.numpy as jnp
     from flax import nnx
 
     @jax.jit
-    def prefill(state, prompts, lengths, first_targets):
-        # prompts (batch, prompt_length): BOS inputs EOS, right-padded; lengths (batch,);
-        # first_targets (batch, options): each option's first token
+    def score(state, prompts, lengths, first_targets, block, positions, groups, targets):
+        # prompts (batch, prompt_length) right-padded, `lengths` (batch,) of them cached;
+        # first_targets (batch, options): each option's first token; block, positions, groups,
+        # targets (batch, block_length): tokens fed, their positions, option number (0: the
+        # shared root, -1: padding), tokens scored (0 where none)
         model = nnx.merge(graphdef, state)
-        cache = model.init_cache(batch, cache_length)
-        rows = jnp.arange(batch)
+        cache = model.init_cache(batch, prompt_length + block_length)
+        prefix = jnp.arange(prompt_length)[None, :] < lengths[:, None]  # (batch, prompt)
         if bidirectional_prefix:
-            # The whole prompt is the bidirectional prefix: run it at once and read the
-            # first target's distribution at its EOS.
-            prefix = (jnp.arange(prompt_length)[None, :] < lengths[:, None]).astype(jnp.int32)
-            logits, cache = model.prefill(prompts, cache, prefix, bidirectional_prefix=True)
-            first = logits[rows, lengths - 1]  # (batch, vocab)
+            # The whole prompt (EOS included) is the bidirectional prefix, so it is prefilled
+            # at once and the first option token is read at its EOS.
+            logits, cache = model.prefill(prompts, cache, prefix.astype(jnp.int32),
+                                          bidirectional_prefix=True)
+            first = logits[jnp.arange(batch), lengths - 1]  # (batch, vocab)
         else:
-            # Causal: prefill the prompt without its EOS (those logits are unused, so XLA drops
-            # the vocabulary projection), then one step feeding the EOS.
-            _, cache = model.prefill(prompts.at[rows, lengths - 1].set(0), cache)
-            first, cache = model.decode_step(jnp.full((batch,), EOS_ID, jnp.int32),
-                                             lengths - 1, cache)  # (batch, vocab)
-        logp = jax.nn.log_softmax(first)  # (batch, vocab)
-        return jnp.take_along_axis(logp, first_targets, axis=-1), cache  # (batch, options)
+            # Causal: the prompt without its EOS (its logits are unused, so XLA drops the
+            # vocabulary projection); the EOS is the block's root, read for the first token.
+            _, cache = model.prefill(prompts, cache)
+        own = ((groups[:, None, :] == groups[:, :, None])
+               & (jnp.arange(block_length)[None, :] <= jnp.arange(block_length)[:, None]))
+        mask = jnp.concatenate([  # (batch, block, prompt + block): the prompt, root, own tokens
+            jnp.broadcast_to(prefix[:, None, :], (batch, block_length, prompt_length)),
+            own | (groups[:, None, :] == 0)], axis=-1)
+        logits, _ = model.extend(block, positions, prompt_length, mask, cache)
+        if not bidirectional_prefix:
+            first = logits[:, 0]  # (batch, vocab)
+        lp_first = jnp.take_along_axis(jax.nn.log_softmax(first), first_targets, axis=-1)
+        lp_rest = jnp.take_along_axis(jax.nn.log_softmax(logits), targets[..., None], axis=-1)
+        return lp_first, lp_rest[..., 0] * (targets > 0)  # (batch, options), (batch, block)
 
-    return prefill
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled_continue(graphdef, rows: int, steps: int):
-    """Option continuation: `rows` options, each from its example's cache, `steps` tokens."""
-    import jax
-    import jax.numpy as jnp
-    from flax import nnx
-
-    @jax.jit
-    def continue_options(state, cache, example, starts, feed, predict, mask):
-        # example (rows,) cache row of each option; starts (rows,) its first position;
-        # feed/predict/mask (rows, steps): tokens fed, tokens scored, which count
-        model = nnx.merge(graphdef, state)
-        cache = jax.tree.map(lambda c: jnp.take(c, example, axis=0), cache)
-        flat_rows = jnp.arange(rows)
-
-        def step(cache, t):
-            logits, cache = model.decode_step(feed[:, t], starts + t, cache)
-            return cache, jax.nn.log_softmax(logits)[flat_rows, predict[:, t]]  # (rows,)
-
-        _, lps = jax.lax.scan(step, cache, jnp.arange(steps))  # (steps, rows)
-        return jnp.sum(lps.T * mask, axis=-1)  # (rows,)
-
-    return continue_options
+    return score
 
 
-def _steps(num_tokens: int) -> int:
-    """Decoding steps for an option of `num_tokens` tokens: 1 or 2, else rounded up to a
-    multiple of 4 (the extra steps are masked), so that few shapes compile."""
-    return max(num_tokens, 1) if num_tokens <= 2 else _bucket(num_tokens, 4)
-
-
-def _continue_blocks(graphdef, state, cache, lengths: np.ndarray,
-                     options: Sequence[Sequence[Sequence[int]]], block_rows: int,
-                     totals: list[np.ndarray]) -> None:
-    """Add each option's remaining log-likelihood (tokens 2.. and EOS) to `totals`.
-
-    Options are sorted by length and run in blocks of `block_rows`, each block only as many
-    steps as its longest option needs, so short options ("yes") do not wait for long ones.
-    """
-    jobs = sorted(((len(choice), i, k) for i, choices in enumerate(options)
-                   for k, choice in enumerate(choices)), reverse=True)
-    for start in range(0, len(jobs), block_rows):
-        block = jobs[start:start + block_rows]
-        if block[0][0] == 0:  # empty options: their EOS was scored with the first token
-            break
-        steps = _steps(block[0][0])  # feed tokens 1..n, predict tokens 2..n then EOS
-        example = np.zeros((block_rows,), np.int32)
-        starts = np.zeros((block_rows,), np.int32)
-        feed = np.zeros((block_rows, steps), np.int32)
-        predict, mask = np.zeros_like(feed), np.zeros((block_rows, steps), np.float32)
-        for r, (n, i, k) in enumerate(block):
-            tokens = [*options[i][k], EOS_ID]
-            example[r], starts[r] = i, lengths[i]
-            feed[r, :n], predict[r, :n], mask[r, :n] = tokens[:-1], tokens[1:], 1
-        fn = _compiled_continue(graphdef, block_rows, steps)
-        values = np.asarray(fn(state, cache, example, starts, feed, predict, mask))
-        for r, (_, i, k) in enumerate(block):
-            totals[i][k] += values[r]
+def _option_block(length: int, choices: Sequence[Sequence[int]], root: bool) -> tuple:
+    """The block of one prompt of `length` tokens (EOS included): the EOS as shared root when
+    `root`, then each option's tokens, each predicting the next one and the last its EOS."""
+    block, positions, groups, targets = ([EOS_ID], [length - 1], [0], [0]) if root else (
+        [], [], [], [])
+    for k, choice in enumerate(choices, start=1):
+        block += choice
+        positions += range(length, length + len(choice))
+        groups += [k] * len(choice)
+        targets += [*choice[1:], EOS_ID]
+    return block, positions, groups, targets
 
 
 def score_options_shared(model, input_ids: Sequence[Sequence[int]],
@@ -248,12 +211,12 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
                                                                       list[np.ndarray], int]:
     """Option log-likelihoods with one forward pass over each input shared by all its options.
 
-    The prompt `BOS inputs EOS` is run once per example (`prefill`); each option then continues
-    from a copy of that example's key/value cache, one token per step: the same numbers as
-    scoring every `inputs EOS option EOS` segment, for a fraction of the work when inputs are
-    long and options short. Inputs longer than `max_input_length` keep their end (where the
-    question and the OPTIONS list are). Returns (scores, token counts incl. EOS) per example and
-    the number of truncated inputs. Small batches are fastest on CPU; use more on TPU.
+    The prompt `BOS inputs EOS` fills a key/value cache once per example; all its options then
+    run together as one block over that cache (`Transformer.extend`), each attending to the
+    prompt and its own earlier tokens only: the same numbers as scoring every
+    `inputs EOS option EOS` segment, in one pass per `batch_size` examples. Inputs longer than
+    `max_input_length` keep their end (where the question and the OPTIONS list are). Returns
+    (scores, token counts incl. EOS) per example and the number of truncated inputs.
     """
     from flax import nnx
 
@@ -261,6 +224,7 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
 
     require(batch_size >= 1, f"batch_size must be >= 1, got {batch_size}")
     graphdef, state = nnx.split(model)
+    root = not bidirectional_prefix  # causal: the EOS runs in the block, see _compiled_options
     # Batch inputs of similar length together (less padding), then restore the order.
     order = sorted(range(len(input_ids)), key=lambda i: len(input_ids[i]))
     scores: list = [None] * len(input_ids)
@@ -270,25 +234,28 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
         options = [option_ids[i] for i in chunk]
         truncated += sum(len(input_ids[i]) > max_input_length for i in chunk)
         prompts = [prompt_ids(list(input_ids[i])[-max_input_length:]) for i in chunk]
-        prompt_length = _bucket(max(len(p) for p in prompts), 16)
-        # room for the longest option's steps (rounded up, see `_steps`)
-        longest_option = max(len(t) for o in options for t in o)
-        cache_length = prompt_length + _bucket(_steps(longest_option), 16)
+        cached = [p[:-1] if root else p for p in prompts]
+        blocks = [_option_block(len(p), c, root) for p, c in zip(prompts, options)]
+        prompt_length = _bucket(max(len(p) for p in cached), 16)
+        block_length = _bucket(max(len(b[0]) for b in blocks), 4)
         num_options = max(len(o) for o in options)
         tokens = np.zeros((batch_size, prompt_length), np.int32)  # (batch, prompt)
-        lengths = np.full((batch_size,), 2, np.int32)  # filler rows: BOS EOS
+        lengths = np.ones((batch_size,), np.int32)  # filler rows: a lone BOS
         first = np.full((batch_size, num_options), EOS_ID, np.int32)  # (batch, options)
-        for i, (prompt, choices) in enumerate(zip(prompts, options)):
+        # the block's tokens, positions, groups and targets (see `_compiled_options`)
+        feed = np.zeros((4, batch_size, block_length), np.int32)
+        feed[2] = -1  # groups: padding
+        for i, (prompt, choices, block) in enumerate(zip(cached, options, blocks)):
             tokens[i, :len(prompt)], lengths[i] = prompt, len(prompt)
             first[i, :len(choices)] = [(c[0] if c else EOS_ID) for c in choices]
-        prefill = _compiled_prefill(graphdef, batch_size, prompt_length, cache_length,
-                                    bool(bidirectional_prefix))
-        lp_first, cache = prefill(state, tokens, lengths, first)
-        totals = [np.asarray(row[:len(c)], np.float64)
-                  for row, c in zip(np.asarray(lp_first), options)]
-        _continue_blocks(graphdef, state, cache, lengths, options, batch_size, totals)
-        for index, total in zip(chunk, totals):
-            scores[index] = total
+            feed[:, i, :len(block[0])] = block
+        fn = _compiled_options(graphdef, batch_size, prompt_length, block_length,
+                               bool(bidirectional_prefix))
+        lp_first, lp_rest = map(np.asarray, fn(state, tokens, lengths, first, *feed))
+        for i, (index, choices) in enumerate(zip(chunk, options)):
+            rest = np.bincount(np.maximum(feed[2, i], 0), weights=lp_rest[i],
+                               minlength=len(choices) + 1)[1:]  # (options,) tokens 2.., EOS
+            scores[index] = lp_first[i, :len(choices)].astype(np.float64) + rest
     counts = [np.array([len(c) + 1 for c in option_ids[i]]) for i in range(len(option_ids))]
     return scores, counts, truncated
 

@@ -14,7 +14,10 @@ norms and the loss stay in float32. Every parameter carries `logical_axes` metad
 Decoding keeps a key/value cache, a plain pytree: `cache = model.init_cache(batch, max_length)`,
 `logits, cache = model.prefill(tokens, cache)` for the prompt, then one
 `logits, cache = model.decode_step(token, position, cache)` per generated token (the greedy or
-sampling loop is the caller's). Cache slot p holds the key/value of position p.
+sampling loop is the caller's). Cache slot p holds the key/value of position p, except after
+`model.extend(tokens, positions, start, mask, cache)`, which runs a block of tokens at once into
+slots from `start` on, each attending to the slots its mask allows (options of a question as a
+tree over the question's cache, `flan_nb.evaluate.score_options_shared`).
 """
 
 from __future__ import annotations
@@ -295,6 +298,17 @@ class Attention(nnx.Module):
         }
         return self._output(dot_attention(q, k, v, mask)), layer_cache
 
+    def extend(self, x, positions, start: int, mask, layer_cache):
+        """x (b, block, d) at `positions` (b, block): write slots start..start+block-1, attend
+        to the slots `mask` (b, block, max_len) allows."""
+        q, k, v = self._project(x, positions)  # (b, heads, block, hd)
+        layer_cache = {
+            "k": jax.lax.dynamic_update_slice_in_dim(layer_cache["k"], k, start, axis=2),
+            "v": jax.lax.dynamic_update_slice_in_dim(layer_cache["v"], v, start, axis=2),
+        }
+        out = dot_attention(q, layer_cache["k"], layer_cache["v"], mask[:, None])
+        return self._output(out), layer_cache
+
     def decode(self, x, positions, layer_cache):
         """x (b, 1, d) at `positions` (b,): write slot `position`, attend to slots <= it."""
         q, k, v = self._project(x, positions[:, None])  # (b, heads, 1, hd)
@@ -397,6 +411,17 @@ class Transformer(nnx.Module):
         return [{"k": jnp.zeros(shape, c.compute_dtype), "v": jnp.zeros(shape, c.compute_dtype)}
                 for _ in range(c.num_layers)]
 
+    def _through_blocks(self, x, cache, attend):
+        """The blocks over x (batch, length, d_model) with a cache; `attend(attn, h,
+        layer_cache)` runs one layer's attention. Returns (logits, cache)."""
+        new_cache = []
+        for block, layer_cache in zip(self.blocks, cache):
+            out, layer_cache = attend(block.attn, block.attn_norm(x), layer_cache)
+            x = x + out
+            x = x + block.mlp(block.mlp_norm(x))
+            new_cache.append(layer_cache)
+        return self._logits(x), new_cache
+
     def prefill(self, tokens, cache, causal_attention=None, *, bidirectional_prefix=False):
         """Run the prompt tokens (batch, length) at positions 0..length-1, filling the cache.
 
@@ -407,27 +432,27 @@ class Transformer(nnx.Module):
         positions = jnp.broadcast_to(jnp.arange(length), (batch, length))
         segments = jnp.ones_like(tokens)
         mask = attention_mask(segments, causal_attention, bidirectional_prefix)
-        x = self._embed(tokens)
-        new_cache = []
-        for block, layer_cache in zip(self.blocks, cache):
-            out, layer_cache = block.attn.prefill(block.attn_norm(x), positions, mask,
-                                                  layer_cache)
-            x = x + out
-            x = x + block.mlp(block.mlp_norm(x))
-            new_cache.append(layer_cache)
-        return self._logits(x), new_cache
+        return self._through_blocks(self._embed(tokens), cache,
+                                    lambda attn, h, c: attn.prefill(h, positions, mask, c))
+
+    def extend(self, tokens, positions, start: int, mask, cache):
+        """Run a block of tokens (batch, block) at `positions` (batch, block) against the cache
+        in one pass, storing their keys/values in slots start..start+block-1.
+
+        `mask` (batch, block, max_length) says which slots each block token attends to (its own
+        included), so a block can hold several continuations of one cached prefix, each seeing
+        the prefix and its own earlier tokens only (a tree). Returns (logits (batch, block,
+        vocab), cache).
+        """
+        return self._through_blocks(self._embed(tokens), cache,
+                                    lambda attn, h, c: attn.extend(h, positions, start, mask, c))
 
     def decode_step(self, tokens, positions, cache):
         """One token per row: tokens (batch,) at positions (batch,) -> (logits (batch, vocab),
         cache). Each row attends to its cache slots 0..position."""
-        x = self._embed(tokens[:, None])  # (batch, 1, d_model)
-        new_cache = []
-        for block, layer_cache in zip(self.blocks, cache):
-            out, layer_cache = block.attn.decode(block.attn_norm(x), positions, layer_cache)
-            x = x + out
-            x = x + block.mlp(block.mlp_norm(x))
-            new_cache.append(layer_cache)
-        return self._logits(x)[:, 0], new_cache
+        logits, cache = self._through_blocks(self._embed(tokens[:, None]), cache,
+                                             lambda attn, h, c: attn.decode(h, positions, c))
+        return logits[:, 0], cache
 
 
 def create_model(config: ModelConfig, seed: int = 0) -> Transformer:

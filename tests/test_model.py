@@ -158,6 +158,32 @@ def test_kv_cache_rows_at_different_positions(model, forward, cached):
         np.testing.assert_allclose(logits[row], alone[0, -1], atol=1e-5)
 
 
+def test_extend_runs_a_tree_of_continuations_like_the_full_forward(model, forward, cached):
+    """Two continuations of one cached prompt in one block, each seeing the prompt and its own
+    earlier tokens only, give the logits of running prompt + continuation whole."""
+    from flax import nnx
+
+    prefill, _ = cached
+    tokens, _, _ = packed_row([12], seed=7)
+    prompt, first, second = tokens[:5], tokens[5:8], tokens[8:10]
+    cache = model.init_cache(1, 8 + 5)  # slots 0..7 the prompt (padded), 8..12 the block
+    _, cache = prefill(model, jnp.asarray(np.pad(prompt, (0, 3))[None]), cache)
+    block = np.concatenate([first, second])[None]  # (1, 5)
+    positions = np.array([[5, 6, 7, 5, 6]])
+    group = np.array([0, 0, 0, 1, 1])
+    tree = (group[:, None] == group[None, :]) & (np.arange(5)[None, :] <= np.arange(5)[:, None])
+    mask = np.concatenate([np.broadcast_to(np.arange(8) < 5, (5, 8)), tree], axis=1)[None]
+    extend = nnx.jit(lambda model, *args: model.extend(*args), static_argnums=3)
+    logits, cache = extend(model, jnp.asarray(block), jnp.asarray(positions), 8,
+                           jnp.asarray(mask), cache)
+    for cont, rows in ((first, slice(0, 3)), (second, slice(3, 5))):
+        whole = np.concatenate([prompt, cont])[None]
+        n = whole.shape[1]
+        full = forward(model, whole, np.arange(n)[None], np.ones((1, n), np.int32))
+        np.testing.assert_allclose(logits[0, rows], full[0, 5:], atol=1e-5)
+    assert np.all(np.asarray(cache[0]["k"][0, :, 8:]) != 0)  # the block's keys were stored
+
+
 def test_untied_bfloat16_and_dropout():
     from flax import nnx
 
