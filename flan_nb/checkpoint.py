@@ -156,6 +156,23 @@ def checkpoint_dir(run_or_path) -> Path | Any:
     return path
 
 
+def trained_run_path(run: str):
+    """The folder of a run that holds checkpoints: a run name under the runs folder, or a path
+    (local or gs://) to a run folder, as the notebooks' BASE_RUN and tuned-run parameters take."""
+    from flan_nb.runs import as_path, runs_dir
+
+    if "/" in run:
+        return as_path(run)
+    path = runs_dir() / run
+    if not (path / CHECKPOINTS_DIRNAME).is_dir():
+        raise UserError(
+            f"run {run!r} has no checkpoints under {runs_dir()}: execute the notebook that trains "
+            f"it first (07 pretrains the base model: `flan-nb run notebooks/07_pretraining.ipynb "
+            f"--profile book` makes 07_pretraining-book, the book build makes 07_pretraining; 08 "
+            f"tunes it)")
+    return path
+
+
 def read_model_config(directory):
     """The ModelConfig stored with a checkpoint directory."""
     from flan_nb.model import ModelConfig

@@ -439,11 +439,10 @@ def load_run_model(run_name: str) -> LoadedModel:
     and its attention mode."""
     import json
 
-    from flan_nb.checkpoint import checkpoint_dir, load_model
-    from flan_nb.recipes import base_run_path
+    from flan_nb.checkpoint import checkpoint_dir, load_model, trained_run_path
     from flan_nb.train import FINGERPRINT_FILE
 
-    path = base_run_path(run_name)
+    path = trained_run_path(run_name)
     model, step = load_model(path)
     fingerprint = checkpoint_dir(path) / FINGERPRINT_FILE
     train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}

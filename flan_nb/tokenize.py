@@ -170,13 +170,17 @@ def load_or_train(texts: Sequence[str], settings: SentencePieceSettings,
     return tokenizer
 
 
+def corpus_tokenizer(corpus: str, vocab_size: int, seed: int = 0,
+                     model_type: str = "bpe") -> Tokenizer:
+    """The SentencePiece tokenizer of a corpus (see `load_corpus`), trained once and cached."""
+    settings = SentencePieceSettings(vocab_size=vocab_size, model_type=model_type, seed=seed)
+    return load_or_train(load_corpus(corpus, seed=seed), settings)
+
+
 def tinyworld_tokenizer(vocab_size: int = 2000, size: str = "book", seed: int = 0,
                         model_type: str = "bpe") -> Tokenizer:
     """The SentencePiece tokenizer trained on the TinyWorld corpus (cached)."""
-    from flan_nb import tinyworld
-
-    settings = SentencePieceSettings(vocab_size=vocab_size, model_type=model_type, seed=seed)
-    return load_or_train(tinyworld.build(seed=seed, size=size).corpus, settings)
+    return corpus_tokenizer(f"tinyworld/{size}", vocab_size, seed, model_type)
 
 
 def chars_per_token(encode, texts: Sequence[str]) -> float:
