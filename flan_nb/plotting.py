@@ -19,6 +19,7 @@ matplotlib.rcParams["axes.spines.right"] = False
 import os  # noqa: E402
 
 from flan_nb.runs import RUN_DIR_ENV, as_path, is_local, repo_root  # noqa: E402
+from flan_nb.sharding import is_primary  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
 PAPER_STYLE = {"color": "0.6", "hatch": "//", "edgecolor": "0.3"}
@@ -32,8 +33,11 @@ def figures_dir(chapter: str):
 
 
 def savefig(fig, name: str, chapter: str):
-    """Write `fig` to figures/<chapter>/<name>.svg (deterministic) and return the path."""
+    """Write `fig` to figures/<chapter>/<name>.svg (deterministic; process 0 of a multi-host job)
+    and return the path."""
     path = figures_dir(chapter) / f"{name}.svg"
+    if not is_primary():  # another host of the job writes it
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     if is_local(path):
         fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})

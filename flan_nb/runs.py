@@ -125,9 +125,13 @@ class Run:
 
     def record(self, name: str, value: Any) -> Any:
         """Store `value` under `name` in metrics.json (replacing an earlier value) and return it."""
-        metrics = self.metrics()
-        metrics[name] = _jsonable(value)
-        atomic_write_text(self.metrics_path, json.dumps(metrics, indent=2, sort_keys=True) + "\n")
+        from flan_nb.sharding import is_primary
+
+        if is_primary():  # every host of a multi-host job runs the notebook; one writes
+            metrics = self.metrics()
+            metrics[name] = _jsonable(value)
+            atomic_write_text(self.metrics_path,
+                              json.dumps(metrics, indent=2, sort_keys=True) + "\n")
         return value
 
     def write_params(self, params: dict[str, Any]) -> None:

@@ -74,10 +74,13 @@ def use_all_cpu_cores(count: int | None = None) -> int | None:
 
 
 def is_primary() -> bool:
-    """True in the one process that writes logs, metrics and figures (process 0)."""
-    import jax
+    """True in the one process that writes logs, metrics and figures (process 0 of a multi-host
+    job; the only process otherwise). Does not import JAX: `use_all_cpu_cores` must come first."""
+    import sys
 
-    return jax.process_index() == 0
+    distributed = sys.modules.get("jax._src.distributed")  # absent: JAX not even imported
+    state = getattr(distributed, "global_state", None)
+    return state is None or state.client is None or state.process_id == 0
 
 
 def resolve_mesh_shape(num_devices: int, data: int = -1, fsdp: int = 1,

@@ -140,3 +140,20 @@ def test_flan_nb_run_into_a_bucket(bucket, tmp_path, monkeypatch):
                         progress=False)
     assert not (run.path / "stale.txt").exists() and json.loads(
         (run.path / "metrics.json").read_text()) == {"x": 20}
+
+
+def test_only_process_0_of_a_multi_host_job_writes(tmp_path, monkeypatch):
+    from jax._src import distributed
+
+    run = Run(tmp_path / "r")
+    monkeypatch.setattr(distributed.global_state, "client", object())  # initialised, 2 hosts
+    monkeypatch.setattr(distributed.global_state, "process_id", 1)
+    monkeypatch.setenv("FLAN_NB_RUN_DIR", str(run.path))
+    figure = plt.figure()
+    assert run.record("loss", 1.0) == 1.0 and not run.metrics_path.exists()
+    assert not savefig(figure, "curve", "07_pretraining").exists()
+    monkeypatch.setattr(distributed.global_state, "process_id", 0)
+    run.record("loss", 1.0)
+    assert run.metrics() == {"loss": 1.0}
+    assert savefig(figure, "curve", "07_pretraining").exists()
+    plt.close(figure)
