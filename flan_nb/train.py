@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sys
 import time
 from typing import Any, Iterator, Mapping
@@ -152,6 +153,37 @@ class TrainLog:
 
         if rows and is_primary():
             append_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
+
+
+class ProgressBar:
+    """A tqdm bar showing loss, tokens/s and the ETA.
+
+    In a terminal it redraws every 2 seconds. In a notebook kernel every redraw stays in the saved
+    notebook (the rendered book, papermill's output), so there it redraws after each tenth of
+    the steps, or after 10 minutes on long runs.
+    """
+
+    def __init__(self, start: int, total: int):
+        from tqdm import tqdm
+
+        self.sparse = "ipykernel" in sys.modules
+        self.bar = tqdm(total=total, initial=start, unit="step", file=sys.stdout,
+                        mininterval=math.inf if self.sparse else 2.0, smoothing=0.1,
+                        dynamic_ncols=True)
+        self.every = max(1, (total - start) // 10)
+        self.shown_step, self.shown_time = start, time.perf_counter()
+
+    def update(self, steps: int, loss: float, tokens_per_s: float) -> None:
+        self.bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{tokens_per_s:.0f}", refresh=False)
+        self.bar.update(steps)
+        now = time.perf_counter()
+        due = (self.bar.n - self.shown_step >= self.every or now - self.shown_time >= 600)
+        if self.sparse and due and self.bar.n < self.bar.total:  # close() draws the last one
+            self.bar.refresh()
+            self.shown_step, self.shown_time = self.bar.n, now
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 @dataclasses.dataclass
@@ -467,10 +499,7 @@ class Trainer:
                     if self.log is not None:
                         self.log.append(rows)
                     if bar is not None:
-                        bar.set_postfix(loss=f"{rows[-1]['loss']:.3f}",
-                                        tok_s=f"{rows[-1]['tokens_per_s']:.0f}",
-                                        refresh=False)
-                        bar.update(len(rows))
+                        bar.update(len(rows), rows[-1]["loss"], rows[-1]["tokens_per_s"])
                 if self.step % self.config.checkpoint_every == 0 or done:
                     self.save(data)
         finally:
@@ -483,10 +512,7 @@ class Trainer:
     def _progress_bar(self, start: int, total: int):
         if not self.progress or start >= total:
             return None
-        from tqdm import tqdm
-
-        return tqdm(total=total, initial=start, unit="step", file=sys.stdout, mininterval=2.0,
-                    smoothing=0.1, dynamic_ncols=True)
+        return ProgressBar(start, total)
 
     def close(self) -> None:
         if self.checkpoints is not None:

@@ -151,3 +151,19 @@ def test_train_benchmark_reports_its_figures():
     else:
         assert result["vs_torch"] == pytest.approx(
             result["tokens_per_s"] / result["torch_tokens_per_s"], rel=1e-2)
+
+
+def test_progress_bar_in_a_notebook_redraws_at_each_tenth(monkeypatch, capsys):
+    import re
+    import sys
+    import types
+
+    from flan_nb.train import ProgressBar
+
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    bar = ProgressBar(0, 100)
+    for _ in range(20):
+        bar.update(5, loss=1.0, tokens_per_s=1000.0)
+    bar.close()
+    drawn = [int(n) for n in re.findall(r"(\d+)/100", capsys.readouterr().out)]
+    assert drawn == list(range(0, 101, 10))
