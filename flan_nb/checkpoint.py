@@ -21,6 +21,7 @@ from typing import Any
 from flan_nb.errors import UserError
 
 MODEL_CONFIG_FILE = "model_config.json"
+TOKENIZER_FILE = "tokenizer.model"  # the SentencePiece model whose ids the model was trained on
 CHECKPOINTS_DIRNAME = "checkpoints"
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,32 @@ def trained_run_path(run: str):
             f"--profile book` makes 07_pretraining-book, the book build makes 07_pretraining; 08 "
             f"tunes it)")
     return path
+
+
+def save_tokenizer(run_or_path, tokenizer) -> None:
+    """Keep the tokenizer beside the checkpoints: a model is only usable with the ids it was
+    trained on, and later chapters (and other hosts) load both from the run."""
+    from flan_nb.sharding import is_primary
+
+    if is_primary():
+        directory = checkpoint_dir(run_or_path)
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / TOKENIZER_FILE).write_bytes(tokenizer.model_proto)
+
+
+def load_tokenizer(run_or_path):
+    """The tokenizer a run's model was trained with (see `save_tokenizer`)."""
+    from flan_nb.tokenize import Tokenizer
+
+    path = checkpoint_dir(run_or_path) / TOKENIZER_FILE
+    if not path.exists():
+        raise UserError(f"{path} not found: the run was trained without saving its tokenizer; "
+                        f"execute its notebook again (07 or 08) to write it")
+    try:
+        return Tokenizer(path.read_bytes())
+    except Exception as err:  # noqa: BLE001 - sentencepiece raises plain RuntimeErrors
+        raise UserError(f"{path} is damaged ({err}): execute the run's notebook again (07 or "
+                        f"08) to write it") from None
 
 
 def read_model_config(directory):

@@ -432,6 +432,7 @@ class LoadedModel:
     model: Any
     step: int
     bidirectional_prefix: bool
+    tokenizer: Any  # the one it was trained with, saved beside its checkpoints
 
 
 def load_run_model(run_name: str) -> LoadedModel:
@@ -439,14 +440,15 @@ def load_run_model(run_name: str) -> LoadedModel:
     and its attention mode."""
     import json
 
-    from flan_nb.checkpoint import checkpoint_dir, load_model, trained_run_path
+    from flan_nb.checkpoint import checkpoint_dir, load_model, load_tokenizer, trained_run_path
     from flan_nb.train import FINGERPRINT_FILE
 
     path = trained_run_path(run_name)
     model, step = load_model(path)
     fingerprint = checkpoint_dir(path) / FINGERPRINT_FILE
     train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}
-    return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")))
+    return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")),
+                       load_tokenizer(path))
 
 
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
@@ -466,13 +468,14 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
     return cells
 
 
-def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
+def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
                   num_templates: int | None, max_examples: int | None, source: str = "tinyworld",
                   size: str = "book", seed: int = 0, data_dir: str | None = None,
                   settings: EvalSettings | None = None,
                   timings: dict[str, float] | None = None) -> list[TemplateScore]:
     """The held-out experiment: each tuned run (held-out cluster -> run name) on the datasets
-    of its held-out cluster, and the base run on all of them, with the same templates.
+    of its held-out cluster, and the base run on all of them, with the same templates. Each
+    run's model reads its own tokenizer's ids (saved with its checkpoints).
 
     Scores are labelled `model="base"` or `model="tuned"`.
     """
@@ -488,15 +491,10 @@ def evaluate_runs(tokenizer, base_run: str, tuned_runs: Mapping[str, str], *,
     for label, runs in (("base", {None: base_run}), ("tuned", tuned_runs)):
         for cluster, run_name in runs.items():
             loaded = load_run_model(run_name)
-            if loaded.model.config.vocab_size != tokenizer.vocab_size:
-                raise UserError(f"run {run_name!r} has a vocabulary of "
-                                f"{loaded.model.config.vocab_size} but the tokenizer has "
-                                f"{tokenizer.vocab_size}: use the tokenizer settings of "
-                                f"notebook 07")
             cells = ([c for cl in cells_of for c in cells_of[cl]] if cluster is None
                      else cells_of[cluster])
             mode = dc.replace(settings, bidirectional_prefix=loaded.bidirectional_prefix)
-            scores += evaluate_model(loaded.model, tokenizer, cells, model_name=label,
+            scores += evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
                                      settings=mode, timings=timings)
     return scores
 
@@ -519,9 +517,7 @@ class EvalChapterConfig:
     source: str = "tinyworld"  # where the evaluation data comes from
     size: str = "book"  # TinyWorld size (the one the runs were trained on)
     data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
-    seed: int = 0  # TinyWorld seed, and the tokenizer's
-    vocab_size: int = 2000  # tokenizer vocabulary (as in notebook 07)
-    tokenizer_corpus: str = "tinyworld/book"  # corpus the tokenizer was trained on
+    seed: int = 0  # TinyWorld seed of the evaluation data (as in notebook 07)
     run_plan: bool = True  # execute unfinished runs of the plan first
 
     def __post_init__(self):
@@ -531,7 +527,7 @@ class EvalChapterConfig:
             value = getattr(self, name)
             require(value is None or (isinstance(value, int) and value >= 1),
                     f"{name.upper()} must be a positive integer or None (all), got {value!r}")
-        for name in ("max_input_length", "max_new_tokens", "batch_size", "vocab_size", "seed"):
+        for name in ("max_input_length", "max_new_tokens", "batch_size", "seed"):
             value = getattr(self, name)
             require(isinstance(value, int) and value >= (0 if name == "seed" else 1),
                     f"{name.upper()} must be a positive integer, got {value!r}")

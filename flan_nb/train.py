@@ -520,14 +520,19 @@ class Trainer:
 
 
 def train(model_config, train_config: TrainConfig, data, *, run=None, init_params=None,
-          progress: bool = True, mesh=None) -> TrainResult:
+          tokenizer=None, progress: bool = True, mesh=None) -> TrainResult:
     """Train (or resume) and return the result; with `run`, checkpoints go to
-    `<run>/checkpoints/` and the loss log to `<run>/train_log.jsonl`."""
+    `<run>/checkpoints/` (with `tokenizer`, when given, beside them) and the loss log to
+    `<run>/train_log.jsonl`."""
     run_path = None if run is None else getattr(run, "path", run)
     trainer = Trainer(
         model_config, train_config, mesh=mesh, init_params=init_params, progress=progress,
         checkpoint_dir=None if run_path is None else _as_path(run_path) / "checkpoints",
         log_path=None if run_path is None else _as_path(run_path) / LOG_FILE)
+    if tokenizer is not None and run_path is not None:
+        from flan_nb.checkpoint import save_tokenizer
+
+        save_tokenizer(_as_path(run_path) / "checkpoints", tokenizer)
     try:
         return trainer.fit(data)
     finally:
@@ -630,8 +635,6 @@ class TuningChapterConfig:
     size: str = "book"  # TinyWorld size
     data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
     seed: int = 0
-    vocab_size: int = 2000  # the base run's tokenizer
-    tokenizer_corpus: str = "tinyworld/book"  # the corpus that tokenizer was trained on
     max_input_length: int = 160
     max_target_length: int = 96
     seq_length: int = 256

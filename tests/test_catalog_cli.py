@@ -23,9 +23,9 @@ def test_tasks_json_lists_tinyworld_with_its_fields(capsys):
     rows = json.loads(out)
     assert code == 0 and len(rows) >= 30
     assert set(rows[0]) == {"name", "cluster", "source", "num_templates", "kind", "metric",
-                            "tfds_name", "manual_download"}
+                            "tfds_names", "manual_download"}
     assert {r["source"] for r in rows} == {"tinyworld"}
-    assert all(r["num_templates"] == 10 for r in rows)
+    assert all(r["num_templates"] == 10 and r["tfds_names"] == [] for r in rows)
 
 
 def test_tasks_table_filters_by_cluster(capsys):
@@ -52,7 +52,8 @@ def test_tasks_json_marks_real_datasets_with_their_tfds_names(capsys):
     code, out, _ = run_cli(capsys, "tasks", "--json", "--source", "tfds")
     rows = {r["name"]: r for r in json.loads(out)}
     assert code == 0 and len(rows) == 62
-    assert rows["mnli"]["tfds_name"].startswith("glue/mnli")
+    assert rows["mnli"]["tfds_names"] == ["glue/mnli:2.0.0"]
+    assert rows["anli"]["tfds_names"] == ["anli/r1:0.1.0", "anli/r2:0.1.0", "anli/r3:0.1.0"]
     assert rows["samsum"]["manual_download"] and not rows["mnli"]["manual_download"]
 
 

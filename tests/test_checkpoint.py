@@ -132,3 +132,20 @@ def test_data_pipeline_state_round_trips_through_a_checkpoint(tmp_path):
         np.testing.assert_array_equal(value, expected[name])
     again.close()
     trainer.close()
+
+
+def test_the_tokenizer_is_kept_beside_the_checkpoints(tmp_path):
+    from flan_nb.checkpoint import load_tokenizer, save_tokenizer
+    from flan_nb.errors import UserError
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    tokenizer = tinyworld_tokenizer(vocab_size=500, size="smoke")
+    run = tmp_path / "run"
+    with pytest.raises(UserError, match="tokenizer.model not found.*execute its notebook"):
+        load_tokenizer(run)
+    save_tokenizer(run / "checkpoints", tokenizer)
+    text = "Ada fed the dog in Yarrow."
+    assert load_tokenizer(run).encode(text) == tokenizer.encode(text)
+    (run / "checkpoints" / "tokenizer.model").write_bytes(b"not a model")
+    with pytest.raises(UserError, match="is damaged"):
+        load_tokenizer(run)

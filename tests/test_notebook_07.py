@@ -21,6 +21,12 @@ def test_pretraining_chapter_learns_and_checkpoints(run_smoke):
     assert metrics["params"] > 0 and metrics["tokens_per_s"] > 0
     assert metrics["tokens_seen"] == log[-1]["tokens_seen"] <= 20 * 512
     assert (run.path / "checkpoints" / "20").is_dir()
+    # The tokenizer travels with the checkpoints: chapters 08 and 09 read it from there.
+    from flan_nb.checkpoint import load_tokenizer
+    from flan_nb.tokenize import corpus_tokenizer
+
+    saved = load_tokenizer(run.path)
+    assert saved.model_proto == corpus_tokenizer("tinyworld/smoke", 500).model_proto
     assert metrics["resumed_at_step"] == 20  # executing train again only reloads the result
     for name in ("loss", "tokens_seen"):
         assert (run.path / "figures" / "07_pretraining" / f"{name}.svg").is_file()
