@@ -433,7 +433,15 @@ class Trainer:
         if data is not None:
             import jax
 
-            data.set_state(data_states["per_process"][jax.process_index()])
+            saved = data_states["per_process"]
+            if len(saved) != jax.process_count():
+                # Each host's pipeline reads its own shard of the data; another host count
+                # would split it differently, so the saved positions do not apply.
+                raise UserError(
+                    f"the checkpoint at step {self.step} was written by {len(saved)} host(s) but "
+                    f"this job has {jax.process_count()}: resume on a slice with "
+                    f"{len(saved)} host(s), or start a new run")
+            data.set_state(saved[jax.process_index()])
         return True
 
     def save(self, data) -> None:
@@ -640,7 +648,7 @@ class TuningChapterConfig:
     seq_length: int = 256
     batch_tokens: int = 4096
     grad_accum_steps: int = 1
-    num_steps: int = 200
+    num_steps: int = 120
     learning_rate: float = 1e-3
     dropout_rate: float = 0.0
     bidirectional_prefix: bool = False

@@ -149,3 +149,18 @@ def test_the_tokenizer_is_kept_beside_the_checkpoints(tmp_path):
     (run / "checkpoints" / "tokenizer.model").write_bytes(b"not a model")
     with pytest.raises(UserError, match="is damaged"):
         load_tokenizer(run)
+
+
+def test_resuming_on_another_number_of_hosts_is_a_clear_error(tmp_path, monkeypatch):
+    from flan_nb import sharding
+
+    s = setup(2)
+    # Checkpoints written as by a job of 2 hosts (each saves its own data position) ...
+    monkeypatch.setattr(sharding, "allgather_json", lambda state: [state, state])
+    train.train(s["MODEL"], s["CONFIG"], s["data"](), run=tmp_path, progress=False)
+    monkeypatch.undo()
+    # ... cannot be resumed by this one-host job: its data would be split differently.
+    more = train.TrainConfig(num_steps=4, batch_tokens=128, seq_length=32, learning_rate=1e-2,
+                             checkpoint_every=2, log_every=1)
+    with pytest.raises(UserError, match=r"written by 2 host\(s\) but this job has 1"):
+        train.train(s["MODEL"], more, s["data"](), run=tmp_path, progress=False)

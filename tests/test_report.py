@@ -118,9 +118,18 @@ def test_figures_draw_ours_and_the_papers_bars():
                 for m, v in (("base", 30), ("tuned", 40))]
     fig = report.plot_clusters(clusters, floors={"nli": 33.3})
     labels = fig.axes[0].get_legend_handles_labels()[1]
-    assert "paper: FLAN 137B zero-shot" in labels and "majority-class floor" in labels
+    assert "paper (arXiv v1): FLAN 137B zero-shot" in labels
+    assert "majority-class floor" in labels
     fig = report.plot_datasets(reports, {"d1": {"majority": 50.0, "random": 33.3}},
-                               mirrors={"d1": "BoolQ"})
+                               mirrors={"d1": ("ANLI R1", "ANLI R2", "ANLI R3")})
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels.count("majority floor") == 1 and labels.count("random floor") == 1
-    assert any(label.startswith("paper:") for label in labels)
+    assert any(label.startswith("paper (arXiv v1):") for label in labels)
+    assert "paper: ANLI R1-R3" in fig.axes[0].get_xticklabels()[0].get_text()
+
+
+def test_paper_numbers_for_real_datasets_and_their_tinyworld_mirrors():
+    assert report.paper_score("bool_q") == report.paper_score("tw_boolq") == 82.9
+    assert report.paper_score("cb") == 64.1
+    assert report.paper_score("anli") == round((47.7 + 43.9 + 47.0) / 3, 1)
+    assert report.paper_score("tw_nli") is None and report.paper_score("mnli") is None
