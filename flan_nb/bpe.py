@@ -9,6 +9,10 @@ Tie rule: when several pairs are equally frequent, the pair that sorts first as 
 (`(left, right)`, Python's string order) wins. It does not depend on dictionary order, so the merge
 table is a pure function of the word counts.
 
+Text must consist of Unicode scalar values: a lone surrogate (e.g. `"\\ud800"`, which Python strings
+can hold but UTF-8 cannot encode) has no bytes to fall back to, so `train` and `encode` reject it
+with a `UserError` rather than invent bytes that would not decode back to the same string.
+
 Ids follow the project convention: pad 0, eos 1, unk 2, then the 256 byte tokens, then the base
 characters (sorted), then one id per merge in the order learned.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import numbers
 import re
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -53,6 +58,25 @@ def count_pairs(word_freqs: dict[str, int]) -> Counter[Pair]:
     return counts
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_word_freqs(word_freqs) -> dict[str, int]:
+    """`word_freqs` as a plain dict, or a UserError naming its first bad entry."""
+    if not isinstance(word_freqs, dict):
+        raise UserError(f"word_freqs must be a dict {{word: count}}, got "
+                        f"{type(word_freqs).__name__}; e.g. Counter(words)")
+    for word, freq in word_freqs.items():
+        if not isinstance(word, str) or not word:
+            raise UserError(f"word_freqs has the key {word!r}: words must be non-empty strings")
+        # A zero, negative or fractional count would silently skew or empty the pair counts.
+        if not _is_int(freq) or freq < 1:
+            raise UserError(f"word_freqs[{word!r}] is {freq!r}: counts must be positive "
+                            f"integers (drop words that do not occur)")
+    return {word: int(freq) for word, freq in word_freqs.items()}
+
+
 def learn_bpe(word_freqs: dict[str, int], num_merges: int) -> list[Pair]:
     """Learn up to `num_merges` merges from `{word: count}`; stops early when no pair is left.
 
@@ -60,8 +84,9 @@ def learn_bpe(word_freqs: dict[str, int], num_merges: int) -> list[Pair]:
     module docstring). Pair counts are updated incrementally, only for words containing the merged
     pair, and a lazy max-heap finds the best pair, so thousands of merges take seconds.
     """
-    if num_merges < 0:
-        raise UserError(f"num_merges must be >= 0, got {num_merges}")
+    if not _is_int(num_merges) or num_merges < 0:
+        raise UserError(f"num_merges must be a non-negative integer, got {num_merges!r}")
+    word_freqs = _check_word_freqs(word_freqs)
     words = [list(word) for word in word_freqs]
     freqs = list(word_freqs.values())
     pair_counts = count_pairs(word_freqs)
@@ -117,6 +142,21 @@ def vocabulary_after(word_freqs: dict[str, int], merges: list[Pair]) -> list[str
     return sorted(base | {a + b for a, b in merges})
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(text, what: str) -> None:
+    """A UserError unless `text` is a str that UTF-8 can encode (no surrogate code points)."""
+    if not isinstance(text, str):
+        raise UserError(f"{what} takes one str, got {type(text).__name__}; to use several "
+                        f"documents, join them first, e.g. \"\\n\".join(docs)")
+    bad = _SURROGATE.search(text)
+    if bad:
+        raise UserError(f"{what}: the text has U+{ord(bad.group()):04X} at index {bad.start()}, "
+                        f"a surrogate, not a valid Unicode scalar value; clean the text first, "
+                        f"e.g. text.encode('utf-8', 'replace').decode('utf-8')")
+
+
 class BPETokenizer:
     """A trained BPE tokenizer: `encode(text) -> ids`, `decode(ids) -> text`, lossless."""
 
@@ -138,6 +178,9 @@ class BPETokenizer:
     @classmethod
     def train(cls, text: str, vocab_size: int) -> "BPETokenizer":
         """Learn merges on `text` until the vocabulary has `vocab_size` entries (or no pair is left)."""
+        _check_text(text, "BPETokenizer.train")
+        if not _is_int(vocab_size):
+            raise UserError(f"vocab_size must be an integer, got {vocab_size!r}")
         word_freqs = Counter(split_chunks(text))
         base = {ch for word in word_freqs for ch in word}
         reserved = len(SPECIAL_TOKENS) + len(BYTE_TOKENS) + len(base)
@@ -173,6 +216,7 @@ class BPETokenizer:
 
     def encode(self, text: str) -> list[int]:
         """Token ids of `text` (no eos appended)."""
+        _check_text(text, "BPETokenizer.encode")
         ids: list[int] = []
         for chunk in split_chunks(text):
             cached = self._cache.get(chunk)
