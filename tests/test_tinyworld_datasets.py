@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import copy
 import hashlib
+import json
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flan_nb import tasks, tinyworld
+from flan_nb.cli import main
 from flan_nb.tinyworld import solver
 from flan_nb.tinyworld.cli import build_to
 from flan_nb.tinyworld.datasets import BY_NAME, TW_DATASETS, generate_datasets
@@ -160,3 +162,36 @@ def test_build_is_byte_identical_for_a_seed_and_differs_across_seeds(tmp_path):
     assert da == db and len(da) == 3 + 3 * len(TW_DATASETS)
     assert da["corpus.jsonl"] != dc["corpus.jsonl"] and da["world.jsonl"] != dc["world.jsonl"]
     assert a["datasets"] == len(TW_DATASETS) and a["clusters"] == 12
+
+
+def _cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(["tinyworld", "build", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("force", [(), ("--force",)])
+def test_build_onto_a_file_says_so_and_keeps_the_file(capsys, tmp_path, force):
+    target = tmp_path / "f"
+    target.write_text("keep me")
+    code, out, err = _cli(capsys, "--out", str(target), "--size", "smoke", *force)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{target} is a file, not a folder" in err and "choose a new folder path" in err
+    assert target.read_text() == "keep me" and sorted(tmp_path.iterdir()) == [target]
+
+
+def test_build_warns_once_naming_the_splits_that_stopped_short(capsys, tmp_path):
+    code, out, err = _cli(capsys, "--out", str(tmp_path / "tw"), "--size", "smoke",
+                          "--train", "250", "--validation", "0", "--test", "0")
+    stats = json.loads((tmp_path / "tw" / "stats.json").read_text())["examples_per_dataset"]
+    short = {name for name, splits in stats.items() if splits["train"] < 250}
+    assert code == 0 and "31 datasets" in out and short  # smoke has some small datasets
+    assert err.count("\n") == 1 and err.startswith("flan-nb tinyworld: warning: ")
+    for name in short:
+        assert f"{name} train {stats[name]['train']}/250" in err
+    assert "tw_nli" not in err
+
+
+def test_a_full_build_prints_no_warning(capsys, tmp_path):
+    code, _, err = _cli(capsys, "--out", str(tmp_path / "tw"), "--size", "smoke")
+    assert code == 0 and err == ""

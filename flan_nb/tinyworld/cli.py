@@ -8,7 +8,8 @@ Writes, into DIR:
     datasets/<name>/<split>.jsonl     one example (its template fields) per line
     stats.json                        sizes: facts, documents, words, examples per cluster
 Everything is written to a temporary folder first and renamed at the end, so an interrupted build
-never leaves half a TinyWorld behind.
+never leaves half a TinyWorld behind. A split that runs out of distinct examples stops short
+rather than repeat one; `build` then names it in one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 from flan_nb.errors import UserError
@@ -56,7 +58,11 @@ def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = F
     from flan_nb.tinyworld import TinyWorld
 
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not force:
+    if out.exists() and not out.is_dir():
+        # --force replaces an older build (a folder); a file is never one, so it is kept.
+        raise UserError(f"{out} is a file, not a folder: --out names the folder TinyWorld is "
+                        f"written into; choose a new folder path (the file is left as it is)")
+    if out.exists() and any(out.iterdir()) and not force:
         raise UserError(f"{out} already exists and is not empty; pass --force to replace it")
     tw = TinyWorld(seed, size, split_sizes)  # validates seed, size and split sizes first
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
@@ -73,7 +79,7 @@ def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = F
         (tmp / "stats.json").write_text(json.dumps(info, indent=2, sort_keys=True) + "\n",
                                         encoding="utf-8")
         if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
+            shutil.rmtree(out)
         os.replace(tmp, out)
     finally:
         if tmp.exists():
@@ -81,7 +87,18 @@ def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = F
     return info
 
 
+def stopped_short(per_dataset: dict[str, dict[str, int]],
+                  split_sizes: dict[str, int]) -> list[str]:
+    """Each split with fewer examples than asked, as "name split made/asked": it ran out of
+    distinct examples (see `flan_nb.tinyworld.datasets`)."""
+    return [f"{name} {split} {made}/{split_sizes[split]}"
+            for name, splits in sorted(per_dataset.items())
+            for split, made in splits.items() if made < split_sizes.get(split, 0)]
+
+
 def _cmd_build(args) -> int:
+    from flan_nb.tinyworld import size_spec
+
     sizes = {k: v for k, v in (("train", args.train), ("validation", args.validation),
                                ("test", args.test)) if v is not None}
     info = build_to(args.out, seed=args.seed, size=args.size, force=args.force,
@@ -90,6 +107,11 @@ def _cmd_build(args) -> int:
           f"{info['world']['facts']} facts, {info['corpus_documents']} documents, "
           f"{info['corpus_words']} words, {info['datasets']} datasets in "
           f"{info['clusters']} clusters")
+    short = stopped_short(info["examples_per_dataset"],
+                          dict(size_spec(args.size).split_sizes, **sizes))
+    if short:  # not an error: the README explains that splits stop short rather than repeat
+        print(f"flan-nb tinyworld: warning: {len(short)} splits ran out of distinct "
+              f"examples and stopped short (made/asked): {', '.join(short)}", file=sys.stderr)
     return 0
 
 
@@ -119,7 +141,8 @@ def register(subparsers) -> None:
     for split in ("train", "validation", "test"):
         b.add_argument(f"--{split}", type=int, metavar="N",
                        help=f"examples per dataset in the {split} split (default: the size's)")
-    b.add_argument("--force", action="store_true", help="replace a non-empty output folder")
+    b.add_argument("--force", action="store_true",
+                   help="replace a non-empty output folder (never a file)")
     b.set_defaults(func=_cmd_build)
     st = sub.add_parser("stats", help="print the sizes of a TinyWorld as JSON (writes nothing)")
     st.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
