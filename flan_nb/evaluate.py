@@ -435,16 +435,16 @@ class LoadedModel:
     tokenizer: Any  # the one it was trained with, saved beside its checkpoints
 
 
-def load_run_model(run_name: str) -> LoadedModel:
+def load_run_model(run_name: str, mesh=None) -> LoadedModel:
     """The newest checkpoint of a run (a name under the runs folder, or a path, local or gs://)
-    and its attention mode."""
+    and its attention mode, with its parameters sharded over `mesh` (default: replicated)."""
     import json
 
     from flan_nb.checkpoint import checkpoint_dir, load_model, load_tokenizer, trained_run_path
     from flan_nb.train import FINGERPRINT_FILE
 
     path = trained_run_path(run_name)
-    model, step = load_model(path)
+    model, step = load_model(path, mesh=mesh)
     fingerprint = checkpoint_dir(path) / FINGERPRINT_FILE
     train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}
     return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")),
@@ -471,7 +471,7 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
 def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
                   num_templates: int | None, max_examples: int | None, source: str = "tinyworld",
                   size: str = "book", seed: int = 0, data_dir: str | None = None,
-                  settings: EvalSettings | None = None,
+                  settings: EvalSettings | None = None, mesh=None,
                   timings: dict[str, float] | None = None) -> list[TemplateScore]:
     """The held-out experiment: each tuned run (held-out cluster -> run name) on the datasets
     of its held-out cluster, and the base run on all of them, with the same templates. Each
@@ -490,7 +490,7 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
     scores = []
     for label, runs in (("base", {None: base_run}), ("tuned", tuned_runs)):
         for cluster, run_name in runs.items():
-            loaded = load_run_model(run_name)
+            loaded = load_run_model(run_name, mesh)
             cells = ([c for cl in cells_of for c in cells_of[cl]] if cluster is None
                      else cells_of[cluster])
             mode = dc.replace(settings, bidirectional_prefix=loaded.bidirectional_prefix)
@@ -519,6 +519,9 @@ class EvalChapterConfig:
     data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
     seed: int = 0  # TinyWorld seed of the evaluation data (as in notebook 07)
     run_plan: bool = True  # execute unfinished runs of the plan first
+    mesh_data: int = -1  # devices over which the models are replicated
+    mesh_fsdp: int = 1  # devices that shard the parameters (a model too big for one chip)
+    mesh_tensor: int = 1  # devices that split heads and MLP
 
     def __post_init__(self):
         require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml")),
@@ -537,6 +540,15 @@ class EvalChapterConfig:
 
         require(self.source in SOURCES,
                 f"SOURCE must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        from flan_nb.sharding import check_mesh_sizes
+
+        check_mesh_sizes(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
+
+    def mesh(self):
+        """The device mesh the models are loaded onto (after `maybe_initialize_distributed`)."""
+        from flan_nb.sharding import make_mesh
+
+        return make_mesh(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
 
     def settings(self) -> EvalSettings:
         return EvalSettings(batch_size=self.batch_size, max_new_tokens=self.max_new_tokens,

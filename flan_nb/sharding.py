@@ -106,6 +106,15 @@ def resolve_mesh_shape(num_devices: int, data: int = -1, fsdp: int = 1,
     return sizes["data"], sizes["fsdp"], sizes["tensor"]
 
 
+def check_mesh_sizes(data: int, fsdp: int, tensor: int) -> None:
+    """The notebooks' MESH_DATA, MESH_FSDP, MESH_TENSOR, checked before any device is touched."""
+    sizes = (data, fsdp, tensor)
+    if not (all(isinstance(n, int) and (n >= 1 or n == -1) for n in sizes)
+            and sizes.count(-1) <= 1):
+        raise UserError(f"MESH_DATA, MESH_FSDP, MESH_TENSOR must be positive, one of them may be "
+                        f"-1 (the remaining devices); got {sizes}")
+
+
 def make_mesh(data: int = -1, fsdp: int = 1, tensor: int = 1, devices=None):
     """A `jax.sharding.Mesh` over `devices` (default: all) with axes data, fsdp, tensor."""
     import jax

@@ -579,11 +579,9 @@ def _check_chapter(c) -> None:
     """Checks both chapters' configs share (they fail before anything is built)."""
     require(c.dtype in ("float32", "bfloat16"),
             f"DTYPE must be float32 or bfloat16, got {c.dtype!r}")
-    sizes = (c.mesh_data, c.mesh_fsdp, c.mesh_tensor)
-    require(all(isinstance(n, int) and (n >= 1 or n == -1) for n in sizes)
-            and sizes.count(-1) <= 1,
-            f"MESH_DATA, MESH_FSDP, MESH_TENSOR must be positive, one of them may be -1 (the "
-            f"remaining devices); got {sizes}")
+    from flan_nb.sharding import check_mesh_sizes
+
+    check_mesh_sizes(c.mesh_data, c.mesh_fsdp, c.mesh_tensor)
 
 
 def _chapter_train_config(c, **extra) -> TrainConfig:
