@@ -215,7 +215,8 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
     run together as one block over that cache (`Transformer.extend`), each attending to the
     prompt and its own earlier tokens only: the same numbers as scoring every
     `inputs EOS option EOS` segment, in one pass per `batch_size` examples. Inputs longer than
-    `max_input_length` keep their end (where the question and the OPTIONS list are). Returns
+    `max_input_length` are cut at their end, as training cuts them (`packing._trim_with_eos`,
+    seqio's rule), so a model is scored on the inputs it was tuned on. Returns
     (scores, token counts incl. EOS) per example and the number of truncated inputs.
     """
     from flax import nnx
@@ -233,7 +234,7 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
         chunk = order[start:start + batch_size]
         options = [option_ids[i] for i in chunk]
         truncated += sum(len(input_ids[i]) > max_input_length for i in chunk)
-        prompts = [prompt_ids(list(input_ids[i])[-max_input_length:]) for i in chunk]
+        prompts = [prompt_ids(list(input_ids[i])[:max_input_length]) for i in chunk]
         cached = [p[:-1] if root else p for p in prompts]
         blocks = [_option_block(len(p), c, root) for p, c in zip(prompts, options)]
         prompt_length = _bucket(max(len(p) for p in cached), 16)
@@ -330,7 +331,7 @@ class EvalSettings:
 
     method: str = "shared_prefix"  # rank classification: shared_prefix | packed | naive
     batch_size: int = 8  # examples per pass (shared_prefix) and rows per decoding call
-    max_input_length: int = 254  # longer inputs keep their end (shared_prefix, decoding)
+    max_input_length: int = 254  # longer inputs are cut at the end, as in training
     seq_length: int = 256  # row length (packed, naive)
     batch_rows: int = 16  # rows per forward pass (packed)
     max_new_tokens: int = 24  # generation budget per example
@@ -367,12 +368,13 @@ def eval_templates(spec, num_templates: int | None = None) -> list[int]:
 
 def generate_texts(model, tokenizer, inputs: Sequence[str],
                    settings: EvalSettings | None = None) -> list[str]:
-    """Greedy answers (text) to rendered inputs; over-long inputs keep their end."""
+    """Greedy answers (text) to rendered inputs; over-long inputs are cut at their end, as in
+    training."""
     from flan_nb.decoding import greedy_decode, prompt_ids
 
     settings = settings or EvalSettings()
     ids = tokenizer.encode_batch(list(inputs))
-    prompts = [prompt_ids(x[-settings.max_input_length:]) for x in ids]
+    prompts = [prompt_ids(x[:settings.max_input_length]) for x in ids]
     outputs = greedy_decode(model, prompts, max_new_tokens=settings.max_new_tokens,
                             max_prompt_length=_bucket(max(len(p) for p in prompts)),
                             batch_size=settings.batch_size,

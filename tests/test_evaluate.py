@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from flan_nb import evaluate
+from flan_nb import evaluate, packing
 from flan_nb.errors import UserError
 from flan_nb.templates import Rendered
 
@@ -111,13 +111,15 @@ def test_all_methods_give_the_same_scores_through_the_real_model(tiny_model, bid
     assert truncated == 0 and np.all(naive.log_likelihood < 0)
 
 
-def test_shared_prefix_truncation_keeps_the_end_of_the_input(tiny_model):
-    long_input, short_end = list(range(3, 40)), list(range(34, 40))
-    options = [[[5], [6, 7]]]
+def test_shared_prefix_truncation_cuts_the_end_of_the_input_as_training_does(tiny_model):
+    long_input, options = list(range(3, 40)), [[[5], [6, 7]]]
     cut, _, truncated = evaluate.score_options_shared(tiny_model, [long_input], options,
                                                       batch_size=4, max_input_length=6)
-    ref, _, _ = evaluate.score_options_shared(tiny_model, [short_end], options, batch_size=4)
-    assert truncated == 1
+    # The segments tuning would train on: the input cut to 6 tokens + EOS, then the option.
+    segments = [packing.instruction_segment(long_input, o, 7, 4) for o in options[0]]
+    trained = [list(s.tokens[:s.prefix_length - 1]) for s in segments]
+    assert trained == [long_input[:6]] * 2 and truncated == 1
+    ref, _, _ = evaluate.score_options_shared(tiny_model, trained[:1], options, batch_size=4)
     np.testing.assert_allclose(cut[0], ref[0], atol=1e-5)
 
 
