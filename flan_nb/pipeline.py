@@ -464,6 +464,9 @@ def benchmark(quick: bool = False) -> dict:
     next-fit and best-fit on the same samples, the whole pipeline's output rate (mixing,
     templating, tokenizing, packing) and one training step's consumption rate at the same batch.
     """
+    from flan_nb.sharding import use_all_cpu_cores
+
+    use_all_cpu_cores()  # training runs as in notebooks 07/08 (one CPU device per core)
     from flan_nb import tokenize
 
     size = "smoke" if quick else "book"
