@@ -3,16 +3,18 @@
     flan-nb tasks [--json] [--source tinyworld|tfds] [--cluster CLUSTER]
     flan-nb show DATASET [--template K] [--n N] [--split S] [--seed S] [--size S] [--json]
                  [--format zero-shot|few-shot|no-template|dataset-name] [--shots K]
-                 [--max-input-tokens N]
+                 [--max-input-tokens N] [--tokenizer PATH|words]
 
 Both only read `flan_nb.tasks`, so they list and show TinyWorld's datasets and the paper's real
 ones alike (real ones need their TFDS data for `show`). Formats come from `flan_nb.formats`;
-few-shot exemplars are drawn from the training split and counted in whitespace words.
+few-shot exemplars are drawn from the training split and pruned to fit the budget in tokens
+(`formats.command_line_budget`).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 
 from flan_nb.errors import UserError
 
@@ -51,38 +53,28 @@ def _cmd_tasks(args) -> int:
     return 0
 
 
-def format_example(spec, fields: dict, args, pool=()):
-    """The Rendered text of one example in the format `args` asks for (`pool`: the training
-    examples few-shot exemplars are drawn from)."""
-    from flan_nb import formats
-
-    return formats.render_format(getattr(args, "format", "zero-shot"), spec, fields,
-                                 args.template, pool=pool, k=getattr(args, "shots", 0),
-                                 max_input_tokens=getattr(args, "max_input_tokens", 1024),
-                                 seed=getattr(args, "seed", 0))
-
-
 def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation",
-              seed: int = 0, size: str = "book", args=None) -> list[dict]:
-    """The first `n` examples of a split rendered through one template, as dicts."""
-    from flan_nb import tasks
+              seed: int = 0, size: str = "book", fmt: str = "zero-shot", shots: int = 3,
+              budget=None) -> list[dict]:
+    """The first `n` examples of a split rendered through one template in format `fmt`, as
+    dicts; few-shot draws `shots` exemplars from the training split within `budget` (a
+    `formats.TokenBudget`)."""
+    from flan_nb import formats, tasks
 
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
+    if shots < 0:
+        raise UserError(f"--shots must be >= 0, got {shots}")
     spec = tasks.get(name)
     if not 0 <= template < len(spec.templates):
         raise UserError(f"{name} has templates 0..{len(spec.templates) - 1}, not {template}")
+    formats.check_format(fmt)
     examples = tasks.load_examples(name, split, seed=seed, size=size, limit=n)
-    if args is None:
-        import argparse
-
-        args = argparse.Namespace(template=template)
-    pool = ()
-    if getattr(args, "format", "zero-shot") == "few-shot":
-        pool = tasks.load_examples(name, "train", seed=seed, size=size)
+    pool = tasks.load_examples(name, "train", seed=seed, size=size) if fmt == "few-shot" else ()
     rows = []
     for index, fields in enumerate(examples):
-        rendered = format_example(spec, fields, args, pool)
+        rendered = formats.render_format(fmt, spec, fields, template, pool=pool, k=shots,
+                                         budget=budget, seed=seed)
         rows.append({"dataset": name, "split": split, "index": index, "template": template,
                      "inputs": rendered.inputs, "targets": rendered.targets,
                      "options": list(rendered.options)})
@@ -90,8 +82,15 @@ def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation
 
 
 def _cmd_show(args) -> int:
+    from flan_nb import formats, tasks
+
+    budget = None
+    if args.format == "few-shot":
+        budget = formats.command_line_budget(
+            args.tokenizer, args.max_input_tokens, size=args.size, seed=args.seed,
+            tfds=tasks.get(args.dataset).source == "tfds")
     rows = show_rows(args.dataset, args.template, args.n, args.split, args.seed, args.size,
-                     args)
+                     args.format, args.shots, budget)
     for row in rows:
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
@@ -101,11 +100,13 @@ def _cmd_show(args) -> int:
         print(row["inputs"])
         print(f"--- target: {row['targets']}")
         print()
+    if budget is not None and budget.warning():
+        print(f"flan-nb show: warning: {budget.warning()}", file=sys.stderr)
     return 0
 
 
 def register(subparsers) -> None:
-    from flan_nb.formats import FORMATS
+    from flan_nb.formats import FORMATS, MAX_INPUT_TOKENS, TOKENIZER_HELP
 
     p = subparsers.add_parser("tasks", help="list the registered datasets")
     p.add_argument("--json", action="store_true", help="print a JSON list")
@@ -125,6 +126,8 @@ def register(subparsers) -> None:
                    help="prompt format (default zero-shot)")
     s.add_argument("--shots", type=int, default=3,
                    help="few-shot exemplars from the training split (default 3)")
-    s.add_argument("--max-input-tokens", type=int, default=1024,
-                   help="few-shot prompts are pruned to this many words (default 1024)")
+    s.add_argument("--max-input-tokens", type=int, default=MAX_INPUT_TOKENS,
+                   help=f"few-shot prompts are pruned to this many tokens (default "
+                        f"{MAX_INPUT_TOKENS})")
+    s.add_argument("--tokenizer", metavar="PATH|words", help=TOKENIZER_HELP)
     s.set_defaults(func=_cmd_show)

@@ -5,7 +5,8 @@ evaluation code does not care which one made it.
 - zero-shot: the example through one template;
 - few-shot: k exemplars from the training split, rendered with the same template, joined by
   fixed delimiters before the evaluated example; exemplars are dropped from the end until the
-  prompt fits `max_input_tokens` as counted by any tokenizer's `count_tokens`;
+  prompt fits `max_input_tokens` as counted by any tokenizer's `count_tokens` (`TokenBudget`
+  also counts the examples too long to fit even alone: they are kept whole, never cut);
 - no template: only the raw input fields (those the dataset's first template reads, in its
   order), one per line;
 - dataset name: the raw fields after a prefix naming the task and the dataset, e.g.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import string
+from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb.errors import UserError
@@ -29,6 +31,7 @@ from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
 FORMATS = ("zero-shot", "few-shot", "no-template", "dataset-name")
 INPUT_TARGET_DELIMITER = "\n"  # between an exemplar's inputs and its target
 EXEMPLAR_DELIMITER = "\n\n"  # between exemplars, and before the evaluated example
+MAX_INPUT_TOKENS = 1024  # the paper's input length: the command line's few-shot budget
 
 
 def check_format(fmt: str) -> str:
@@ -83,9 +86,6 @@ def few_shot(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
     """`k` exemplars from `pool` (the training split), then the example, all through template
     `template_id`; exemplars are dropped from the end until `count_tokens(inputs)` is at most
     `max_input_tokens` (with none left, this is the zero-shot prompt)."""
-    if k < 0 or max_input_tokens < 1:
-        raise UserError(f"few-shot needs k >= 0 and max_input_tokens >= 1 "
-                        f"(got k={k}, max_input_tokens={max_input_tokens})")
     return _few_shot(spec, fields, template_id, pool, k, count_tokens, max_input_tokens,
                      seed)[0]
 
@@ -93,6 +93,9 @@ def few_shot(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
 def _few_shot(spec, fields, template_id, pool, k, count_tokens, max_input_tokens,
               seed) -> tuple[Rendered, int]:
     """The few-shot prompt and how many exemplars it kept."""
+    if k < 0 or max_input_tokens < 1:
+        raise UserError(f"few-shot needs k >= 0 and max_input_tokens >= 1 "
+                        f"(got k={k}, max_input_tokens={max_input_tokens})")
     target = spec.render(fields, template_id)
     parts = [_exemplar_text(r) for r in select_exemplars(spec, fields, template_id, pool, k, seed)]
     while parts:
@@ -140,19 +143,48 @@ def dataset_name(spec: DatasetSpec, fields: Mapping[str, Any]) -> Rendered:
                     options=raw.options)
 
 
+@dataclasses.dataclass
+class TokenBudget:
+    """How few-shot prompts are measured (`count_tokens`, in `unit`) and their limit. It also
+    counts the prompts it measured and those over the limit even without exemplars."""
+
+    count_tokens: Callable[[str], int]
+    max_input_tokens: int
+    unit: str = "tokens"
+    prompts: int = 0
+    over_budget: int = 0
+
+    def few_shot(self, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
+                 pool: Sequence[Mapping[str, Any]], k: int, seed: int = 0) -> Rendered:
+        """`few_shot` within this budget, counting an example that does not fit alone."""
+        rendered, kept = _few_shot(spec, fields, template_id, pool, k, self.count_tokens,
+                                   self.max_input_tokens, seed)
+        self.prompts += 1
+        if not kept and self.count_tokens(rendered.inputs) > self.max_input_tokens:
+            self.over_budget += 1
+        return rendered
+
+    def warning(self) -> str | None:
+        """One line for stderr when some prompts are over the limit, else None."""
+        if not self.over_budget:
+            return None
+        return (f"{self.over_budget} of {self.prompts} examples do not fit in "
+                f"{self.max_input_tokens} {self.unit} even without exemplars: their prompts are "
+                f"zero-shot and longer than that (nothing is cut)")
+
+
 def render_format(fmt: str, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int = 0,
                   *, pool: Sequence[Mapping[str, Any]] = (), k: int = 0,
-                  count_tokens: Callable[[str], int] | None = None,
-                  max_input_tokens: int = 1024, seed: int = 0) -> Rendered:
+                  budget: TokenBudget | None = None, seed: int = 0) -> Rendered:
     """One example in format `fmt` (one of FORMATS); the few-shot arguments are used only by
-    "few-shot" (`count_tokens` defaults to counting whitespace-separated words)."""
+    "few-shot", which needs a `budget` (there is no tokenizer-free default length)."""
     check_format(fmt)
     if fmt == "zero-shot":
         return zero_shot(spec, fields, template_id)
     if fmt == "few-shot":
-        return few_shot(spec, fields, template_id, pool, k=k, seed=seed,
-                        count_tokens=count_tokens or count_words,
-                        max_input_tokens=max_input_tokens)
+        if budget is None:
+            raise ValueError("the few-shot format needs a TokenBudget")
+        return budget.few_shot(spec, fields, template_id, pool, k, seed)
     if fmt == "no-template":
         return no_template(spec, fields)
     return dataset_name(spec, fields)
@@ -179,6 +211,55 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
 
     tokenizer = tinyworld_tokenizer(vocab_size=vocab_size, size=size, seed=seed)
     return lambda text: len(tokenizer.encode(text))
+
+
+def load_sentencepiece(path: str):
+    """A `flan_nb.tokenize.Tokenizer` from a SentencePiece model file, or from a run (or its
+    checkpoints folder), which keeps its model's tokenizer as `checkpoints/tokenizer.model`."""
+    from flan_nb.tokenize import Tokenizer
+
+    if Path(path).is_dir():
+        from flan_nb.checkpoint import load_tokenizer
+
+        return load_tokenizer(path)
+    if not Path(path).is_file():
+        raise UserError(f"--tokenizer {path!r} not found: give a SentencePiece model file "
+                        f"(e.g. runs/<run>/checkpoints/tokenizer.model), a run folder, or words")
+    try:
+        return Tokenizer.load(path)
+    except Exception:  # noqa: BLE001 - sentencepiece raises plain RuntimeErrors
+        raise UserError(f"--tokenizer {path!r} is not a SentencePiece model file") from None
+
+
+TOKENIZER_HELP = ("how few-shot prompts are counted: a SentencePiece model file or a run folder "
+                  "(e.g. runs/<run>/checkpoints/tokenizer.model), or 'words'; default: the "
+                  "book's TinyWorld tokenizer (2000 pieces, of --size/--seed) for TinyWorld; "
+                  "TFDS data has no default")
+
+
+def command_line_budget(tokenizer: str | None, max_input_tokens: int, *, tfds: bool,
+                        size: str = "book", seed: int = 0) -> TokenBudget:
+    """The few-shot budget of `show` and `export` from their `--tokenizer` and
+    `--max-input-tokens` (see TOKENIZER_HELP); `tfds`: the data includes TFDS datasets."""
+    if max_input_tokens < 1:
+        raise UserError(f"--max-input-tokens must be >= 1, got {max_input_tokens}")
+    if tokenizer == "words":
+        return TokenBudget(count_words, max_input_tokens, unit="words")
+    if tokenizer:
+        encode = load_sentencepiece(tokenizer).encode
+    elif tfds:
+        # No default for real data: the TinyWorld tokenizer cuts real text into far more pieces
+        # than a model tuned on it would, and words undercount SentencePiece tokens, so either
+        # would prune to the wrong length without a word. Only the user knows the tokenizer of
+        # the model to evaluate; `words` stays available as an explicit choice.
+        raise UserError("few-shot on TFDS data needs --tokenizer: the SentencePiece model of "
+                        "the model to evaluate (e.g. runs/<run>/checkpoints/tokenizer.model), "
+                        "or 'words' to count whitespace words")
+    else:
+        from flan_nb.tokenize import tinyworld_tokenizer
+
+        encode = tinyworld_tokenizer(vocab_size=2000, size=size, seed=seed).encode
+    return TokenBudget(lambda text: len(encode(text)), max_input_tokens)
 
 
 @dataclasses.dataclass(frozen=True)

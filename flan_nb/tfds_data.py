@@ -8,14 +8,18 @@ TensorFlow, on data prepared in the `array_record` format:
    (SuperGLUE's) read without it; data prepared only as TFRecord is read with `tfds.load`, which
    needs TensorFlow;
 2. otherwise `tfds.data_source` is asked, which is what `tfds.testing.mock_data` answers in tests;
-   when the data is missing the error says which command prepares it.
+   when the data is missing the error says which command prepares it. `check_prepared` looks
+   for every dataset a command needs first, so one message names all the missing ones.
 A dataset made of several TFDS configs (ANLI r1-r3, ARC, SQuAD) interleaves their examples, so a
 cap on the number of examples takes from each.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
+import logging
 import os
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -76,33 +80,90 @@ def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     return versions[-1] if versions else path / "<version>"
 
 
-def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
-    """The shell command(s) that download and prepare a dataset for `load_split`."""
+def _install_prefix() -> str:
+    """`pip install ... && ` when tensorflow_datasets cannot be imported (`tfds build` is its
+    command), else nothing."""
+    try:
+        importlib.import_module("tensorflow_datasets")
+    except ImportError:
+        return f"{INSTALL_HINT} && "
+    return ""
+
+
+def build_command(names: Sequence[str], data_dir: str | os.PathLike | None = None) -> str:
+    """The one `tfds build` command line that prepares the TFDS names ("builder/config:version")
+    `names` in the array_record format `load_split` reads without TensorFlow."""
     folder = str(data_dir) if data_dir else str(default_data_dir())
-    builds = " && ".join(
-        f"tfds build {name.split(':')[0]} --data_dir {folder} --file_format array_record"
-        for name in tfds_names(spec))
-    return f"{INSTALL_HINT} && {builds}"
+    builders = " ".join(dict.fromkeys(name.split(":")[0] for name in names))
+    return (f"{_install_prefix()}tfds build {builders} --data_dir {folder} "
+            f"--file_format array_record")
 
 
-def missing_data_message(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
-    """One message: where the data was looked for and how to prepare it."""
-    where = ", ".join(str(dataset_dir(n, data_dir)) for n in tfds_names(spec))
-    if spec.manual_download:
-        how = spec.manual_download
-    else:
-        how = (f"prepare it with `{prepare_command(spec, data_dir)}` (TFDS downloads it; some "
-               f"builders need TensorFlow to prepare: pip install tensorflow)")
-    return f"TFDS data for {spec.name} is not prepared (looked in {where}): {how}"
+def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+    """The shell command that downloads and prepares a dataset for `load_split`."""
+    return build_command(tfds_names(spec), data_dir)
+
+
+def _manual_text(spec: DatasetSpec, folder: str) -> str:
+    """The dataset's manual-download instruction with the data folder filled in, and the install
+    advice only when TFDS is missing."""
+    text = spec.manual_download.replace("<data_dir>", folder)
+    return text if _install_prefix() else text.replace(f" (needs `{INSTALL_HINT}`)", "")
+
+
+def missing_data_message(missing: Sequence[tuple[DatasetSpec, Sequence[str]]],
+                         data_dir: str | os.PathLike | None = None) -> str:
+    """One message for every (dataset, its missing TFDS names) pair: where the data was looked
+    for, one `tfds build` line for all those TFDS downloads itself, and the manual steps."""
+    folder = str(data_dir) if data_dir else str(default_data_dir())
+    base = Path(folder).expanduser()
+    looked = ", ".join(str(dataset_dir(n, data_dir).relative_to(base))
+                       for _, names in missing for n in names)
+    how = []
+    auto = [(spec, names) for spec, names in missing if not spec.manual_download]
+    if auto:
+        them = "it" if len(auto) == 1 else "them"
+        command = build_command([name for _, names in auto for name in names], data_dir)
+        how.append(f"prepare {them} with `{command}` (TFDS downloads {them}; some builders "
+                   f"need TensorFlow to prepare: pip install tensorflow)")
+    how += [_manual_text(spec, folder) for spec, _ in missing if spec.manual_download]
+    what = ", ".join(spec.name for spec, _ in missing)
+    return f"TFDS data is not prepared for {what} (looked for {looked} in {folder}): " + \
+        "; ".join(how)
 
 
 def _is_prepared(path: Path) -> bool:
     return (path / "dataset_info.json").is_file()
 
 
+@contextlib.contextmanager
+def _quiet():
+    """Hide what TFDS says while it looks for data: absl warnings ("Variant folder ... has no
+    dataset_info.json") and the banner it prints on stdout when a builder's code wants
+    TensorFlow. Missing data is reported by our own message, and stdout may carry JSON."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _data_source(tfds, name: str, split: str, data_dir: str | os.PathLike | None):
+    """TFDS's own data source for `name` (what `tfds.testing.mock_data` answers), or None when
+    the data is missing (TFDS's error for it is about file formats; ours is clearer)."""
+    try:
+        with _quiet():
+            return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+    except Exception:  # noqa: BLE001 - TFDS raises several types for missing data
+        return None
+
+
 def _open(tfds, spec: DatasetSpec, name: str, split: str,
-          data_dir: str | os.PathLike | None) -> Sequence[Any]:
-    """A random-access sequence of feature dicts for one TFDS name and split."""
+          data_dir: str | os.PathLike | None) -> Sequence[Any] | None:
+    """A random-access sequence of feature dicts for one TFDS name and split; None if missing."""
     path = dataset_dir(name, data_dir)
     if _is_prepared(path):
         builder = tfds.builder_from_directory(str(path))
@@ -119,12 +180,24 @@ def _open(tfds, spec: DatasetSpec, name: str, split: str,
                 f"`pip install tensorflow`, or prepare it again with `--file_format "
                 f"array_record` ({prepare_command(spec, data_dir)})") from None
         return list(tfds.as_numpy(builder.as_dataset(split=split)))
-    try:
-        return tfds.data_source(name, split=split, data_dir=data_dir, download=False)
-    except UserError:
-        raise
-    except Exception:  # TFDS's error for missing data is about file formats; ours is clearer
-        raise UserError(missing_data_message(spec, data_dir)) from None
+    return _data_source(tfds, name, split, data_dir)
+
+
+def check_prepared(specs: Sequence[DatasetSpec], splits: Sequence[str],
+                   data_dir: str | os.PathLike | None = None) -> None:
+    """A UserError naming every dataset of `specs` whose TFDS data for one of `splits` is
+    missing (so a command that needs several says everything at once), else nothing."""
+    tfds = import_tfds()
+    missing = []
+    for spec in specs:
+        wanted = [tfds_split(spec, split) for split in splits]
+        names = [name for name in tfds_names(spec)
+                 if not _is_prepared(dataset_dir(name, data_dir))
+                 and any(_data_source(tfds, name, split, data_dir) is None for split in wanted)]
+        if names:
+            missing.append((spec, names))
+    if missing:
+        raise UserError(missing_data_message(missing, data_dir))
 
 
 def _interleave(sources: Sequence[Sequence[Any]]) -> Iterator[Any]:
@@ -151,6 +224,9 @@ def load_split(spec: DatasetSpec, split: str, data_dir: str | None = None,
         else None
     tfds = import_tfds()
     sources = [_open(tfds, spec, name, tfds_split_name, data_dir) for name in tfds_names(spec)]
+    missing = [name for name, source in zip(tfds_names(spec), sources) if source is None]
+    if missing:
+        raise UserError(missing_data_message([(spec, missing)], data_dir))
     examples: list[dict] = []
     for features in _interleave(sources):
         if wanted is not None and len(examples) >= wanted:

@@ -10,6 +10,7 @@ import pytest
 
 from flan_nb.catalog_cli import show_rows, task_rows
 from flan_nb.cli import main
+from flan_nb.tokenize import tinyworld_tokenizer
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:
@@ -66,11 +67,38 @@ def test_show_few_shot_puts_training_exemplars_before_the_example(capsys):
     spec = tasks.get("tw_nli")
     example = tasks.load_examples("tw_nli", "validation", size="smoke")[0]
     pool = tasks.load_examples("tw_nli", "train", size="smoke")
-    expected = formats.few_shot(spec, example, 0, pool, k=2, count_tokens=formats.count_words,
-                                max_input_tokens=1024)
+    tokenizer = tinyworld_tokenizer(vocab_size=2000, size="smoke")
+    expected = formats.few_shot(spec, example, 0, pool, k=2, max_input_tokens=1024,
+                                count_tokens=lambda text: len(tokenizer.encode(text)))
     assert code == 0 and row["inputs"] == expected.inputs
     assert row["inputs"].endswith(spec.render(example, 0).inputs)
     assert row["inputs"].count("OPTIONS:") == 3  # two exemplars and the example
+
+
+def test_show_few_shot_prunes_to_sentencepiece_tokens(capsys):
+    tokenizer = tinyworld_tokenizer(vocab_size=2000, size="smoke")
+    budget = 200
+    code, out, err = run_cli(capsys, "show", "tw_nli", "--format", "few-shot", "--shots", "8",
+                             "--n", "3", "--size", "smoke", "--json", "--max-input-tokens",
+                             str(budget))
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and err == "" and len(rows) == 3
+    assert all(len(tokenizer.encode(r["inputs"])) <= budget for r in rows)
+    code, out, _ = run_cli(capsys, "show", "tw_nli", "--format", "few-shot", "--shots", "8",
+                           "--n", "3", "--size", "smoke", "--json", "--max-input-tokens",
+                           str(budget), "--tokenizer", "words")
+    by_words = [json.loads(line) for line in out.splitlines()]  # fewer words than tokens
+    assert sum(r["inputs"].count("OPTIONS:") for r in by_words) > \
+        sum(r["inputs"].count("OPTIONS:") for r in rows)
+
+
+def test_show_warns_when_an_example_alone_is_over_the_budget(capsys):
+    code, out, err = run_cli(capsys, "show", "tw_nli", "--format", "few-shot", "--n", "2",
+                             "--size", "smoke", "--max-input-tokens", "5")
+    assert code == 0 and out.count("=== tw_nli") == 2
+    assert err == ("flan-nb show: warning: 2 of 2 examples do not fit in 5 tokens even "
+                   "without exemplars: their prompts are zero-shot and longer than that "
+                   "(nothing is cut)\n")
 
 
 def test_show_rows_match_the_registry():
@@ -88,6 +116,11 @@ def test_show_rows_match_the_registry():
     (("show", "tw_nli", "--n", "0", "--size", "smoke"), "--n must be at least 1"),
     (("show", "tw_nli", "--split", "dev", "--size", "smoke"), "unknown split 'dev'"),
     (("show", "tw_nli", "--size", "tiny"), "unknown TinyWorld size 'tiny'"),
+    (("show", "tw_nli", "--format", "few-shot", "--shots", "-2", "--size", "smoke"),
+     "--shots must be >= 0, got -2"),
+    (("show", "tw_nli", "--format", "few-shot", "--max-input-tokens", "0"),
+     "--max-input-tokens must be >= 1, got 0"),
+    (("show", "rte", "--format", "few-shot"), "few-shot on TFDS data needs --tokenizer"),
     (("tasks", "--cluster", "poetry"), "unknown cluster 'poetry'"),
     (("tasks", "--source", "web"), "unknown source 'web'"),
 ])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
 
-from flan_nb import export, splits, tasks, tfds_data
+from flan_nb import export, formats, splits, tasks, tfds_data
 from flan_nb.cli import main
 from flan_nb.collection import sample_features
 from flan_nb.errors import UserError
+from flan_nb.tokenize import tinyworld_tokenizer
 
 KEYS = {"dataset", "cluster", "split", "template_id", "inputs", "targets", "options"}
 
@@ -51,11 +53,52 @@ def test_few_shot_export_prepends_training_exemplars(tmp_path):
     zero = list(export.export_records("nli", "zero-shot", split="validation", size="smoke",
                                       limit=2))
     few = list(export.export_records("nli", "few-shot", split="validation", size="smoke",
-                                     limit=2, k=2, max_input_tokens=2000))
+                                     limit=2, k=2))
     assert len(zero) == len(few)
     for z, f in zip(zero, few):
         assert f["inputs"].endswith(z["inputs"]) and len(f["inputs"]) > len(z["inputs"])
         assert f["targets"] == z["targets"] and f["options"] == z["options"]
+
+
+def test_few_shot_export_fits_sentencepiece_tokens(tmp_path, capsys):
+    tokenizer = tinyworld_tokenizer(vocab_size=2000, size="smoke")
+    out = tmp_path / "few.jsonl"
+    args = ["export", "--held-out", "nli", "--format", "few-shot", "--k", "16", "--size",
+            "smoke", "--limit", "3", "--max-input-tokens", "300"]
+    assert main([*args, "--out", str(out)]) == 0
+    records = read_jsonl(out)
+    assert all(len(tokenizer.encode(r["inputs"])) <= 300 for r in records)
+    assert any(r["inputs"].count(formats.EXEMPLAR_DELIMITER) >= 2 for r in records)
+    assert main([*args, "--tokenizer", "words", "--out", str(tmp_path / "words.jsonl")]) == 0
+    by_words = read_jsonl(tmp_path / "words.jsonl")
+    assert all(len(r["inputs"].split()) <= 300 for r in by_words)
+    assert any(len(tokenizer.encode(r["inputs"])) > 300 for r in by_words)
+    assert capsys.readouterr().err == ""
+
+
+def test_few_shot_export_says_how_many_examples_are_over_the_budget(tmp_path, capsys):
+    out = tmp_path / "few.jsonl"
+    assert main(["export", "--held-out", "nli", "--format", "few-shot", "--size", "smoke",
+                 "--limit", "1", "--max-input-tokens", "3", "--out", str(out)]) == 0
+    count = len(read_jsonl(out))
+    err = capsys.readouterr().err
+    assert err == (f"flan-nb export: warning: {count} of {count} examples do not fit in 3 "
+                   f"tokens even without exemplars: their prompts are zero-shot and longer "
+                   f"than that (nothing is cut)\n")
+
+
+def test_export_refuses_to_overwrite_a_file_without_force(tmp_path, capsys):
+    out = tmp_path / "data.jsonl"
+    out.write_text("precious\n", encoding="utf-8")
+    args = ["export", "--held-out", "nli", "--format", "zero-shot", "--size", "smoke",
+            "--limit", "1", "--out", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"--out {str(out)!r} already exists" in err
+    assert "--force" in err and out.read_text(encoding="utf-8") == "precious\n"
+    assert main([*args, "--force"]) == 0
+    assert read_jsonl(out)[0]["split"] == "train"
+    assert [p.name for p in tmp_path.iterdir()] == ["data.jsonl"]
 
 
 def test_export_tfds_data_without_tensorflow(tmp_path, monkeypatch):
@@ -77,6 +120,30 @@ def test_export_tfds_data_without_tensorflow(tmp_path, monkeypatch):
     assert records[0]["inputs"].startswith("[Natural language inference: ANLI (R1-R3)] ")
 
 
+def test_missing_tfds_data_is_one_message_naming_every_dataset(tmp_path, monkeypatch, capsys):
+    rte = tasks.get("rte")
+    rows = {(tfds_data.tfds_names(rte)[0], rte.splits["validation"]): [sample_features("rte")]}
+
+    class Fake:
+        def data_source(self, name, *, split, data_dir=None, download=True):
+            if (name, split) not in rows:
+                raise FileNotFoundError(name)
+            return rows[(name, split)]
+
+    monkeypatch.setattr(tfds_data, "import_tfds", Fake)
+    out, data_dir = tmp_path / "nli.jsonl", tmp_path / "tfds"
+    assert main(["export", "--held-out", "nli", "--format", "zero-shot", "--source", "tfds",
+                 "--split", "validation", "--data-dir", str(data_dir), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.count("tfds build") == 1
+    assert "TFDS data is not prepared for anli, cb, mnli, qnli, snli, wnli (" in err
+    assert (f"`tfds build anli/r1 anli/r2 anli/r3 super_glue/cb glue/mnli glue/qnli snli "
+            f"glue/wnli --data_dir {data_dir} --file_format array_record`") in err
+    has_tfds = importlib.util.find_spec("tensorflow_datasets") is not None
+    assert ("pip install -e" in err) == (not has_tfds)  # said only when TFDS is missing
+    assert not out.exists()
+
+
 def test_a_failure_leaves_no_half_file(tmp_path):
     out = tmp_path / "data.jsonl"
     out.write_text("old content\n", encoding="utf-8")
@@ -96,10 +163,17 @@ def test_a_failure_leaves_no_half_file(tmp_path):
     (["--held-out", "nli", "--format", "two-shot"], "unknown format 'two-shot'"),
     (["--held-out", "nli", "--format", "zero-shot", "--source", "hf"], "unknown source 'hf'"),
     (["--held-out", "nli", "--format", "zero-shot", "--size", "huge"], "TinyWorld size"),
+    (["--held-out", "nli", "--format", "zero-shot", "--limit", "0"],
+     "--limit must be at least 1 example per dataset, got 0"),
+    (["--held-out", "nli", "--format", "few-shot", "--k", "-1"], "--k must be >= 0, got -1"),
+    (["--held-out", "nli", "--format", "few-shot", "--max-input-tokens", "0"],
+     "--max-input-tokens must be >= 1, got 0"),
+    (["--held-out", "nli", "--format", "few-shot", "--source", "tfds"],
+     "few-shot on TFDS data needs --tokenizer"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, capsys, args, message):
     out = tmp_path / "out.jsonl"
-    assert main(["export", *args, "--out", str(out), "--limit", "1"]) == 2
+    assert main(["export", "--limit", "1", "--size", "smoke", *args, "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
     assert not out.exists() and list(tmp_path.iterdir()) == []

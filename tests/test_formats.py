@@ -136,10 +136,63 @@ def test_render_format_dispatches_and_rejects_unknown_formats():
     assert formats.render_format("zero-shot", spec, fields, 2) == spec.render(fields, 2)
     assert formats.render_format("no-template", spec, fields) == \
         formats.no_template(spec, fields)
-    assert formats.render_format("few-shot", spec, fields, 0, pool=[fields], k=2) == \
+    budget = formats.TokenBudget(formats.count_words, 1024, unit="words")
+    assert formats.render_format("few-shot", spec, fields, 0, pool=[fields], k=2,
+                                 budget=budget) == \
         spec.render(fields, 0)  # the only candidate is the example itself
+    with pytest.raises(ValueError, match="needs a TokenBudget"):
+        formats.render_format("few-shot", spec, fields, 0, pool=[fields], k=2)
     with pytest.raises(UserError, match="unknown format 'one-shot'"):
         formats.render_format("one-shot", spec, fields)
+
+
+def test_token_budget_counts_the_examples_too_long_even_alone():
+    pool = [{"premise": f"p{i}", "hypothesis": "h", "answer": "yes"} for i in range(4)]
+    short = {"premise": "p", "hypothesis": "h", "answer": "no"}
+    long = {"premise": "word " * 40, "hypothesis": "h", "answer": "no"}
+    budget = formats.TokenBudget(formats.count_words, 30, unit="words")
+    assert budget.few_shot(SPEC, short, 0, pool, k=3).inputs.count("Premise:") > 1
+    assert budget.warning() is None
+    alone = budget.few_shot(SPEC, long, 0, pool, k=3)
+    assert alone == SPEC.render(long, 0)  # kept whole, zero-shot: nothing is cut
+    assert (budget.prompts, budget.over_budget) == (2, 1)
+    assert budget.warning() == ("1 of 2 examples do not fit in 30 words even without "
+                                "exemplars: their prompts are zero-shot and longer than that "
+                                "(nothing is cut)")
+
+
+def test_command_line_budget_counts_sentencepiece_tokens(tmp_path):
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    text = "Premise: Oscar is 38 years old. Oscar works as a singer."
+    tokenizer = tinyworld_tokenizer(vocab_size=2000, size="smoke")
+    default = formats.command_line_budget(None, 100, tfds=False, size="smoke")
+    assert default.count_tokens(text) == len(tokenizer.encode(text)) > len(text.split())
+    assert default.unit == "tokens" and default.max_input_tokens == 100
+    tokenizer.save(tmp_path / "tokenizer.model")
+    from_file = formats.command_line_budget(str(tmp_path / "tokenizer.model"), 100, tfds=True)
+    assert from_file.count_tokens(text) == len(tokenizer.encode(text))
+    run = tmp_path / "runs" / "08_x"
+    (run / "checkpoints").mkdir(parents=True)
+    tokenizer.save(run / "checkpoints" / "tokenizer.model")
+    assert formats.command_line_budget(str(run), 100, tfds=True).count_tokens(text) == \
+        len(tokenizer.encode(text))
+    words = formats.command_line_budget("words", 100, tfds=True)
+    assert words.count_tokens(text) == len(text.split()) and words.unit == "words"
+
+
+@pytest.mark.parametrize("tokenizer,tfds,max_tokens,message", [
+    (None, True, 1024, "few-shot on TFDS data needs --tokenizer"),
+    ("missing.model", False, 1024, "--tokenizer 'missing.model' not found"),
+    ("words", False, 0, "--max-input-tokens must be >= 1, got 0"),
+    ("junk", False, 1024, "is not a SentencePiece model file"),
+])
+def test_command_line_budget_rejects_bad_input(tmp_path, monkeypatch, tokenizer, tfds,
+                                               max_tokens, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "junk").write_text("not a model")
+    with pytest.raises(UserError, match=message):
+        formats.command_line_budget(tokenizer, max_tokens, tfds=tfds)
 
 
 def test_shots_kept_grows_with_the_budget():
