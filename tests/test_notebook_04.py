@@ -14,8 +14,9 @@ def test_tasks_chapter_records_the_papers_clusters_and_splits(run_smoke):
     assert split["eval"] > 0 and split["excluded"] > 0
     assert split["train"] + split["eval"] + split["excluded"] == metrics["num_tinyworld_datasets"]
     assert metrics["held_out_train_counts"]["Natural language inference"] == split["train"]
-    sizes = metrics["figure6_train_sizes"]
-    assert len(sizes) == 7 and sizes == sorted(sizes) and sizes[0] > 0
+    sizes = metrics["figure6_train_sizes"]  # TinyWorld: no conversational QA, six steps
+    assert len(sizes) == 6 and sizes == sorted(sizes) and sizes[0] > 0
+    assert metrics["figure6_added"][-1] == "Coreference"
     assert metrics["figure6_eval_size"] > 0
     assert metrics["num_manual_download"] == 6
     assert metrics["tinyworld_train_examples"] > 0

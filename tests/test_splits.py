@@ -63,14 +63,29 @@ def test_bad_cluster_and_source_are_user_errors():
 def test_figure6_plan_adds_clusters_in_the_papers_order():
     plan = splits.figure6_plan(source="tfds")
     assert len(plan) == 7 == len(splits.FIGURE6_PAPER_DATASETS)
+    clusters = (*splits.FIGURE6_ORDER[:6], "misc")
     for step, split in enumerate(plan, start=1):
-        assert split.train_clusters == splits.FIGURE6_ORDER[:step]
-        assert clusters_of(split.train) == set(splits.FIGURE6_ORDER[:step])
+        assert split.train_clusters == clusters[:step]
+        assert clusters_of(split.train) == set(clusters[:step])
         assert clusters_of(split.eval) == {"nli", "closed_book_qa", "commonsense"}
         assert clusters_of(split.excluded) == {"paraphrase", RCWC}
     sizes = [len(split.train) for split in plan]
-    assert sizes == sorted(sizes) and sizes[0] == 11  # summarization first, as in the paper
+    assert sizes == [11, 19, 24, 28, 32, 35, 37]  # summarization first, as in the paper
     assert all(set(a.train) < set(b.train) for a, b in zip(plan, plan[1:]))
+
+
+def test_figure6_last_step_is_conversational_qa_only():
+    before, last = splits.figure6_plan(source="tfds")[-2:]
+    assert set(last.train) - set(before.train) == {"coqa", "quac"}  # as the paper: +2 datasets
+    assert "wic" not in last.train and "trec" not in last.train
+    assert splits.figure6_rows("tfds")[-1]["added"] == "Conversational QA"
+
+
+def test_figure6_on_tinyworld_stops_before_conversational_qa():
+    steps = splits.figure6_steps("tinyworld")
+    assert [step for step, _ in steps] == list(splits.FIGURE6_ORDER[:6])
+    assert "misc" not in clusters_of(steps[-1][1].train)  # no TinyWorld conversational QA
+    assert [r["step"] for r in splits.figure6_rows("tinyworld")] == [1, 2, 3, 4, 5, 6]
 
 
 def test_split_verb_prints_json(capsys):
