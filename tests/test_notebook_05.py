@@ -1,6 +1,10 @@
 """Chapter 05 on the smoke profile: ten templates, options, few-shot pruning and the ablations."""
 
+import importlib.util
+
 import pytest
+
+HAS_TFDS = importlib.util.find_spec("tensorflow_datasets") is not None
 
 
 @pytest.mark.notebook
@@ -17,3 +21,6 @@ def test_templates_chapter_records_templates_options_and_pruning(run_smoke):
     assert values[-1] > values[0]  # a larger budget keeps more exemplars
     assert metrics["raw_fields"] == ["premise", "hypothesis"]
     assert metrics["templates_per_source"]["tfds"] == 620
+    # with the tfds extra (the book's environment), the formats also run on mock TFDS data
+    assert metrics["mock_tfds_formats"] == (["few-shot", "no-template", "dataset-name"]
+                                            if HAS_TFDS else [])
