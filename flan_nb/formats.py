@@ -234,7 +234,8 @@ def load_sentencepiece(path: str):
 TOKENIZER_HELP = ("how few-shot prompts are counted: a SentencePiece model file or a run folder "
                   "(e.g. runs/<run>/checkpoints/tokenizer.model), or 'words'; default: the "
                   "book's TinyWorld tokenizer (2000 pieces, of --size/--seed) for TinyWorld; "
-                  "TFDS data has no default")
+                  "required for TFDS data, where no default would count right (give the "
+                  "tokenizer of the model to evaluate)")
 
 
 def command_line_budget(tokenizer: str | None, max_input_tokens: int, *, tfds: bool,
