@@ -104,11 +104,14 @@ def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None
     return build_command(tfds_names(spec), data_dir)
 
 
-def _manual_text(spec: DatasetSpec, folder: str) -> str:
-    """The dataset's manual-download instruction with the data folder filled in, and the install
-    advice only when TFDS is missing."""
-    text = spec.manual_download.replace("<data_dir>", folder)
-    return text if _install_prefix() else text.replace(f" (needs `{INSTALL_HINT}`)", "")
+def manual_text(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+    """How to prepare a dataset TFDS cannot download itself: where to get its files, where to
+    put them, and the `tfds build` command (array_record, what `load_split` reads)."""
+    folder = str(data_dir) if data_dir else str(default_data_dir())
+    manual = f"{folder}/downloads/manual"
+    return (f"{tfds_names(spec)[0].split(':')[0]} needs a manual download: "
+            f"{spec.manual_download}, put the files in {manual}/, then run "
+            f"`{build_command(tfds_names(spec), data_dir)} --manual_dir {manual}`")
 
 
 def missing_data_message(missing: Sequence[tuple[DatasetSpec, Sequence[str]]],
@@ -126,7 +129,7 @@ def missing_data_message(missing: Sequence[tuple[DatasetSpec, Sequence[str]]],
         command = build_command([name for _, names in auto for name in names], data_dir)
         how.append(f"prepare {them} with `{command}` (TFDS downloads {them}; some builders "
                    f"need TensorFlow to prepare: pip install tensorflow)")
-    how += [_manual_text(spec, folder) for spec, _ in missing if spec.manual_download]
+    how += [manual_text(spec, data_dir) for spec, _ in missing if spec.manual_download]
     what = ", ".join(spec.name for spec, _ in missing)
     return f"TFDS data is not prepared for {what} (looked for {looked} in {folder}): " + \
         "; ".join(how)

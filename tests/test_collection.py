@@ -128,7 +128,12 @@ def test_part1_kinds_metrics_and_manual_downloads(name):
     assert spec.metric == expected_metric
     assert bool(spec.manual_download) == (name in MANUAL)
     if spec.manual_download:
-        assert "tfds build" in spec.manual_download and "http" in spec.manual_download
+        from flan_nb.tfds_data import manual_text
+
+        assert "http" in spec.manual_download
+        text = manual_text(spec, "/data")
+        assert "put the files in /data/downloads/manual/" in text
+        assert "--data_dir /data --file_format array_record --manual_dir /data/downloads" in text
 
 
 @pytest.mark.parametrize("name", PART1_NAMES)

@@ -97,7 +97,10 @@ def test_spec_shape(name):
     assert all(SPLIT.match(split) for split in spec.splits.values()), spec.splits
     assert (spec.manual_download is not None) == (name in MANUAL)
     if spec.manual_download:
-        assert "tfds build" in spec.manual_download and "--manual_dir" in spec.manual_download
+        from flan_nb.tfds_data import manual_text
+
+        assert "http" in spec.manual_download
+        assert "--file_format array_record --manual_dir" in manual_text(spec, "/data")
     assert spec.description and TITLES[name] != name  # the paper's display name is set
 
 

@@ -101,7 +101,8 @@ def test_missing_data_names_the_command_that_prepares_it(fake_tfds):
     with pytest.raises(UserError, match="manual download.*rochester") as err:
         tfds_data.load_split(tasks.get("story_cloze"), "train", data_dir="/data/tfds")
     assert "<data_dir>" not in str(err.value)
-    assert "--data_dir /data/tfds --manual_dir /data/tfds/downloads/manual" in str(err.value)
+    assert ("--data_dir /data/tfds --file_format array_record "
+            "--manual_dir /data/tfds/downloads/manual") in str(err.value)
 
 
 def test_one_message_names_every_missing_dataset(fake_tfds):
@@ -122,7 +123,8 @@ def test_the_install_advice_only_when_tfds_is_missing(monkeypatch):
     spec = tasks.get("samsum")
     message = tfds_data.missing_data_message([(spec, tfds_data.tfds_names(spec))], "/d")
     assert (tfds_data.INSTALL_HINT in message) == (not HAS_TFDS)
-    assert "tfds build samsum --data_dir /d --manual_dir /d/downloads/manual" in message
+    assert ("tfds build samsum --data_dir /d --file_format array_record "
+            "--manual_dir /d/downloads/manual") in message
     monkeypatch.setitem(sys.modules, "tensorflow_datasets", None)  # as if not installed
     message = tfds_data.missing_data_message([(spec, tfds_data.tfds_names(spec))], "/d")
     assert tfds_data.INSTALL_HINT in message

@@ -72,12 +72,10 @@ def pick(options: Sequence[str], index: Any) -> str | None:
     return options[i]
 
 
-def manual_instructions(tfds_name: str, url: str, what: str) -> str:
-    """The instruction shown when TFDS cannot download a dataset itself."""
-    builder = tfds_name.split(":")[0]
-    return (f"{builder} needs a manual download: get {what} from {url}, put the files in "
-            f"<data_dir>/downloads/manual/, then run `tfds build {builder} --data_dir <data_dir> "
-            f"--manual_dir <data_dir>/downloads/manual` (needs `pip install -e '.[tfds]'`)")
+def manual_instructions(url: str, what: str) -> str:
+    """Where to get the files of a dataset TFDS cannot download itself; `flan_nb.tfds_data`
+    adds the folder to put them in and the `tfds build` command."""
+    return f"get {what} from {url}"
 
 
 def tfds_spec(

@@ -155,7 +155,7 @@ tfds_spec(
     kind="classification", metric="accuracy", templates=STORY_CLOZE_TEMPLATES,
     to_fields=story_cloze_fields, splits={"train": "validation", "validation": "test"},
     manual_download=manual_instructions(
-        "story_cloze/2016:1.0.0", "https://www.cs.rochester.edu/nlp/rocstories/",
+        "https://www.cs.rochester.edu/nlp/rocstories/",
         "the Story Cloze Test spring 2016 files (a form sends the link), renamed to "
         "cloze_test_val__spring2016.csv and cloze_test_test__spring2016.csv"),
     description="Choose the right fifth sentence of a four-sentence story (manual download).",

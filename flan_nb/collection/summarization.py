@@ -241,7 +241,7 @@ _summary_spec(
              "compression_bin": "low", "density": 5.2, "coverage": 0.9,
              "compression": 2.1},
     manual_download=manual_instructions(
-        "newsroom:1.0.0", "https://summari.es/download/",
+        "https://summari.es/download/",
         "train.jsonl, dev.jsonl and test.jsonl (registration required)"),
     description="Newsroom: summarize a news article (summaries written by the publishers).",
 )
@@ -272,7 +272,7 @@ _summary_spec(
              "summary": "Ana and Tom will have lunch at the noodle place at 1pm.",
              "id": "13818513"},
     manual_download=manual_instructions(
-        "samsum:1.0.0", "https://arxiv.org/src/1911.12237v2/anc/corpus.7z",
+        "https://arxiv.org/src/1911.12237v2/anc/corpus.7z",
         "corpus.7z, unpacked to train.json, val.json and test.json"),
     description="SamSum: summarize a messenger-style conversation.",
 )
@@ -338,7 +338,6 @@ _summary_spec(
                          "a second daily crossing.",
              "summary": "A second daily ferry between the islands will start in May."},
     manual_download=manual_instructions(
-        "xsum:1.1.0",
         "https://github.com/EdinburghNLP/XSum/tree/master/XSum-Dataset",
         "xsum-extracts-from-downloads.tar.gz (made by the repository's download and "
         "extraction scripts)"),

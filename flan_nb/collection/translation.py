@@ -101,7 +101,7 @@ _register("wmt14_en_fr", "fr", "wmt14_translate/fr-en:1.0.0", TRAIN_VALIDATION_T
 _register("wmt16_en_cs", "cs", "wmt16_translate/cs-en:1.0.0", TRAIN_VALIDATION_TEST,
           "WMT'16 news",
           manual_download=manual_instructions(
-              "wmt16_translate/cs-en:1.0.0", "http://ufal.mff.cuni.cz/czeng/czeng16pre",
+              "http://ufal.mff.cuni.cz/czeng/czeng16pre",
               "czeng16pre.deduped-ignoring-sections.txt.gz (CzEng 1.6pre, free registration)"))
 _register("wmt16_en_de", "de", "wmt16_translate/de-en:1.0.0", TRAIN_VALIDATION_TEST,
           "WMT'16 news")
@@ -112,7 +112,7 @@ _register("wmt16_en_ro", "ro", "wmt16_translate/ro-en:1.0.0", TRAIN_VALIDATION_T
 _register("wmt16_en_ru", "ru", "wmt16_translate/ru-en:1.0.0", TRAIN_VALIDATION_TEST,
           "WMT'16 news",
           manual_download=manual_instructions(
-              "wmt16_translate/ru-en:1.0.0", "https://translate.yandex.ru/corpus?lang=en",
+              "https://translate.yandex.ru/corpus?lang=en",
               "1mcorpus.zip (the Yandex 1M English-Russian corpus)"))
 _register("wmt16_en_tr", "tr", "wmt16_translate/tr-en:1.0.0", TRAIN_VALIDATION_TEST,
           "WMT'16 news")
