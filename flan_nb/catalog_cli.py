@@ -45,6 +45,18 @@ def _print_table(rows: list[dict]) -> None:
 
 def _cmd_tasks(args) -> int:
     rows = task_rows(args.source, args.cluster)
+    if args.check_data:
+        from flan_nb import tasks, tfds_data
+
+        specs = [tasks.get(r["name"]) for r in rows if r["source"] == "tfds"]
+        if not specs:
+            raise UserError("--check-data checks TFDS datasets: add --source tfds")
+        # Every split of every dataset: one message names all that are missing.
+        for split in ("train", "validation", "test"):
+            tfds_data.check_prepared([s for s in specs if split in s.splits], [split],
+                                     args.data_dir)
+        print(f"TFDS data prepared for all {len(specs)} datasets")
+        return 0
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
@@ -112,6 +124,11 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--source", help="only datasets of this source (tinyworld or tfds)")
     p.add_argument("--cluster", help="only datasets of this cluster (e.g. nli)")
+    p.add_argument("--check-data", action="store_true",
+                   help="check that the TFDS data of these datasets is prepared; name every "
+                        "missing one and the commands that prepare them")
+    p.add_argument("--data-dir", help="TFDS data folder for --check-data (default "
+                                      "$TFDS_DATA_DIR or ~/tensorflow_datasets)")
     p.set_defaults(func=_cmd_tasks)
 
     s = subparsers.add_parser("show", help="print examples rendered through a template")

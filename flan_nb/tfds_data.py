@@ -70,8 +70,10 @@ def default_data_dir() -> Path:
 
 def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """Where TFDS keeps the prepared data of `name` ("builder/config:version")."""
+    from flan_nb.runs import as_path  # a bucket (gs://) too, as on TPU VMs
+
     base, _, version = name.partition(":")
-    path = Path(data_dir).expanduser() if data_dir else default_data_dir()
+    path = as_path(data_dir).expanduser() if data_dir else default_data_dir()
     path = path.joinpath(*base.split("/"))
     if version:
         return path / version

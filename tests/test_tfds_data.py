@@ -246,3 +246,15 @@ def test_reads_prepared_array_record_data_without_tensorflow(tmp_path, monkeypat
     assert all(isinstance(e["premise"], str) and e["premise"].startswith("Premise number")
                for e in train)
     assert len(tfds_data.load_split(spec, "validation", data_dir=str(data_dir), limit=1)) == 1
+
+
+def test_cli_check_data_names_every_missing_dataset(tmp_path, capsys):
+    from flan_nb.cli import main
+
+    assert main(["tasks", "--source", "tfds", "--cluster", "nli", "--check-data",
+                 "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not prepared for anli, cb, mnli, qnli, rte, snli, wnli" in err
+    assert f"--data_dir {tmp_path} --file_format array_record" in err
+    assert main(["tasks", "--source", "tinyworld", "--check-data"]) == 2
+    assert "add --source tfds" in capsys.readouterr().err
