@@ -270,7 +270,7 @@ def plot_clusters(clusters: Sequence[ClusterReport], floors: Mapping[str, float]
     ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS[n], 16) for n in names])
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
     return fig
 
 
