@@ -356,8 +356,8 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
         echo(f"run  {planned.name}: {planned.notebook.name} {dict(planned.overrides)}{why}")
         # An interrupted run with the plan's settings resumes in its folder (training from its
         # checkpoints); a stale one starts clean.
-        resume = reason == "not finished" and Run(path).params().get("parameters") in (
-            None, planned.parameters())
+        resume = reason == "not finished" and not runner.settings_difference(
+            Run(path), planned.notebook, planned.profile, planned.parameters())
         start = time.perf_counter()
         try:
             with _stderr_into(path / KERNEL_LOG):

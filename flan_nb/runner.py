@@ -40,13 +40,21 @@ def is_finished(run_path: Path) -> bool:
     return (run_path / FINISHED_MARKER).exists()
 
 
-def _first_difference(recorded: Mapping[str, Any], wanted: Mapping[str, Any]) -> str:
-    """`NAME: old -> new` for the first setting that differs between two params.yaml contents."""
-    def flat(settings: Mapping[str, Any]) -> dict[str, Any]:
-        top = {k: v for k, v in settings.items() if k != "parameters"}
-        return {**top, **settings.get("parameters", {})}
+def settings_difference(run: Run, notebook: str | Path, profile: str,
+                        parameters: Mapping[str, Any]) -> str:
+    """`NAME: old -> new` for the first setting (notebook, profile or a parameter) in which the
+    params.yaml of `run` differs from these; "" when they match or it records none (a folder
+    the book build wrote). Decides whether an unfinished run can be resumed."""
+    recorded = run.params()
+    if not recorded:
+        return ""
 
-    old, new = flat(recorded), flat(wanted)
+    def flat(notebook, profile, parameters) -> dict[str, Any]:
+        return {"notebook": Path(notebook).stem, "profile": profile, **parameters}
+
+    old = flat(recorded.get("notebook", ""), recorded.get("profile"),
+               recorded.get("parameters", {}))
+    new = flat(notebook, profile, parameters)
     for key in sorted(set(old) | set(new)):
         if old.get(key) != new.get(key):
             return f"{key}: {old.get(key)!r} -> {new.get(key)!r}"
@@ -77,7 +85,7 @@ def run_notebook(
                 f"run {name!r} already finished at {run.path}; pass --force to redo it or --name "
                 f"to make another"
             )
-        difference = _first_difference(run.params(), wanted) if run.params() else ""
+        difference = settings_difference(run, notebook, profile, wanted["parameters"])
         if difference:
             raise UserError(
                 f"run {name!r} at {run.path} is unfinished and ran with other settings "
@@ -109,8 +117,9 @@ def run_notebook(
             os.environ.pop(RUN_DIR_ENV, None)
         else:
             os.environ[RUN_DIR_ENV] = env_before
-        if local_copy != executed and local_copy.exists():
-            executed.write_bytes(local_copy.read_bytes())
+        if local_copy != executed:
+            if local_copy.exists():
+                executed.write_bytes(local_copy.read_bytes())
             shutil.rmtree(local_copy.parent)
     (run.path / FINISHED_MARKER).write_text("", encoding="utf-8")
     return run

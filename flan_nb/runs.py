@@ -54,13 +54,14 @@ def as_path(location: str | os.PathLike) -> AnyPath:
 
 
 def is_local(path: AnyPath) -> bool:
-    """Is `path` on this machine's file system (where renames are atomic)?"""
-    return isinstance(path, Path)
+    """Is `path` on this machine's file system (where renames are atomic), whatever its type?
+    A path in a bucket is a URL."""
+    return "://" not in os.fspath(path)
 
 
 def modified_time(path: AnyPath) -> float:
     """When `path` was last written (seconds since the epoch; whole seconds in a bucket)."""
-    return path.stat().st_mtime if is_local(path) else float(path.stat().mtime)
+    return os.stat(path).st_mtime if is_local(path) else float(path.stat().mtime)
 
 
 def runs_dir() -> AnyPath:

@@ -114,17 +114,19 @@ def make_optimizer(config: TrainConfig):
                            multiply_by_parameter_scale=config.parameter_scale)
 
 
-def _as_path(path):
-    from flan_nb.checkpoint import _epath
-
-    return _epath(path)
-
-
 class TrainLog:
-    """Per-step metrics as JSON lines (process 0 writes; a torn last line is ignored)."""
+    """Per-step metrics as JSON lines (process 0 writes; a torn last line is ignored).
+
+    A local log grows as rows arrive. An object in a bucket cannot be appended to, so there the
+    rows wait in memory and the object is rewritten at each checkpoint (`flush`): a kill loses
+    only rows of steps that the resumed run trains again.
+    """
 
     def __init__(self, path):
-        self.path = _as_path(path)
+        from flan_nb.runs import as_path
+
+        self.path = as_path(path)
+        self._waiting: list[str] = []
 
     def read(self) -> list[dict]:
         if not self.path.exists():
@@ -139,20 +141,32 @@ class TrainLog:
 
     def truncate(self, last_step: int) -> list[dict]:
         """Keep rows with step <= last_step (the checkpoint being resumed) and return them."""
-        rows = [r for r in self.read() if r["step"] <= last_step]
+        from flan_nb.runs import atomic_write_text
         from flan_nb.sharding import is_primary
 
+        rows = [r for r in self.read() if r["step"] <= last_step]
         if is_primary():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+            atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
     def append(self, rows: list[dict]) -> None:
-        from flan_nb.runs import append_text
+        from flan_nb.runs import append_text, is_local
         from flan_nb.sharding import is_primary
 
         if rows and is_primary():
-            append_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
+            text = "".join(json.dumps(r) + "\n" for r in rows)
+            if is_local(self.path):
+                append_text(self.path, text)
+            else:
+                self._waiting.append(text)
+
+    def flush(self) -> None:
+        """Write the rows waiting for a bucket (see the class docstring)."""
+        from flan_nb.runs import append_text
+
+        if self._waiting:
+            append_text(self.path, "".join(self._waiting))
+            self._waiting = []
 
 
 class ProgressBar:
@@ -351,9 +365,10 @@ class Trainer:
     def _prepare_checkpoint_dir(self, directory) -> None:
         """Checkpoints made with other settings cannot be resumed: clear them (runs are caches
         of a notebook's results; changing its parameters means starting over)."""
+        from flan_nb.checkpoint import _epath
         from flan_nb.sharding import is_primary
 
-        directory = _as_path(directory)
+        directory = _epath(directory)  # Orbax's path type: it has rmtree
         path = directory / FINGERPRINT_FILE
         want = json.dumps(self._fingerprint(), sort_keys=True)
         if path.exists() and path.read_text() != want and is_primary():
@@ -452,6 +467,8 @@ class Trainer:
             state = data.get_state() if data is not None else None
             self.checkpoints.save(self.step, self.params, self.opt_state,
                                   {"per_process": allgather_json(state)}, {"step": self.step})
+        if self.log is not None:
+            self.log.flush()
 
     def model(self):
         """The current parameters as a `Transformer` (shares the arrays)."""
@@ -513,6 +530,8 @@ class Trainer:
         finally:
             if bar is not None:
                 bar.close()
+            if self.log is not None:
+                self.log.flush()
             if self.checkpoints is not None:
                 self.checkpoints.wait()
         return TrainResult(self.model(), history, start, self.step)
@@ -532,15 +551,17 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
     """Train (or resume) and return the result; with `run`, checkpoints go to
     `<run>/checkpoints/` (with `tokenizer`, when given, beside them) and the loss log to
     `<run>/train_log.jsonl`."""
+    from flan_nb.runs import as_path
+
     run_path = None if run is None else getattr(run, "path", run)
     trainer = Trainer(
         model_config, train_config, mesh=mesh, init_params=init_params, progress=progress,
-        checkpoint_dir=None if run_path is None else _as_path(run_path) / "checkpoints",
-        log_path=None if run_path is None else _as_path(run_path) / LOG_FILE)
+        checkpoint_dir=None if run_path is None else as_path(run_path) / "checkpoints",
+        log_path=None if run_path is None else as_path(run_path) / LOG_FILE)
     if tokenizer is not None and run_path is not None:
         from flan_nb.checkpoint import save_tokenizer
 
-        save_tokenizer(_as_path(run_path) / "checkpoints", tokenizer)
+        save_tokenizer(as_path(run_path) / "checkpoints", tokenizer)
     try:
         return trainer.fit(data)
     finally:
@@ -549,7 +570,9 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
 
 def read_log(run) -> list[dict]:
     """Every logged step of a run (its `train_log.jsonl`)."""
-    return TrainLog(_as_path(getattr(run, "path", run)) / LOG_FILE).read()
+    from flan_nb.runs import as_path
+
+    return TrainLog(as_path(getattr(run, "path", run)) / LOG_FILE).read()
 
 
 def base_params(base_run, model_config=None, mesh=None):

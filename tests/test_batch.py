@@ -231,8 +231,11 @@ def test_an_interrupted_run_resumes_and_a_stale_one_starts_clean(workspace, monk
     monkeypatch.setattr(runner, "run_notebook", run_notebook)
     path = write_plan(workspace, steps=[toy_step()])
     runs = runner.runs_dir()
-    # toy-1 was killed mid-run with the plan's settings; toy-2 with other settings.
-    Run(runs / "toy-1").write_params({"parameters": {"SCALE": 2, "X": 1, "FAIL_AT": -1}})
-    Run(runs / "toy-2").write_params({"parameters": {"SCALE": 3, "X": 2, "FAIL_AT": -1}})
+    # toy-1 was killed mid-run with the plan's settings (started by `flan-nb run`, which records
+    # the notebook path as typed); toy-2 with other settings.
+    for name, scale in (("toy-1", 2), ("toy-2", 3)):
+        Run(runs / name).write_params({
+            "notebook": "notebooks/toy.ipynb", "profile": "book",
+            "parameters": {"SCALE": scale, "X": int(name[-1]), "FAIL_AT": -1}})
     batch.run_plan(path, echo=lambda line: None)
     assert forced == {"toy-1": False, "toy-2": True, "toy-3": False}

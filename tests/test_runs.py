@@ -64,7 +64,13 @@ def bucket(monkeypatch, tmp_path):
 
 
 def test_paths_local_and_in_a_bucket(tmp_path):
+    from etils import epath
+
     assert as_path("runs/x") == Path("runs/x") and is_local(as_path("runs/x"))
+    assert is_local(epath.Path(tmp_path))  # Orbax's path type, on local disk
+    log = TrainLog(epath.Path(tmp_path) / "train_log.jsonl")
+    log.append([{"step": 1, "loss": 2.0}])
+    assert [r["step"] for r in log.read()] == [1]  # appended at once, nothing waits
     # A pathlib.Path made from a URL lost a slash; it is put back.
     for text in ("gs://b/runs/x", str(Path("gs://b/runs/x"))):
         path = as_path(text)
@@ -93,6 +99,8 @@ def test_a_run_folder_in_a_bucket(bucket, monkeypatch):
     log = TrainLog(run.path / "train_log.jsonl")
     log.append([{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.0}])
     log.append([{"step": 3, "loss": 0.5}])
+    assert log.read() == []  # rows wait for the next checkpoint: one upload, not one per step
+    log.flush()
     assert [r["step"] for r in log.read()] == [1, 2, 3]
     assert [r["step"] for r in log.truncate(2)] == [1, 2] and len(log.read()) == 2
     # Figures of a run go into its folder in the bucket.
