@@ -186,18 +186,24 @@ def save_tokenizer(run_or_path, tokenizer) -> None:
 
 
 def load_tokenizer(run_or_path):
-    """The tokenizer a run's model was trained with (see `save_tokenizer`)."""
+    """The tokenizer a run's model was trained with (see `save_tokenizer`), from a run, its
+    checkpoints folder, or a SentencePiece model file."""
     from flan_nb.tokenize import Tokenizer
 
-    path = checkpoint_dir(run_or_path) / TOKENIZER_FILE
+    path = _epath(getattr(run_or_path, "path", run_or_path))
     if not path.exists():
-        raise UserError(f"{path} not found: the run was trained without saving its tokenizer; "
-                        f"execute its notebook again (07 or 08) to write it")
+        raise UserError(f"{path} not found: give a run folder (its checkpoints hold "
+                        f"{TOKENIZER_FILE}) or a SentencePiece model file")
+    if path.is_dir():
+        path = checkpoint_dir(run_or_path) / TOKENIZER_FILE
+        if not path.exists():
+            raise UserError(f"{path} not found: the run was trained without saving its "
+                            f"tokenizer; execute its notebook again (07 or 08) to write it")
     try:
         return Tokenizer(path.read_bytes())
     except Exception as err:  # noqa: BLE001 - sentencepiece raises plain RuntimeErrors
-        raise UserError(f"{path} is damaged ({err}): execute the run's notebook again (07 or "
-                        f"08) to write it") from None
+        raise UserError(f"{path} is not a readable SentencePiece model ({err}); for a run, "
+                        f"execute its notebook again (07 or 08) to write it") from None
 
 
 def read_model_config(directory):

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import random
 import string
-from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb.errors import UserError
@@ -214,21 +213,14 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
 
 
 def load_sentencepiece(path: str):
-    """A `flan_nb.tokenize.Tokenizer` from a SentencePiece model file, or from a run (or its
-    checkpoints folder), which keeps its model's tokenizer as `checkpoints/tokenizer.model`."""
-    from flan_nb.tokenize import Tokenizer
+    """`--tokenizer PATH`: a SentencePiece model file, or a run (or its checkpoints folder),
+    which keeps its model's tokenizer as `checkpoints/tokenizer.model`."""
+    from flan_nb.checkpoint import load_tokenizer
 
-    if Path(path).is_dir():
-        from flan_nb.checkpoint import load_tokenizer
-
-        return load_tokenizer(path)
-    if not Path(path).is_file():
-        raise UserError(f"--tokenizer {path!r} not found: give a SentencePiece model file "
-                        f"(e.g. runs/<run>/checkpoints/tokenizer.model), a run folder, or words")
     try:
-        return Tokenizer.load(path)
-    except Exception:  # noqa: BLE001 - sentencepiece raises plain RuntimeErrors
-        raise UserError(f"--tokenizer {path!r} is not a SentencePiece model file") from None
+        return load_tokenizer(path)
+    except UserError as err:
+        raise UserError(f"--tokenizer {path!r}: {err}") from None
 
 
 TOKENIZER_HELP = ("how few-shot prompts are counted: a SentencePiece model file or a run folder "
@@ -245,10 +237,11 @@ def command_line_budget(tokenizer: str | None, max_input_tokens: int, *, tfds: b
     if max_input_tokens < 1:
         raise UserError(f"--max-input-tokens must be >= 1, got {max_input_tokens}")
     if tokenizer == "words":
-        return TokenBudget(count_words, max_input_tokens, unit="words")
+        return TokenBudget(token_counter("words"), max_input_tokens, unit="words")
     if tokenizer:
         encode = load_sentencepiece(tokenizer).encode
-    elif tfds:
+        return TokenBudget(lambda text: len(encode(text)), max_input_tokens)
+    if tfds:
         # No default for real data: the TinyWorld tokenizer cuts real text into far more pieces
         # than a model tuned on it would, and words undercount SentencePiece tokens, so either
         # would prune to the wrong length without a word. Only the user knows the tokenizer of
@@ -256,11 +249,7 @@ def command_line_budget(tokenizer: str | None, max_input_tokens: int, *, tfds: b
         raise UserError("few-shot on TFDS data needs --tokenizer: the SentencePiece model of "
                         "the model to evaluate (e.g. runs/<run>/checkpoints/tokenizer.model), "
                         "or 'words' to count whitespace words")
-    else:
-        from flan_nb.tokenize import tinyworld_tokenizer
-
-        encode = tinyworld_tokenizer(vocab_size=2000, size=size, seed=seed).encode
-    return TokenBudget(lambda text: len(encode(text)), max_input_tokens)
+    return TokenBudget(token_counter("sentencepiece", size=size, seed=seed), max_input_tokens)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,6 +18,8 @@ from typing import Any, Union
 
 import yaml
 
+from flan_nb.errors import UserError
+
 RUNS_ENV = "FLAN_NB_RUNS"
 RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
 METRICS_FILE = "metrics.json"
@@ -49,8 +51,25 @@ def as_path(location: str | os.PathLike) -> AnyPath:
     if sep and scheme.isalpha() and len(scheme) > 1:
         from etils import epath
 
+        _check_bucket_support(scheme)
         return epath.Path(f"{scheme}://{rest.lstrip('/')}")
     return Path(text)
+
+
+def _check_bucket_support(scheme: str) -> None:
+    """epath reaches a bucket through fsspec (gcsfs for gs://) or TensorFlow: say which extra
+    brings it, instead of an ImportError at the first file operation."""
+    import importlib.util
+
+    try:
+        import fsspec
+
+        fsspec.get_filesystem_class("gcs" if scheme == "gs" else scheme)
+    except (ImportError, ValueError):
+        if importlib.util.find_spec("tensorflow") is None:
+            hint = "pip install -e '.[tpu]' (it brings gcsfs)" if scheme == "gs" else \
+                f"install fsspec's file system for {scheme}://"
+            raise UserError(f"{scheme}:// paths need a file system library: {hint}") from None
 
 
 def is_local(path: AnyPath) -> bool:
@@ -154,16 +173,3 @@ def current_run(default_name: str) -> Run:
     run = Run(env if env else runs_dir() / default_name)
     run.path.mkdir(parents=True, exist_ok=True)
     return run
-
-
-def open_run(name: str) -> Run:
-    """An existing run by name (a folder under the runs dir); a clear error when missing."""
-    from flan_nb.errors import UserError
-
-    path = runs_dir() / name
-    if not path.is_dir():
-        raise UserError(
-            f"run {name!r} not found under {runs_dir()}: execute the notebook that makes it first "
-            f"(e.g. `flan-nb run notebooks/<notebook>.ipynb --profile book`)"
-        )
-    return Run(path)

@@ -65,16 +65,22 @@ def tfds_split(spec: DatasetSpec, split: str) -> str:
 
 def default_data_dir() -> Path:
     """TFDS's data folder: `$TFDS_DATA_DIR`, else ~/tensorflow_datasets (as TFDS decides)."""
-    return Path(os.environ.get("TFDS_DATA_DIR") or "~/tensorflow_datasets").expanduser()
+    return data_folder(None)
+
+
+def data_folder(data_dir: str | os.PathLike | None):
+    """The TFDS data folder to use: `data_dir`, else TFDS's default; local or a bucket (gs://,
+    as on TPU VMs)."""
+    from flan_nb.runs import as_path
+
+    return as_path(data_dir or os.environ.get("TFDS_DATA_DIR") or
+                   "~/tensorflow_datasets").expanduser()
 
 
 def dataset_dir(name: str, data_dir: str | os.PathLike | None = None) -> Path:
     """Where TFDS keeps the prepared data of `name` ("builder/config:version")."""
-    from flan_nb.runs import as_path  # a bucket (gs://) too, as on TPU VMs
-
     base, _, version = name.partition(":")
-    path = as_path(data_dir).expanduser() if data_dir else default_data_dir()
-    path = path.joinpath(*base.split("/"))
+    path = data_folder(data_dir).joinpath(*base.split("/"))
     if version:
         return path / version
     versions = sorted((p for p in path.glob("*.*.*") if p.is_dir()),
@@ -95,7 +101,7 @@ def _install_prefix() -> str:
 def build_command(names: Sequence[str], data_dir: str | os.PathLike | None = None) -> str:
     """The one `tfds build` command line that prepares the TFDS names ("builder/config:version")
     `names` in the array_record format `load_split` reads without TensorFlow."""
-    folder = str(data_dir) if data_dir else str(default_data_dir())
+    folder = str(data_folder(data_dir))
     builders = " ".join(dict.fromkeys(name.split(":")[0] for name in names))
     return (f"{_install_prefix()}tfds build {builders} --data_dir {folder} "
             f"--file_format array_record")
@@ -109,7 +115,7 @@ def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None
 def manual_text(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
     """How to prepare a dataset TFDS cannot download itself: where to get its files, where to
     put them, and the `tfds build` command (array_record, what `load_split` reads)."""
-    folder = str(data_dir) if data_dir else str(default_data_dir())
+    folder = str(data_folder(data_dir))
     manual = f"{folder}/downloads/manual"
     return (f"{tfds_names(spec)[0].split(':')[0]} needs a manual download: "
             f"{spec.manual_download}, put the files in {manual}/, then run "
@@ -120,8 +126,8 @@ def missing_data_message(missing: Sequence[tuple[DatasetSpec, Sequence[str]]],
                          data_dir: str | os.PathLike | None = None) -> str:
     """One message for every (dataset, its missing TFDS names) pair: where the data was looked
     for, one `tfds build` line for all those TFDS downloads itself, and the manual steps."""
-    folder = str(data_dir) if data_dir else str(default_data_dir())
-    base = Path(folder).expanduser()
+    folder = str(data_folder(data_dir))
+    base = data_folder(data_dir)
     looked = ", ".join(str(dataset_dir(n, data_dir).relative_to(base))
                        for _, names in missing for n in names)
     how = []

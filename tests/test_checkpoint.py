@@ -141,13 +141,18 @@ def test_the_tokenizer_is_kept_beside_the_checkpoints(tmp_path):
 
     tokenizer = tinyworld_tokenizer(vocab_size=500, size="smoke")
     run = tmp_path / "run"
+    with pytest.raises(UserError, match="run not found: give a run folder"):
+        load_tokenizer(run)
+    (run / "checkpoints").mkdir(parents=True)  # a run trained before tokenizers were kept
     with pytest.raises(UserError, match="tokenizer.model not found.*execute its notebook"):
         load_tokenizer(run)
     save_tokenizer(run / "checkpoints", tokenizer)
     text = "Ada fed the dog in Yarrow."
     assert load_tokenizer(run).encode(text) == tokenizer.encode(text)
+    model_file = run / "checkpoints" / "tokenizer.model"
+    assert load_tokenizer(model_file).encode(text) == tokenizer.encode(text)
     (run / "checkpoints" / "tokenizer.model").write_bytes(b"not a model")
-    with pytest.raises(UserError, match="is damaged"):
+    with pytest.raises(UserError, match="not a readable SentencePiece model"):
         load_tokenizer(run)
 
 

@@ -183,9 +183,9 @@ def test_command_line_budget_counts_sentencepiece_tokens(tmp_path):
 
 @pytest.mark.parametrize("tokenizer,tfds,max_tokens,message", [
     (None, True, 1024, "few-shot on TFDS data needs --tokenizer"),
-    ("missing.model", False, 1024, "--tokenizer 'missing.model' not found"),
+    ("missing.model", False, 1024, "--tokenizer 'missing.model': missing.model not found"),
     ("words", False, 0, "--max-input-tokens must be >= 1, got 0"),
-    ("junk", False, 1024, "is not a SentencePiece model file"),
+    ("junk", False, 1024, "is not a readable SentencePiece model"),
 ])
 def test_command_line_budget_rejects_bad_input(tmp_path, monkeypatch, tokenizer, tfds,
                                                max_tokens, message):

@@ -63,7 +63,7 @@ def bucket(monkeypatch, tmp_path):
     FakeBucket.store.clear()
 
 
-def test_paths_local_and_in_a_bucket(tmp_path):
+def test_paths_local_and_in_a_bucket(bucket, tmp_path):
     from etils import epath
 
     assert as_path("runs/x") == Path("runs/x") and is_local(as_path("runs/x"))
@@ -81,6 +81,15 @@ def test_paths_local_and_in_a_bucket(tmp_path):
     atomic_write_text(tmp_path / "f.txt", "whole")
     assert local.read_text() == "a\nb\n" and (tmp_path / "f.txt").read_text() == "whole"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def test_a_bucket_without_its_file_system_library_is_a_clear_error(monkeypatch):
+    def missing(protocol):
+        raise ImportError("Please install gcsfs to access Google Storage")
+
+    monkeypatch.setattr(fsspec, "get_filesystem_class", missing)
+    with pytest.raises(UserError, match=r"gs:// paths need .*pip install -e '.\[tpu\]'"):
+        as_path("gs://bucket/runs")
 
 
 def test_a_run_folder_in_a_bucket(bucket, monkeypatch):
