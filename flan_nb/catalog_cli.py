@@ -52,9 +52,7 @@ def _cmd_tasks(args) -> int:
         if not specs:
             raise UserError("--check-data checks TFDS datasets: add --source tfds")
         # Every split of every dataset: one message names all that are missing.
-        for split in ("train", "validation", "test"):
-            tfds_data.check_prepared([s for s in specs if split in s.splits], [split],
-                                     args.data_dir)
+        tfds_data.check_prepared(specs, ("train", "validation", "test"), args.data_dir)
         print(f"TFDS data prepared for all {len(specs)} datasets")
         return 0
     if args.json:

@@ -16,9 +16,10 @@ matplotlib.rcParams["figure.dpi"] = 100
 matplotlib.rcParams["axes.spines.top"] = False
 matplotlib.rcParams["axes.spines.right"] = False
 
+import io  # noqa: E402
 import os  # noqa: E402
 
-from flan_nb.runs import RUN_DIR_ENV, as_path, is_local, repo_root  # noqa: E402
+from flan_nb.runs import RUN_DIR_ENV, as_path, repo_root  # noqa: E402
 from flan_nb.sharding import is_primary  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
@@ -39,14 +40,9 @@ def savefig(fig, name: str, chapter: str):
     if not is_primary():  # another host of the job writes it
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    if is_local(path):
-        fig.savefig(path, format="svg", bbox_inches="tight", metadata={"Date": None})
-    else:  # matplotlib writes local files only
-        import io
-
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-        path.write_bytes(buffer.getvalue())
+    buffer = io.BytesIO()  # matplotlib writes local files only; a run may live in a bucket
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    path.write_bytes(buffer.getvalue())
     return path
 
 # The book's map (chapter 00): each stage of the data path, its module, and its chapter.

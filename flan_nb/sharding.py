@@ -86,14 +86,9 @@ def is_primary() -> bool:
 def resolve_mesh_shape(num_devices: int, data: int = -1, fsdp: int = 1,
                        tensor: int = 1) -> tuple[int, int, int]:
     """(data, fsdp, tensor) with at most one -1 replaced so that the product is num_devices."""
+    check_mesh_sizes(data, fsdp, tensor)
     sizes = {"data": data, "fsdp": fsdp, "tensor": tensor}
-    for name, size in sizes.items():
-        if not isinstance(size, int) or (size < 1 and size != -1):
-            raise UserError(f"mesh axis {name}={size!r} must be a positive integer or -1 "
-                            f"(the remaining devices)")
     free = [name for name, size in sizes.items() if size == -1]
-    if len(free) > 1:
-        raise UserError(f"only one mesh axis may be -1, got {', '.join(free)}")
     fixed = math.prod(size for size in sizes.values() if size != -1)
     if free:
         if num_devices % fixed:

@@ -196,12 +196,12 @@ def _open(tfds, spec: DatasetSpec, name: str, split: str,
 
 def check_prepared(specs: Sequence[DatasetSpec], splits: Sequence[str],
                    data_dir: str | os.PathLike | None = None) -> None:
-    """A UserError naming every dataset of `specs` whose TFDS data for one of `splits` is
-    missing (so a command that needs several says everything at once), else nothing."""
+    """A UserError naming every dataset of `specs` whose TFDS data for one of `splits` (those
+    it has) is missing (so a command that needs several says everything at once), else nothing."""
     tfds = import_tfds()
     missing = []
     for spec in specs:
-        wanted = [tfds_split(spec, split) for split in splits]
+        wanted = {tfds_split(spec, split) for split in splits if split in spec.splits}
         names = [name for name in tfds_names(spec)
                  if not _is_prepared(dataset_dir(name, data_dir))
                  and any(_data_source(tfds, name, split, data_dir) is None for split in wanted)]

@@ -575,21 +575,6 @@ def read_log(run) -> list[dict]:
     return TrainLog(as_path(getattr(run, "path", run)) / LOG_FILE).read()
 
 
-def base_params(base_run, model_config=None, mesh=None):
-    """(config, params State) of a finished run's newest checkpoint: the start of tuning."""
-    from flax import nnx
-
-    from flan_nb.checkpoint import load_model, read_model_config, checkpoint_dir
-
-    config = read_model_config(checkpoint_dir(base_run))
-    if model_config is not None and model_config != config:
-        raise UserError(f"the base run's model ({config}) differs from the requested one "
-                        f"({model_config})")
-    model, _ = load_model(base_run, mesh=mesh)
-    return config, nnx.state(model)
-
-
-
 # -- chapters 07 (pretraining) and 08 (instruction tuning) -------------------------------------
 # The paper's recipe, for comparisons printed and drawn beside ours.
 PAPER_PRETRAIN_TOKENS = 2.49e12  # LaMDA-PT's pretraining data (BPE tokens)
@@ -712,12 +697,6 @@ class TuningChapterConfig:
                             seq_length=self.seq_length, seed=self.seed, size=self.size,
                             split=split, rate_cap=self.rate_cap,
                             max_examples=self.max_examples, data_dir=self.data_dir or None)
-
-
-def tuning_start(base_run, dropout_rate: float = 0.0, mesh=None):
-    """(model config, parameters) of a base run's newest checkpoint, with tuning's dropout."""
-    config, params = base_params(base_run, mesh=mesh)
-    return dataclasses.replace(config, dropout_rate=dropout_rate), params
 
 
 def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:

@@ -26,7 +26,7 @@ def test_resolve_mesh_shape():
         sharding.resolve_mesh_shape(8, tensor=3)
     with pytest.raises(UserError, match="must equal the number of devices"):
         sharding.resolve_mesh_shape(8, data=2, fsdp=2, tensor=1)
-    with pytest.raises(UserError, match="only one mesh axis may be -1"):
+    with pytest.raises(UserError, match="one of them may be -1"):
         sharding.resolve_mesh_shape(8, data=-1, fsdp=-1)
 
 
