@@ -258,6 +258,12 @@ def attention_blocks(length: int) -> int:
     return length // size if length % size == 0 and length > size else 1
 
 
+def _write_block(layer_cache: dict, k, v, start):
+    """The cache with keys/values (b, heads, block, hd) stored in slots start..start+block-1."""
+    return {"k": jax.lax.dynamic_update_slice_in_dim(layer_cache["k"], k, start, axis=2),
+            "v": jax.lax.dynamic_update_slice_in_dim(layer_cache["v"], v, start, axis=2)}
+
+
 class Attention(nnx.Module):
     """Multi-head self-attention with rotary positions and an optional key/value cache."""
 
@@ -292,20 +298,14 @@ class Attention(nnx.Module):
     def prefill(self, x, positions, mask, layer_cache):
         """Full attention over the prompt, storing its keys/values in slots 0..length-1."""
         q, k, v = self._project(x, positions)
-        layer_cache = {
-            "k": jax.lax.dynamic_update_slice_in_dim(layer_cache["k"], k, 0, axis=2),
-            "v": jax.lax.dynamic_update_slice_in_dim(layer_cache["v"], v, 0, axis=2),
-        }
+        layer_cache = _write_block(layer_cache, k, v, 0)
         return self._output(dot_attention(q, k, v, mask)), layer_cache
 
     def extend(self, x, positions, start: int, mask, layer_cache):
         """x (b, block, d) at `positions` (b, block): write slots start..start+block-1, attend
         to the slots `mask` (b, block, max_len) allows."""
         q, k, v = self._project(x, positions)  # (b, heads, block, hd)
-        layer_cache = {
-            "k": jax.lax.dynamic_update_slice_in_dim(layer_cache["k"], k, start, axis=2),
-            "v": jax.lax.dynamic_update_slice_in_dim(layer_cache["v"], v, start, axis=2),
-        }
+        layer_cache = _write_block(layer_cache, k, v, start)
         out = dot_attention(q, layer_cache["k"], layer_cache["v"], mask[:, None])
         return self._output(out), layer_cache
 
