@@ -50,12 +50,21 @@ def test_every_drawn_example_is_in_exactly_one_row(packer, seed, num_batches):
     # The same samples, tokenized independently of the pipeline.
     drawn = fake_mixture([30, 7, 90], seed=seed).take(pipe.mixture.num_draws)
     tok = WordTokenizer()
-    want = Counter((s.tokens, s.prefix_length) for s in (
-        packing.instruction_segment(tok.encode(d.inputs), tok.encode(d.targets), 6, 3)
-        for d in drawn))
+    segments = [packing.instruction_segment(tok.encode(d.inputs), tok.encode(d.targets), 6, 3)
+                for d in drawn]
+    want = Counter((s.tokens, s.prefix_length) for s in segments)
     assert _segment_counter(emitted) + _segment_counter(waiting) == want
     assert pipe.stats.num_segments == sum(len(row) for row in emitted)
-    assert pipe.stats.num_truncated > 0  # inputs longer than 6 tokens are cut and counted
+    # Inputs longer than 6 tokens (targets than 3) are cut, and the emitted cuts counted.
+    cut = {(s.tokens, s.prefix_length): s.truncated for s in segments}
+    assert pipe.stats.num_truncated == sum(cut[(s.tokens, s.prefix_length)]
+                                           for row in emitted for s in row)
+
+
+def test_truncated_examples_are_counted():
+    pipe = _pipe(0, "next_fit")
+    pipe.take(6)
+    assert 0 < pipe.stats.num_truncated < pipe.stats.num_segments
 
 
 @settings(max_examples=20, deadline=None)
