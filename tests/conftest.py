@@ -9,13 +9,13 @@ import pytest
 from hypothesis import settings
 
 REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
 
 # Property tests draw the same examples on every run (a seed per test), so CI on a fresh clone
 # cannot fail on one rare draw that a local run never saw. `--hypothesis-profile default` draws
 # fresh examples on each run.
 settings.register_profile("repeatable", derandomize=True)
 settings.load_profile("repeatable")
-NOTEBOOKS = REPO / "notebooks"
 
 # Unit tests run on CPU; keep JAX from grabbing all memory or looking for accelerators.
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
