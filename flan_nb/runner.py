@@ -94,8 +94,10 @@ def run_notebook(
             )
     import papermill  # heavy: imported only when a notebook really runs
 
-    if run.path.exists() and force:
-        shutil.rmtree(run.path) if is_local(run.path) else run.path.rmtree()
+    if run.path.exists() and force and is_local(run.path):
+        shutil.rmtree(run.path)
+    elif run.path.exists() and force:
+        run.path.rmtree()  # a folder in a bucket (etils epath)
     elif run.path.exists():
         print(f"resuming unfinished run {name!r} in {run.path}: what it wrote is kept, and "
               f"training continues from its newest checkpoint")
