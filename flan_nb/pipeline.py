@@ -33,7 +33,7 @@ import numpy as np
 
 from flan_nb import packing
 from flan_nb.errors import UserError
-from flan_nb.mixture import Mixture
+from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
 from flan_nb.params import require
 
 STATE_VERSION = 1
@@ -315,7 +315,12 @@ def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
 BOOK_MAX_INPUT_LENGTH = 160  # TinyWorld inputs stay under ~120 tokens at 2,000 pieces
 BOOK_MAX_TARGET_LENGTH = 96  # and targets under ~90 (turned-around dialogue summaries)
 BOOK_BATCH_SIZE = 16  # 16 x 256 = 4,096 tokens per step, flan_nb.train's default
-BOOK_RATE_CAP = 500  # TinyWorld datasets are small: the paper's 3,000 would cap nothing
+# The paper's caps at TinyWorld's book scale: its training splits are the real datasets' (at most
+# 30,000 used) divided by 30 (flan_nb.tinyworld.datasets), so 3,000 -> 100 and 30,000 -> 1,000,
+# and the rate cap binds on the same datasets as the paper's does on the real ones.
+BOOK_SCALE = 30
+BOOK_RATE_CAP = PAPER_RATE_CAP // BOOK_SCALE
+BOOK_MAX_EXAMPLES = PAPER_MAX_EXAMPLES // BOOK_SCALE
 BOOK_VOCAB_SIZE = 2000
 PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
 # Training throughput of a 0.84M-parameter LM on this kind of 2-core machine, from the pilot in
@@ -330,9 +335,8 @@ class MixingChapterConfig:
     size: str = "book"
     data_seed: int = 0
     mix_seed: int = 0
-    min_keep_fraction: float = 0.05
     rate_cap: int = BOOK_RATE_CAP
-    max_examples: int = 30_000
+    max_examples: int = BOOK_MAX_EXAMPLES
     temperature: float = 1.0
     vocab_size: int = BOOK_VOCAB_SIZE
     max_input_length: int = BOOK_MAX_INPUT_LENGTH
@@ -356,8 +360,6 @@ class MixingChapterConfig:
             require(isinstance(value, int) and value >= 2,
                     f"{name.upper()} must be an integer >= 2 (a token and its EOS), "
                     f"got {value!r}")
-        require(0 < self.min_keep_fraction <= 1,
-                f"MIN_KEEP_FRACTION must be in (0, 1], got {self.min_keep_fraction}")
         require(self.temperature > 0, f"TEMPERATURE must be > 0, got {self.temperature}")
 
     @property
@@ -373,6 +375,34 @@ def tinyworld_names() -> list[str]:
     if not names:
         raise UserError("no TinyWorld datasets are registered (flan_nb.tinyworld is missing)")
     return names
+
+
+@dataclasses.dataclass(frozen=True)
+class RateRow:
+    """One TinyWorld dataset next to the real dataset it mirrors: sizes and mixing rates."""
+
+    name: str
+    mirrors: str
+    real_train: int  # the real dataset's training examples
+    paper_rate: float  # its share at paper scale: min(real, 30,000, 3,000), normalised
+    train: int  # TinyWorld's training examples
+    rate: float  # TinyWorld's share with the book's caps
+
+
+def rates_next_to_paper(num_examples: Mapping[str, int], *, rate_cap: int | None,
+                        max_examples: int | None, temperature: float = 1.0) -> list[RateRow]:
+    """TinyWorld's mixing rates (with the given caps) beside the paper-scale rates of the real
+    datasets they mirror (the paper's caps, 3,000 and 30,000), largest real dataset first."""
+    from flan_nb import mixture as mixture_lib
+    from flan_nb.tinyworld.datasets import BY_NAME
+
+    unknown = sorted(set(num_examples) - set(BY_NAME))
+    require(not unknown, f"not TinyWorld datasets (no real size to compare): {unknown}")
+    paper = mixture_lib.mixing_rates({n: BY_NAME[n].real_train for n in num_examples})
+    ours = mixture_lib.mixing_rates(num_examples, rate_cap, max_examples, temperature)
+    rows = [RateRow(n, BY_NAME[n].mirrors, BY_NAME[n].real_train, paper[n], num_examples[n],
+                    ours[n]) for n in num_examples]
+    return sorted(rows, key=lambda r: (-r.real_train, r.name))
 
 
 def tokenize_samples(samples, tokenizer, max_input_length: int, max_target_length: int):

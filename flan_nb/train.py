@@ -658,8 +658,10 @@ class TuningChapterConfig:
     learning_rate: float = 1e-3
     dropout_rate: float = 0.0
     bidirectional_prefix: bool = False
-    rate_cap: int = 3000  # examples-proportional mixing: rate = min(examples, cap)
-    max_examples: int = 30000  # training examples per dataset
+    # Examples-proportional mixing, rate = min(examples, cap); the book's TinyWorld is the real
+    # collection at 1:30, so the paper's 3,000 and 30,000 become 100 and 1,000 (tpu_full: paper's).
+    rate_cap: int = 100
+    max_examples: int = 1000  # training examples per dataset
     checkpoint_every: int = 50
     num_eval_batches: int = 4  # batches of validation examples for the before/after losses
     mesh_data: int = -1

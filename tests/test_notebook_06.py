@@ -11,6 +11,11 @@ def test_mixing_and_packing_notebook(run_smoke):
     assert metrics["num_datasets"] >= 12  # every cluster has TinyWorld datasets
     # The cap narrows the spread of shares between the largest and smallest dataset.
     assert metrics["rate_spread_capped"] < metrics["rate_spread_uncapped"]
+    # Paper scale (real sizes, caps 3,000 and 30,000): 3,000 over COPA's 400, at any profile.
+    assert metrics["rate_spread_paper"] == pytest.approx(7.5)
+    # True at book (tests/test_tinyworld_datasets.py); smoke is too small to mirror it.
+    assert isinstance(metrics["cap_binds_like_paper"], bool)
+    assert 0 <= metrics["max_rate_gap_to_paper"] < 1
     assert metrics["max_share_z"] < 5  # observed shares follow the rates
     assert metrics["templates_used_fraction"] > 0.5
     assert metrics["mean_segment_length"] > 4  # at least inputs, EOS, a target, EOS
