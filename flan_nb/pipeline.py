@@ -54,7 +54,7 @@ class _PackedBatches(abc.ABC):
     """Shared machinery: segments from a source, packed, cut into host-local batches."""
 
     def __init__(self, *, seq_length: int, batch_size: int, num_shards: int, packer: str,
-                 max_open_rows: int, chunk_size: int):
+                 max_open_rows: int, chunk_size: int, isolate: bool = True):
         require(isinstance(batch_size, int) and batch_size >= 1,
                 f"batch_size must be a positive int, got {batch_size!r}")
         require(batch_size % num_shards == 0,
@@ -66,6 +66,7 @@ class _PackedBatches(abc.ABC):
         self.packer_name = packer
         self.packer = packing.make_packer(packer, seq_length, max_open_rows)
         self.chunk_size = chunk_size
+        self.isolate = bool(isolate)  # packed examples masked from each other (flan_nb.packing)
         self.stats = packing.PackStats(seq_length=seq_length)
         self.num_batches = 0
         self._ready: list[list[packing.Segment]] = []
@@ -97,7 +98,7 @@ class _PackedBatches(abc.ABC):
         del self._ready[: self.local_batch_size]
         self.stats.update(rows)
         self.num_batches += 1
-        return packing.features(rows, self.seq_length)
+        return packing.features(rows, self.seq_length, self.isolate)
 
     def take(self, n: int) -> list[dict[str, np.ndarray]]:
         """The next `n` batches."""
@@ -112,7 +113,8 @@ class _PackedBatches(abc.ABC):
         keys = lambda rows: [[list(s.key) for s in row] for row in rows]  # noqa: E731
         return {"version": STATE_VERSION, "kind": type(self).__name__,
                 "packer": self.packer_name, "seq_length": self.seq_length,
-                "batch_size": self.batch_size, "source": self._source_state(),
+                "batch_size": self.batch_size, "isolate": self.isolate,
+                "source": self._source_state(),
                 "open_rows": keys(self.packer.open_rows()), "ready_rows": keys(self._ready),
                 "num_batches": self.num_batches,
                 "stats": {k: getattr(self.stats, k) for k in
@@ -123,6 +125,9 @@ class _PackedBatches(abc.ABC):
         expected = {"version": STATE_VERSION, "kind": type(self).__name__,
                     "packer": self.packer_name, "seq_length": self.seq_length,
                     "batch_size": self.batch_size}
+        # States saved before isolation was a choice were isolated.
+        state = {"isolate": True, **state}
+        expected["isolate"] = self.isolate
         for field, mine in expected.items():
             if state.get(field) != mine:
                 raise UserError(f"pipeline state has {field}={state.get(field)!r} but this "
@@ -143,18 +148,20 @@ class InstructionPipeline(_PackedBatches):
     Each sample becomes `inputs EOS targets EOS`, inputs cut to `max_input_length` and targets to
     `max_target_length` tokens (EOS included; cuts are counted in `stats.num_truncated`). Rows are
     `seq_length` tokens, by default `max_input_length + max_target_length` as in seqio.
+    `isolate` masks packed examples from each other (Flan 2022, the default); `False` packs them
+    with only an EOS between, as FLAN 2021 did (`flan_nb.packing`).
     """
 
     def __init__(self, mixture: Mixture, tokenizer, *, batch_size: int, max_input_length: int,
                  max_target_length: int, seq_length: int | None = None, packer: str = "best_fit",
-                 max_open_rows: int = 64, chunk_size: int = 256):
+                 max_open_rows: int = 64, chunk_size: int = 256, isolate: bool = True):
         seq_length = seq_length or max_input_length + max_target_length
         require(seq_length >= max_input_length + max_target_length,
                 f"seq_length {seq_length} must be >= max_input_length + max_target_length "
                 f"({max_input_length} + {max_target_length}) so every example fits a row")
         super().__init__(seq_length=seq_length, batch_size=batch_size,
                          num_shards=mixture.num_shards, packer=packer,
-                         max_open_rows=max_open_rows, chunk_size=chunk_size)
+                         max_open_rows=max_open_rows, chunk_size=chunk_size, isolate=isolate)
         self.mixture = mixture
         self.tokenizer = tokenizer
         self.max_input_length = max_input_length
@@ -257,11 +264,12 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
                  rate_cap: int | None = None, max_examples: int | None = None,
                  temperature: float = 1.0, packer: str = "best_fit", max_open_rows: int = 64,
                  shard_index: int | None = None, num_shards: int | None = None,
-                 data_dir: str | None = None) -> InstructionPipeline:
+                 data_dir: str | None = None, isolate: bool = True) -> InstructionPipeline:
     """The instruction-tuning pipeline over registered datasets (`flan_nb.tasks`).
 
     `rate_cap`/`max_examples` default to the paper's 3,000 and 30,000. `batch_size` is global;
     this host yields `batch_size // num_shards` rows per batch (hosts default to JAX's).
+    `isolate=False` packs as FLAN 2021 (EOS between examples, no masking across them).
     """
     from flan_nb import mixture as mixture_lib
 
@@ -274,7 +282,7 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
     return InstructionPipeline(mixture, tokenizer, batch_size=batch_size,
                                max_input_length=max_input_length,
                                max_target_length=max_target_length, seq_length=seq_length,
-                               packer=packer, max_open_rows=max_open_rows)
+                               packer=packer, max_open_rows=max_open_rows, isolate=isolate)
 
 
 def tokenize_documents(texts: Sequence[str], tokenizer) -> list[list[int]]:

@@ -22,6 +22,9 @@ def test_mixing_and_packing_notebook(run_smoke):
     assert 0 <= metrics["truncated_fraction"] <= 1
     assert metrics["segments_per_row"] >= 1
     assert metrics["mask_checks_pass"] is True
+    # Isolated (Flan 2022) the next example sees nothing of the previous; FLAN 2021 sees it all.
+    assert metrics["isolated_sees_previous"] == 0 < metrics["unisolated_sees_previous"]
+    assert metrics["isolation_keeps_tokens_and_loss"] is True
     assert metrics["all_samples_placed"] is True
     assert metrics["resume_identical"] is True
     for lengths in ("book", "paper"):
