@@ -261,7 +261,10 @@ def features(rows: Sequence[Sequence[Segment]], seq_length: int,
 
 
 def unpack(batch: dict[str, np.ndarray]) -> list[list[Segment]]:
-    """The segments of each row of a packed batch (the inverse of `features`, keys lost)."""
+    """The segments of each row of a packed batch (the inverse of `features`, keys lost).
+
+    Rows packed without isolation (FLAN 2021) are one segment each: unpack isolated batches.
+    """
     rows = []
     for r in range(batch["decoder_target_tokens"].shape[0]):
         ids, row = batch["decoder_segment_ids"][r], []
