@@ -28,6 +28,8 @@ def _cmd_grade(args) -> int:
 
     if args.max_output <= 0:
         raise UserError(f"--max-output must be positive, got {args.max_output}")
+    if args.out and not Path(args.out).resolve().parent.is_dir():
+        raise UserError(f"--out {args.out}: its folder does not exist")
     results = grade.grade([Path(p) for p in args.submissions], args.chapter,
                           Path(args.key) if args.key else None, args.timeout, args.max_output)
     text = {"csv": grade.to_csv, "json": grade.to_json, "table": grade.to_table}[args.format](

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flan_nb.assignments import TAG_CHECK, TAG_EXERCISE, TAG_STUB
+from flan_nb.assignments import TAG_CHECK, TAG_EXERCISE, TAG_STUB, TAG_TESTS
 from flan_nb.assignments.master import (NOTEBOOKS, Exercise, cell_source, cell_tags, chapters,
                                         load_master, read_notebook)
 from flan_nb.errors import UserError
@@ -175,9 +175,13 @@ def grade(paths: list[Path], chapter: str | None = None, key: Path | None = None
         nb = read_notebook(path)
         name = submission_chapter(nb, path, chapter, known)
         exercises = load_key(name, key_dir)
-        if not any(TAG_STUB in cell_tags(c) for c in nb["cells"]):
-            raise UserError(f"{path} is not a submission: it has no cell tagged {TAG_STUB!r} "
-                            f"(hand out the notebooks `flan-nb assign` writes)")
+        if any(TAG_TESTS in cell_tags(c) for c in nb["cells"]):
+            raise UserError(f"{path} is a master notebook (it holds the hidden tests), not a "
+                            f"submission: grade the notebooks `flan-nb assign` writes")
+        if not any(TAG_STUB in cell_tags(c) and c.get("metadata", {}).get("flan_nb")
+                   for c in nb["cells"]):
+            raise UserError(f"{path} is not a submission: it has no exercise cell tagged "
+                            f"{TAG_STUB!r} (hand out the notebooks `flan-nb assign` writes)")
         jobs.append((path, nb, name, exercises))
     results = []
     for path, nb, name, exercises in jobs:
