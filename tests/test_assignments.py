@@ -195,3 +195,26 @@ def test_master_parts_need_their_exercise():
           "source": ":::{exercise}\n:label: ex-x\nWrite f.\n:::"}
     with pytest.raises(UserError, match="needs both a stub and hidden tests"):
         parse_exercises({"cells": [ex, copy.deepcopy(raw)]})
+
+
+def test_book_renders_exercises_and_launch_buttons():
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert "sphinx_exercise" in config["sphinx"]["extra_extensions"]
+    assert config["repository"]["url"].startswith("https://")
+    assert config["launch_buttons"]["colab_url"] and config["launch_buttons"]["binderhub_url"]
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    assert "book/for_teachers" in [c["file"] for p in toc["parts"] for c in p["chapters"]]
+    assert '"sphinx-exercise==' in (REPO / "pyproject.toml").read_text()
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_master_solutions_are_dropdowns_of_their_exercise(chapter):
+    master, exercises = load_master(chapter)
+    for ex in exercises:
+        assert ex.solution_text is not None, f"{ex.label} has no solution"
+        assert ex.solution_text.startswith(f":::{{solution}} {ex.label}\n:class: dropdown")
+    for cell in master["cells"]:
+        if TAG_TESTS in cell_tags(cell):
+            assert cell["cell_type"] == "raw" and "remove-cell" in cell_tags(cell)
