@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flan_nb.assignments import TAG_SOLUTION, TAG_STUB, TAG_TESTS
+from flan_nb.assignments import TAG_SOLUTION, TAG_STUB, TAG_TEACHER, TAG_TESTS
 from flan_nb.assignments.assign import assign, build
 from flan_nb.assignments.harness import run_exercise
 from flan_nb.assignments.master import cell_source, cell_tags, chapters, load_master, \
@@ -54,7 +54,8 @@ def _solution_lines(master: dict) -> set[str]:
     def lines(cells):
         return {line.strip() for c in cells for line in cell_source(c).splitlines()
                 if len(line.strip()) >= 12}
-    secret = [c for c in master["cells"] if {TAG_SOLUTION, TAG_TESTS} & set(cell_tags(c))]
+    secret = [c for c in master["cells"]
+              if {TAG_SOLUTION, TAG_TESTS, TAG_TEACHER} & set(cell_tags(c))]
     public = [c for c in master["cells"] if c not in secret]
     return lines(secret) - lines(public) - {":class: dropdown"}
 
@@ -71,7 +72,8 @@ def test_student_notebook_has_no_solution_text(chapter):
     assert secret & solved_lines  # what is looked for is there to find
     leaked = sorted(secret & student_lines)
     assert not leaked, leaked[:3]
-    assert not any({TAG_SOLUTION, TAG_TESTS} & set(cell_tags(c)) for c in student["cells"])
+    assert not any({TAG_SOLUTION, TAG_TESTS, TAG_TEACHER} & set(cell_tags(c))
+                   for c in student["cells"])
     assert student["metadata"]["flan_nb"]["assignment"] == chapter
     assert all(c.get("outputs", []) == [] for c in student["cells"])
     assert ":::{exercise}" not in text  # plain Markdown for Jupyter and Colab
@@ -218,3 +220,20 @@ def test_master_solutions_are_dropdowns_of_their_exercise(chapter):
     for cell in master["cells"]:
         if TAG_TESTS in cell_tags(cell):
             assert cell["cell_type"] == "raw" and "remove-cell" in cell_tags(cell)
+
+
+def test_public_check_gives_hints_and_never_raises(capsys):
+    from flan_nb.assignments.checks import check
+
+    def square(x):
+        return x * x
+
+    def broken(x):
+        raise KeyError(x)
+
+    cases = [((2,), 4, "multiply"), ((3,), 9.0, "floats compare approximately")]
+    assert check(square, cases) and capsys.readouterr().out == "correct\n"
+    assert not check(lambda x: x + x, cases)
+    assert "gave 6, expected 9.0. Hint: floats" in capsys.readouterr().out
+    assert not check(broken, cases) and "raised KeyError" in capsys.readouterr().out
+    assert not check(lambda x: None, cases) and "returns nothing" in capsys.readouterr().out

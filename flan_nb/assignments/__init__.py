@@ -10,7 +10,9 @@ Jupyter cell tags (kept by Jupyter, JupyterLab, Colab and papermill):
   the reference answer of a code exercise;
 - `exercise-tests` (raw, also `remove-cell`): hidden tests, self-contained Python: imports the
   answer may use, optional `POINTS = n` and `FORBID = ["module.function", ...]` (package
-  functions the answer must not call), and `test_*` functions with literal expected values.
+  functions the answer must not call), and `test_*` functions with literal expected values;
+- `teacher-only` (any cell): text for the book's readers only (e.g. "solutions are in the
+  dropdowns"), left out of student notebooks.
 
 Cells between one `exercise` cell and the next belong to that exercise. `flan-nb assign` writes
 student notebooks (no solution, no hidden test), solved notebooks and hidden tests; `flan-nb grade`
@@ -22,4 +24,5 @@ TAG_STUB = "exercise-stub"
 TAG_CHECK = "exercise-check"
 TAG_SOLUTION = "exercise-solution"
 TAG_TESTS = "exercise-tests"
+TAG_TEACHER = "teacher-only"
 ROLE_TAGS = (TAG_STUB, TAG_CHECK, TAG_SOLUTION, TAG_TESTS)

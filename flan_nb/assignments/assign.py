@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 
 import flan_nb
-from flan_nb.assignments import TAG_CHECK, TAG_EXERCISE, TAG_SOLUTION, TAG_STUB, TAG_TESTS
+from flan_nb.assignments import (TAG_CHECK, TAG_EXERCISE, TAG_SOLUTION, TAG_STUB, TAG_TEACHER,
+                                 TAG_TESTS)
 from flan_nb.assignments.master import NOTEBOOKS, Exercise, cell_source, cell_tags, load_master
 from flan_nb.assignments.master import chapters as all_chapters
 from flan_nb.errors import UserError
@@ -73,7 +74,7 @@ def build(chapter: str, notebooks: Path = NOTEBOOKS) -> tuple[dict, dict, dict]:
             cell = _fresh(cell, _plain_statement(source, number))
         if TAG_TESTS in tags:
             continue
-        if TAG_SOLUTION in tags:
+        if TAG_SOLUTION in tags or TAG_TEACHER in tags:
             solved["cells"].append(_fresh(cell))
             continue
         cell = _fresh(cell)
