@@ -152,10 +152,10 @@ def test_misbehaving_answers_score_zero_with_a_message(assigned, tmp_path, capsy
     harms = _with_answers(assigned / "student" / "01_bpe.ipynb", tmp_path / "01_bpe_b.ipynb", {
         labels[0]: f"import os\nos.remove({str(victim)!r})\n",
         labels[1]: "def merge_pair(symbols, pair):\n    return symbols[0] / 0\n"})
-    rows = _grade(capsys, loops, harms, "--timeout", "3")
+    rows = _grade(capsys, loops, harms, "--timeout", "5")
     got = [(r["status"], float(r["points"])) for r in rows]
     assert got == [("timeout", 0), ("output", 0), ("forbidden", 0), ("failed", 0)]
-    assert "longer than 3 s" in rows[0]["message"] and "printed more" in rows[1]["message"]
+    assert "longer than 5 s" in rows[0]["message"] and "printed more" in rows[1]["message"]
     assert str(victim) in rows[2]["message"] and "TypeError" in rows[3]["message"]
     assert victim.read_text() == "precious"
     assert _book_hash() == before

@@ -25,4 +25,3 @@ TAG_CHECK = "exercise-check"
 TAG_SOLUTION = "exercise-solution"
 TAG_TESTS = "exercise-tests"
 TAG_TEACHER = "teacher-only"
-ROLE_TAGS = (TAG_STUB, TAG_CHECK, TAG_SOLUTION, TAG_TESTS)
