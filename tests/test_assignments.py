@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flan_nb.assignments import TAG_SOLUTION, TAG_STUB, TAG_TEACHER, TAG_TESTS
-from flan_nb.assignments.assign import assign, build
+from flan_nb.assignments.assign import build
 from flan_nb.assignments.harness import run_exercise
 from flan_nb.assignments.master import cell_source, cell_tags, chapters, load_master, \
     parse_exercises

@@ -60,7 +60,6 @@ def _fresh(cell: dict, source: str | None = None) -> dict:
 def build(chapter: str, notebooks: Path = NOTEBOOKS) -> tuple[dict, dict, dict]:
     """(student notebook, solved notebook, hidden tests) of one chapter."""
     master, exercises = load_master(chapter, notebooks)
-    by_label = {e.label: e for e in exercises}
     student, solved = copy.deepcopy(master), copy.deepcopy(master)
     student["cells"], solved["cells"] = [], []
     current: Exercise | None = None
@@ -70,7 +69,7 @@ def build(chapter: str, notebooks: Path = NOTEBOOKS) -> tuple[dict, dict, dict]:
         source = cell_source(cell)
         if TAG_EXERCISE in tags:
             number += 1
-            current = by_label[[e.label for e in exercises][number - 1]]
+            current = exercises[number - 1]
             cell = _fresh(cell, _plain_statement(source, number))
         if TAG_TESTS in tags:
             continue

@@ -145,7 +145,8 @@ def run_isolated(tests: str, answer: str, timeout: float = DEFAULT_TIMEOUT_S,
     try:
         result = json.loads(raw.decode())
     except (UnicodeDecodeError, json.JSONDecodeError):
-        return "crashed", f"the process died before the tests finished (exit status {proc.returncode})"
+        return "crashed", (f"the process died before the tests finished (exit status "
+                           f"{proc.returncode})")
     message = result["message"]
     if result["passed"]:
         return "passed", message
@@ -160,8 +161,9 @@ def grade(paths: list[Path], chapter: str | None = None, key: Path | None = None
           timeout: float = DEFAULT_TIMEOUT_S,
           max_output: int = DEFAULT_MAX_OUTPUT) -> list[ExerciseResult]:
     """Grade submissions; every input is checked before the first exercise runs."""
-    if timeout <= 0:
-        raise UserError(f"--timeout must be positive, got {timeout}")
+    if not (0 < timeout < 24 * 3600):
+        raise UserError(f"--timeout must be a number of seconds between 0 and 86400, "
+                        f"got {timeout}")
     key_dir = Path(key) if key is not None else NOTEBOOKS
     if (key_dir / "tests").is_dir():  # the output of `flan-nb assign`
         known = sorted(p.stem for p in (key_dir / "tests").glob("*.json"))

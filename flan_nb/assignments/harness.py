@@ -132,6 +132,7 @@ def install_guard(sandbox: str, violations: list[str]) -> None:
 
 def main(argv: list[str]) -> int:
     job = json.loads(Path(argv[0]).read_text())
+    Path(argv[0]).unlink()  # the hidden tests are not left on disk for the answer to read
     result_fd = int(argv[1])
     violations: list[str] = []
     install_guard(job["sandbox"], violations)
