@@ -237,3 +237,11 @@ def test_public_check_gives_hints_and_never_raises(capsys):
     assert "gave 6, expected 9.0. Hint: floats" in capsys.readouterr().out
     assert not check(broken, cases) and "raised KeyError" in capsys.readouterr().out
     assert not check(lambda x: None, cases) and "returns nothing" in capsys.readouterr().out
+
+
+def test_every_solved_notebook_gets_full_marks_in_the_sandbox(assigned, capsys):
+    # The same answers as test_solution_passes_and_stub_fails, now through the isolated
+    # processes: the sandbox must not break any chapter's imports.
+    rows = _grade(capsys, *sorted((assigned / "solutions").glob("*.ipynb")), "--key", assigned)
+    assert {r["chapter"] for r in rows} == set(CHAPTERS)
+    assert [r for r in rows if r["status"] != "passed"] == []
