@@ -245,3 +245,8 @@ def test_every_solved_notebook_gets_full_marks_in_the_sandbox(assigned, capsys):
     rows = _grade(capsys, *sorted((assigned / "solutions").glob("*.ipynb")), "--key", assigned)
     assert {r["chapter"] for r in rows} == set(CHAPTERS)
     assert [r for r in rows if r["status"] != "passed"] == []
+
+
+def test_long_failure_messages_are_cut():
+    tests = "def test_x():\n    assert f(), 'x' * 100000\n"
+    assert len(run_exercise(tests, "def f():\n    return False\n")["message"]) < 400

@@ -35,9 +35,16 @@ def _resolve(dotted: str):
     return importlib.import_module(module), name
 
 
+MAX_MESSAGE = 300  # characters of a failure message kept in the report
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + "..."
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+    return _short(f"{type(err).__name__}: {text[0]}" if text else type(err).__name__)
 
 
 def run_exercise(tests: str, answer: str) -> dict:
@@ -82,7 +89,7 @@ def _run_tests(test_functions: dict) -> dict[str, str]:
             test()
             results[name] = "ok"
         except AssertionError as err:
-            results[name] = str(err) or "assertion failed"
+            results[name] = _short(str(err)) or "assertion failed"
         except BaseException as err:  # noqa: BLE001
             if isinstance(err, KeyboardInterrupt):
                 raise
