@@ -25,14 +25,13 @@ def task_rows(source: str | None = None, cluster: str | None = None) -> list[dic
     """One dict per registered dataset: name, cluster, source, num_templates, kind, metric,
     tfds_names (what `tfds build` prepares: a list, empty for TinyWorld), manual_download."""
     from flan_nb import tasks
-    from flan_nb.tfds_data import tfds_names
+    from flan_nb.tfds_data import TFDSDatasetSpec, tfds_names
 
-    if source is not None and source not in tasks.SOURCES:
-        raise UserError(f"unknown source {source!r}: choose one of {', '.join(tasks.SOURCES)}")
+    tasks.check_source(source)
     return [{"name": s.name, "cluster": s.cluster, "source": s.source,
              "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
-             "tfds_names": list(tfds_names(s)) if s.source == "tfds" else [],
-             "manual_download": s.manual_download is not None}
+             "tfds_names": list(tfds_names(s)) if isinstance(s, TFDSDatasetSpec) else [],
+             "manual_download": getattr(s, "manual_download", None) is not None}
             for s in tasks.all_datasets(source=source, cluster=cluster)]
 
 
