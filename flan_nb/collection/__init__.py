@@ -1,7 +1,7 @@
 """The paper's collection: 62 TFDS datasets in 12 clusters, registered in `flan_nb.tasks`.
 
-Importing this package registers every dataset (`flan_nb.tasks` imports it lazily, the first time
-the registry is read). One module per cluster; `_common` holds the helpers they share, the
+Importing this package registers every dataset as a `flan_nb.tfds_data.TFDSDatasetSpec` (the
+package's import does it, through `flan_nb.sources`). One module per cluster; `_common` holds the helpers they share, the
 hand-written TFDS-shaped example of each dataset (`sample_features`) and the paper's display
 names (`title`). `readme_table()` is the README's table of the 62 datasets, made from the registry.
 """
