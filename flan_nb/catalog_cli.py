@@ -28,11 +28,14 @@ def task_rows(source: str | None = None, cluster: str | None = None) -> list[dic
     from flan_nb.tfds_data import TFDSDatasetSpec, tfds_names
 
     tasks.check_source(source)
-    return [{"name": s.name, "cluster": s.cluster, "source": s.source,
-             "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
-             "tfds_names": list(tfds_names(s)) if isinstance(s, TFDSDatasetSpec) else [],
-             "manual_download": getattr(s, "manual_download", None) is not None}
-            for s in tasks.all_datasets(source=source, cluster=cluster)]
+    rows = []
+    for s in tasks.all_datasets(source=source, cluster=cluster):
+        tfds = isinstance(s, TFDSDatasetSpec)
+        rows.append({"name": s.name, "cluster": s.cluster, "source": s.source,
+                     "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
+                     "tfds_names": list(tfds_names(s)) if tfds else [],
+                     "manual_download": tfds and s.manual_download is not None})
+    return rows
 
 
 def _print_table(rows: list[dict]) -> None:
