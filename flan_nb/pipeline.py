@@ -310,7 +310,7 @@ def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
             for name, value in batch.items()}
 
 
-# -- chapter 06 and `flan-nb bench pack` (flan_nb.bench_pack) -----------------------------------------------------
+# -- chapter 06 and `flan-nb bench pack` ---------------------------------------------------------
 # The book's instruction-tuning lengths and batch (the notebook's defaults repeat them).
 BOOK_MAX_INPUT_LENGTH = 160  # TinyWorld inputs stay under ~120 tokens at 2,000 pieces
 BOOK_MAX_TARGET_LENGTH = 96  # and targets under ~90 (turned-around dialogue summaries)
