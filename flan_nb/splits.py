@@ -18,6 +18,7 @@ from flan_nb import tasks
 from flan_nb.errors import UserError
 from flan_nb.params import require
 from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
+from flan_nb.tinyworld import SIZES
 
 RCWC = "reading_comprehension_with_commonsense"
 
@@ -183,8 +184,6 @@ class TasksChapterConfig:
     seed: int = 0
 
     def __post_init__(self):
-        from flan_nb.tinyworld import SIZES
-
         require(self.split_source in tasks.SOURCES,
                 f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
                 f"got {self.split_source!r}")

@@ -89,7 +89,7 @@ def default_data_dir() -> Path:
 def data_folder(data_dir: str | os.PathLike | None):
     """The TFDS data folder to use: `data_dir`, else TFDS's default; local or a bucket (gs://,
     as on TPU VMs)."""
-    from flan_nb.runs import as_path
+    from flan_nb.runs import as_path  # with yaml: 30 ms that `import flan_nb` would pay
 
     return as_path(data_dir or os.environ.get("TFDS_DATA_DIR") or
                    "~/tensorflow_datasets").expanduser()
