@@ -6,8 +6,8 @@ paper's 62 datasets from `flan_nb.collection`). `flan_nb/__init__.py` imports th
 Python runs a package's `__init__` before any of its modules, so the registry is full whoever
 reads it first, while `tasks` imports no source: the dependencies point one way (source ->
 registry) and a new source is one import line here. The price is paid once per process: making
-the 93 specs (TinyWorld's generators and the collection's templates; no TFDS or TensorFlow, which
-load only with data) adds about 0.1 s to `import flan_nb`, on the 2-core machine.
+every spec (importing TinyWorld's generators and the collection's templates; not TFDS or
+TensorFlow, which load only with data) adds about 0.1 s to `import flan_nb` on the 2-core machine.
 """
 
 from __future__ import annotations

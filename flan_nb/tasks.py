@@ -87,7 +87,6 @@ class Source:
     name: str
     load: Callable[..., list[dict]]
     check: Callable[[Sequence[DatasetSpec], Sequence[str], str | None], None] | None = None
-    description: str = ""
 
 
 # Registered sources, name -> Source, in registration order ("tinyworld", "tfds").

@@ -272,5 +272,4 @@ def _load(spec: TFDSDatasetSpec, split: str, *, seed: int = 0, size: str = "book
     return load_split(spec, split, data_dir=data_dir, limit=limit)
 
 
-tasks.register_source(tasks.Source(NAME, _load, check=check_prepared,
-                                   description="the paper's datasets, prepared by TFDS"))
+tasks.register_source(tasks.Source(NAME, _load, check=check_prepared))
