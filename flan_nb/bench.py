@@ -13,7 +13,7 @@ import json
 # name -> "module:function"; the function takes `quick: bool` and returns a dict.
 BENCHMARKS = {
     "tokenize": "flan_nb.tokenize:benchmark",
-    "pack": "flan_nb.pipeline:benchmark",
+    "pack": "flan_nb.bench_pack:benchmark",
     "eval": "flan_nb.evaluate:benchmark",
     "train": "flan_nb.bench_train:benchmark",
 }

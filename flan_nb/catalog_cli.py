@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 
+from flan_nb import formats, tasks, tfds_data
 from flan_nb.errors import UserError
 
 COLUMNS = ("name", "cluster", "source", "num_templates", "kind", "metric")
@@ -24,16 +25,15 @@ COLUMNS = ("name", "cluster", "source", "num_templates", "kind", "metric")
 def task_rows(source: str | None = None, cluster: str | None = None) -> list[dict]:
     """One dict per registered dataset: name, cluster, source, num_templates, kind, metric,
     tfds_names (what `tfds build` prepares: a list, empty for TinyWorld), manual_download."""
-    from flan_nb import tasks
-    from flan_nb.tfds_data import tfds_names
-
-    if source is not None and source not in tasks.SOURCES:
-        raise UserError(f"unknown source {source!r}: choose one of {', '.join(tasks.SOURCES)}")
-    return [{"name": s.name, "cluster": s.cluster, "source": s.source,
-             "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
-             "tfds_names": list(tfds_names(s)) if s.source == "tfds" else [],
-             "manual_download": s.manual_download is not None}
-            for s in tasks.all_datasets(source=source, cluster=cluster)]
+    tasks.check_source(source)
+    rows = []
+    for s in tasks.all_datasets(source=source, cluster=cluster):
+        tfds = isinstance(s, tfds_data.TFDSDatasetSpec)
+        rows.append({"name": s.name, "cluster": s.cluster, "source": s.source,
+                     "num_templates": len(s.templates), "kind": s.kind, "metric": s.metric,
+                     "tfds_names": list(tfds_data.tfds_names(s)) if tfds else [],
+                     "manual_download": tfds and s.manual_download is not None})
+    return rows
 
 
 def _print_table(rows: list[dict]) -> None:
@@ -46,8 +46,6 @@ def _print_table(rows: list[dict]) -> None:
 def _cmd_tasks(args) -> int:
     rows = task_rows(args.source, args.cluster)
     if args.check_data:
-        from flan_nb import tasks, tfds_data
-
         specs = [tasks.get(r["name"]) for r in rows if r["source"] == "tfds"]
         if not specs:
             raise UserError("--check-data checks TFDS datasets: add --source tfds")
@@ -69,8 +67,6 @@ def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation
     """The first `n` examples of a split rendered through one template in format `fmt`, as
     dicts; few-shot draws `shots` exemplars from the training split within `budget` (a
     `formats.TokenBudget`)."""
-    from flan_nb import formats, tasks
-
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     if shots < 0:
@@ -92,8 +88,6 @@ def show_rows(name: str, template: int = 0, n: int = 3, split: str = "validation
 
 
 def _cmd_show(args) -> int:
-    from flan_nb import formats, tasks
-
     budget = None
     if args.format == "few-shot":
         budget = formats.command_line_budget(
@@ -116,8 +110,6 @@ def _cmd_show(args) -> int:
 
 
 def register(subparsers) -> None:
-    from flan_nb.formats import FORMATS, MAX_INPUT_TOKENS, TOKENIZER_HELP
-
     p = subparsers.add_parser("tasks", help="list the registered datasets")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.add_argument("--source", help="only datasets of this source (tinyworld or tfds)")
@@ -137,12 +129,12 @@ def register(subparsers) -> None:
     s.add_argument("--seed", type=int, default=0, help="TinyWorld seed (default 0)")
     s.add_argument("--size", default="book", help="TinyWorld size (default book)")
     s.add_argument("--json", action="store_true", help="one JSON object per example")
-    s.add_argument("--format", default="zero-shot", choices=FORMATS,
+    s.add_argument("--format", default="zero-shot", choices=formats.FORMATS,
                    help="prompt format (default zero-shot)")
     s.add_argument("--shots", type=int, default=3,
                    help="few-shot exemplars from the training split (default 3)")
-    s.add_argument("--max-input-tokens", type=int, default=MAX_INPUT_TOKENS,
+    s.add_argument("--max-input-tokens", type=int, default=formats.MAX_INPUT_TOKENS,
                    help=f"few-shot prompts are pruned to this many tokens (default "
-                        f"{MAX_INPUT_TOKENS})")
-    s.add_argument("--tokenizer", metavar="PATH|words", help=TOKENIZER_HELP)
+                        f"{formats.MAX_INPUT_TOKENS})")
+    s.add_argument("--tokenizer", metavar="PATH|words", help=formats.TOKENIZER_HELP)
     s.set_defaults(func=_cmd_show)

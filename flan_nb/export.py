@@ -53,15 +53,12 @@ def export_records(held_out: str, fmt: str = "zero-shot", *, source: str = DEFAU
         raise UserError(f"--k must be >= 0, got {k}")
     plan = splits.held_out_split(held_out, splits.check_source(source))
     names = plan.train if split == "train" else plan.eval
-    real = [spec for spec in map(tasks.get, names) if spec.source == "tfds"]
+    specs = [tasks.get(name) for name in names]
     if fmt == "few-shot" and budget is None:
-        budget = formats.command_line_budget(None, formats.MAX_INPUT_TOKENS, tfds=bool(real),
+        real = any(spec.source == "tfds" for spec in specs)
+        budget = formats.command_line_budget(None, formats.MAX_INPUT_TOKENS, tfds=real,
                                              size=size, seed=seed)
-    if real:
-        from flan_nb import tfds_data
-
-        needed = [split, "train"] if fmt == "few-shot" else [split]
-        tfds_data.check_prepared(real, needed, data_dir)
+    tasks.check_data(specs, [split, "train"] if fmt == "few-shot" else [split], data_dir)
     # Bad input fails here, before anything is written; the records follow lazily.
     return _records(names, fmt, split=split, size=size, seed=seed, limit=limit,
                     data_dir=data_dir, templates=templates, k=k, budget=budget)

@@ -17,6 +17,8 @@ from typing import Iterable, NamedTuple, Sequence
 from flan_nb import tasks
 from flan_nb.errors import UserError
 from flan_nb.params import require
+from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
+from flan_nb.tinyworld import SIZES
 
 RCWC = "reading_comprehension_with_commonsense"
 
@@ -69,13 +71,6 @@ class HeldOutSplit:
         """The JSON form `flan-nb split --json` prints."""
         return {"train": list(self.train), "eval": list(self.eval),
                 "excluded": list(self.excluded)}
-
-
-def check_source(source: str | None) -> str | None:
-    """`source` if it is None or a known source, else a UserError."""
-    if source is not None and source not in tasks.SOURCES:
-        raise UserError(f"unknown source {source!r}: choose one of {', '.join(tasks.SOURCES)}")
-    return source
 
 
 def excluded_clusters(held_out: Iterable[str]) -> list[str]:
@@ -189,8 +184,6 @@ class TasksChapterConfig:
     seed: int = 0
 
     def __post_init__(self):
-        from flan_nb.tinyworld import SIZES
-
         require(self.split_source in tasks.SOURCES,
                 f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
                 f"got {self.split_source!r}")

@@ -1,18 +1,22 @@
 """The dataset registry: every dataset the book knows, TinyWorld's and the paper's 62.
 
-One registry serves both sources, so a notebook runs the same code on TinyWorld and on TFDS data.
-A `DatasetSpec` says which of the paper's 12 clusters a dataset belongs to, whether it is a
+One registry serves every data source, so a notebook runs the same code on TinyWorld and on TFDS
+data. A `DatasetSpec` says which of the paper's 12 clusters a dataset belongs to, whether it is a
 classification task (answered by picking one option) or a generation task, its 10 templates, its
-metric, and how to load it. Examples are plain dicts of fields; classification examples whose
-answer choices vary carry them in the field `options`, fixed choices live on the spec.
+metric and its source. Examples are plain dicts of fields; classification examples whose answer
+choices vary carry them in the field `options`, fixed choices live on the spec.
+
+A `Source` (TinyWorld, TFDS) registers its loader here with `register_source` and its datasets
+with `register`; what only one source needs (TFDS names and splits) lives on its own spec subclass
+in its module. This module imports no source: `flan_nb.sources` plugs them in when the package is
+imported (see there why), so the registry is full whoever reads it first.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from flan_nb.errors import UserError
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
@@ -34,11 +38,7 @@ CLUSTERS: dict[str, str] = {
 }
 KINDS = ("classification", "generation")
 METRICS = ("accuracy", "exact_match", "f1", "bleu", "rouge")
-SOURCES = ("tinyworld", "tfds")
 MAX_TRAIN_EXAMPLES = 30_000  # the paper's cap on training examples per dataset
-
-# Modules that register datasets when imported (one registry, several sources).
-_REGISTERING_MODULES = ["flan_nb.tinyworld.datasets", "flan_nb.collection"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,13 +53,7 @@ class DatasetSpec:
     metric: str
     options: tuple[str, ...] = ()  # fixed answer choices; else per-example field `options`
     description: str = ""
-    # TFDS datasets only:
-    # e.g. "glue/mnli:2.0.0"; a tuple when one dataset spans several configs (ANLI r1-r3)
-    tfds_name: str | tuple[str, ...] | None = None
-    splits: Mapping[str, str] = dataclasses.field(default_factory=dict)  # ours -> TFDS split
-    to_fields: Callable[[Mapping[str, Any]], dict] | None = None  # TFDS features -> fields
-    manual_download: str | None = None  # instructions when TFDS cannot download it itself
-    max_train_examples: int = MAX_TRAIN_EXAMPLES
+    max_train_examples: int = MAX_TRAIN_EXAMPLES  # the paper's cap, whatever the source
 
     def __post_init__(self):
         if self.cluster not in CLUSTERS:
@@ -68,8 +62,6 @@ class DatasetSpec:
             raise ValueError(f"{self.name}: kind must be one of {KINDS}")
         if self.metric not in METRICS:
             raise ValueError(f"{self.name}: metric must be one of {METRICS}")
-        if self.source not in SOURCES:
-            raise ValueError(f"{self.name}: source must be one of {SOURCES}")
 
     def example_options(self, fields: Mapping[str, Any]) -> tuple[str, ...]:
         """The answer choices for one example (empty for generation tasks)."""
@@ -85,34 +77,51 @@ class DatasetSpec:
         return render(self.templates[template_id], fields, self.example_options(fields))
 
 
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """Where examples come from: `load(spec, split, *, seed, size, data_dir, limit)` returns the
+    examples of one split (`seed` and `size` choose TinyWorld's world, `data_dir` is TFDS's data
+    folder; a source ignores what it does not use). `check(specs, splits, data_dir)`, if the
+    source has data that may be missing, raises one UserError naming every dataset without it."""
+
+    name: str
+    load: Callable[..., list[dict]]
+    check: Callable[[Sequence[DatasetSpec], Sequence[str], str | None], None] | None = None
+
+
+# Registered sources, name -> Source, in registration order ("tinyworld", "tfds").
+SOURCES: dict[str, Source] = {}
 _REGISTRY: dict[str, DatasetSpec] = {}
-_loaded = False
+
+
+def register_source(source: Source) -> Source:
+    """Add a data source; its datasets may be registered from then on."""
+    if source.name in SOURCES:
+        raise ValueError(f"source {source.name!r} registered twice")
+    SOURCES[source.name] = source
+    return source
 
 
 def register(spec: DatasetSpec) -> DatasetSpec:
     """Add `spec` to the registry (names are unique across sources)."""
+    if spec.source not in SOURCES:
+        raise ValueError(f"{spec.name}: source {spec.source!r} is not registered "
+                         f"(sources: {', '.join(SOURCES)})")
     if spec.name in _REGISTRY:
         raise ValueError(f"dataset {spec.name!r} registered twice")
     _REGISTRY[spec.name] = spec
     return spec
 
 
-def _ensure_loaded() -> None:
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    for module in _REGISTERING_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as err:
-            if err.name != module:  # a real import error inside the module
-                raise
+def check_source(source: str | None) -> str | None:
+    """`source` if it is a registered source (None means every source), else a UserError."""
+    if source is not None and source not in SOURCES:
+        raise UserError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
+    return source
 
 
 def all_datasets(source: str | None = None, cluster: str | None = None) -> list[DatasetSpec]:
     """Registered datasets, optionally of one source and/or cluster, in registration order."""
-    _ensure_loaded()
     if cluster is not None:
         check_cluster(cluster)
     return [s for s in _REGISTRY.values()
@@ -121,7 +130,6 @@ def all_datasets(source: str | None = None, cluster: str | None = None) -> list[
 
 def get(name: str) -> DatasetSpec:
     """The dataset called `name`; a UserError suggesting close names when unknown."""
-    _ensure_loaded()
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`flan-nb tasks` lists them)"
@@ -135,22 +143,26 @@ def check_cluster(cluster: str) -> str:
     return cluster
 
 
+def check_data(specs: Sequence[DatasetSpec], splits: Sequence[str],
+               data_dir: str | None = None) -> None:
+    """One UserError naming every dataset of `specs` whose data for `splits` is missing (each
+    source checks its own; TinyWorld's is always there), else nothing."""
+    for name, source in SOURCES.items():
+        mine = [spec for spec in specs if spec.source == name]
+        if mine and source.check is not None:
+            source.check(mine, splits, data_dir)
+
+
 def load_examples(name: str, split: str, *, seed: int = 0, size: str = "book",
                   data_dir: str | None = None, limit: int | None = None) -> list[dict]:
-    """The examples (field dicts) of one split of a dataset, from TinyWorld or TFDS.
+    """The examples (field dicts) of one split of a dataset, from its source.
 
     `seed` and `size` choose the TinyWorld world; `data_dir` is TFDS's data folder. At most
     `limit` examples (and never more training examples than the spec's cap) are returned.
     """
     spec = get(name)
-    if spec.source == "tinyworld":
-        from flan_nb import tinyworld
-
-        examples = tinyworld.load_split(name, split, seed=seed, size=size)
-    else:
-        from flan_nb import tfds_data
-
-        examples = tfds_data.load_split(spec, split, data_dir=data_dir, limit=limit)
+    examples = SOURCES[spec.source].load(spec, split, seed=seed, size=size, data_dir=data_dir,
+                                         limit=limit)
     if split == "train":
         examples = examples[: spec.max_train_examples]
     return examples[:limit] if limit is not None else examples

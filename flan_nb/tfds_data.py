@@ -12,25 +12,43 @@ TensorFlow, on data prepared in the `array_record` format:
    for every dataset a command needs first, so one message names all the missing ones.
 A dataset made of several TFDS configs (ANLI r1-r3, ARC, SQuAD) interleaves their examples, so a
 cap on the number of examples takes from each.
+
+TFDS is one source of `flan_nb.tasks`: importing this module registers its loader (`load_split`)
+and its check (`check_prepared`); `TFDSDatasetSpec` holds what only TFDS datasets have (TFDS
+names, split mapping, feature mapping, manual download), and `flan_nb.collection` registers the
+paper's 62 datasets with it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
 import io
 import logging
 import os
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from flan_nb import tasks
 from flan_nb.errors import UserError
-from flan_nb.tasks import DatasetSpec
 
+NAME = "tfds"
 INSTALL_HINT = "pip install -e '.[tfds]'"
 # TFDS modules whose import registers the text builders the collection needs (TFDS imports
 # them lazily, so a name like "glue" is unknown until they are imported).
 _BUILDER_MODULES = ("text", "question_answering", "summarization", "translate")
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class TFDSDatasetSpec(tasks.DatasetSpec):
+    """A dataset read from TFDS: the registry's spec plus where TFDS keeps it."""
+
+    # "builder/config:version"; a tuple when one dataset spans several configs (ANLI r1-r3)
+    tfds_name: str | tuple[str, ...]
+    to_fields: Callable[[Mapping[str, Any]], dict | None]  # TFDS features -> fields (None: skip)
+    splits: Mapping[str, str] = dataclasses.field(default_factory=dict)  # ours -> TFDS split
+    manual_download: str | None = None  # where to get the files TFDS cannot download itself
 
 
 def import_tfds():
@@ -47,15 +65,15 @@ def import_tfds():
     return tfds
 
 
-def tfds_names(spec: DatasetSpec) -> tuple[str, ...]:
+def tfds_names(spec: TFDSDatasetSpec) -> tuple[str, ...]:
     """The TFDS names ("builder/config:version") a dataset reads, one or several."""
-    if spec.source != "tfds" or not spec.tfds_name:
+    if not isinstance(spec, TFDSDatasetSpec):
         raise UserError(f"{spec.name} is not a TFDS dataset (its source is {spec.source!r})")
     names = spec.tfds_name
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-def tfds_split(spec: DatasetSpec, split: str) -> str:
+def tfds_split(spec: TFDSDatasetSpec, split: str) -> str:
     """The TFDS split (TFDS syntax: "a+b", "train[:2000]") behind our split name."""
     if split not in spec.splits:
         raise UserError(f"{spec.name} has no split {split!r}: choose one of "
@@ -71,7 +89,7 @@ def default_data_dir() -> Path:
 def data_folder(data_dir: str | os.PathLike | None):
     """The TFDS data folder to use: `data_dir`, else TFDS's default; local or a bucket (gs://,
     as on TPU VMs)."""
-    from flan_nb.runs import as_path
+    from flan_nb.runs import as_path  # with yaml: 30 ms that `import flan_nb` would pay
 
     return as_path(data_dir or os.environ.get("TFDS_DATA_DIR") or
                    "~/tensorflow_datasets").expanduser()
@@ -107,12 +125,12 @@ def build_command(names: Sequence[str], data_dir: str | os.PathLike | None = Non
             f"--file_format array_record")
 
 
-def prepare_command(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+def prepare_command(spec: TFDSDatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
     """The shell command that downloads and prepares a dataset for `load_split`."""
     return build_command(tfds_names(spec), data_dir)
 
 
-def manual_text(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
+def manual_text(spec: TFDSDatasetSpec, data_dir: str | os.PathLike | None = None) -> str:
     """How to prepare a dataset TFDS cannot download itself: where to get its files, where to
     put them, and the `tfds build` command (array_record, what `load_split` reads)."""
     folder = str(data_folder(data_dir))
@@ -122,7 +140,7 @@ def manual_text(spec: DatasetSpec, data_dir: str | os.PathLike | None = None) ->
             f"`{build_command(tfds_names(spec), data_dir)} --manual_dir {manual}`")
 
 
-def missing_data_message(missing: Sequence[tuple[DatasetSpec, Sequence[str]]],
+def missing_data_message(missing: Sequence[tuple[TFDSDatasetSpec, Sequence[str]]],
                          data_dir: str | os.PathLike | None = None) -> str:
     """One message for every (dataset, its missing TFDS names) pair: where the data was looked
     for, one `tfds build` line for all those TFDS downloads itself, and the manual steps."""
@@ -172,7 +190,7 @@ def _data_source(tfds, name: str, split: str, data_dir: str | os.PathLike | None
         return None
 
 
-def _open(tfds, spec: DatasetSpec, name: str, split: str,
+def _open(tfds, spec: TFDSDatasetSpec, name: str, split: str,
           data_dir: str | os.PathLike | None) -> Sequence[Any] | None:
     """A random-access sequence of feature dicts for one TFDS name and split; None if missing."""
     path = dataset_dir(name, data_dir)
@@ -194,7 +212,7 @@ def _open(tfds, spec: DatasetSpec, name: str, split: str,
     return _data_source(tfds, name, split, data_dir)
 
 
-def check_prepared(specs: Sequence[DatasetSpec], splits: Sequence[str],
+def check_prepared(specs: Sequence[TFDSDatasetSpec], splits: Sequence[str],
                    data_dir: str | os.PathLike | None = None) -> None:
     """A UserError naming every dataset of `specs` whose TFDS data for one of `splits` (those
     it has) is missing (so a command that needs several says everything at once), else nothing."""
@@ -220,7 +238,7 @@ def _interleave(sources: Sequence[Sequence[Any]]) -> Iterator[Any]:
                 yield source[i]
 
 
-def load_split(spec: DatasetSpec, split: str, data_dir: str | None = None,
+def load_split(spec: TFDSDatasetSpec, split: str, data_dir: str | None = None,
                limit: int | None = None) -> list[dict]:
     """The examples (template fields) of one split of a TFDS dataset of the collection.
 
@@ -246,3 +264,12 @@ def load_split(spec: DatasetSpec, split: str, data_dir: str | None = None,
         if fields is not None and all(v is not None for v in fields.values()):
             examples.append(fields)
     return examples
+
+
+def _load(spec: TFDSDatasetSpec, split: str, *, seed: int = 0, size: str = "book",
+          data_dir: str | None = None, limit: int | None = None) -> list[dict]:
+    # `seed` and `size` choose TinyWorld's world; TFDS data is what it is.
+    return load_split(spec, split, data_dir=data_dir, limit=limit)
+
+
+tasks.register_source(tasks.Source(NAME, _load, check=check_prepared))

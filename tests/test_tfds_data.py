@@ -6,6 +6,7 @@ through all its templates, and a real prepared array_record dataset is read with
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import logging
 import sys
@@ -76,8 +77,7 @@ def test_several_configs_are_interleaved_and_capped(fake_tfds):
                                                     "premise 3.0", "premise 1.1"]
     limited = tfds_data.load_split(spec, "train", limit=5)
     assert limited == examples[:5]
-    capped = tasks.DatasetSpec(**{**spec.__dict__, "name": "anli_capped",
-                                  "max_train_examples": 2})
+    capped = dataclasses.replace(spec, name="anli_capped", max_train_examples=2)
     assert tfds_data.load_split(capped, "train") == examples[:2]
 
 
@@ -239,8 +239,7 @@ def test_reads_prepared_array_record_data_without_tensorflow(tmp_path, monkeypat
 
     data_dir = tmp_path / "data"
     ToyRte(data_dir=str(data_dir), file_format="array_record").download_and_prepare()
-    spec = tasks.DatasetSpec(**{**tasks.get("rte").__dict__, "name": "toy_rte",
-                                "tfds_name": "toy_rte:1.0.2"})
+    spec = dataclasses.replace(tasks.get("rte"), name="toy_rte", tfds_name="toy_rte:1.0.2")
     train = tfds_data.load_split(spec, "train", data_dir=str(data_dir))
     assert len(train) == 6 and {e["answer"] for e in train} == {"yes", "no"}
     assert all(isinstance(e["premise"], str) and e["premise"].startswith("Premise number")

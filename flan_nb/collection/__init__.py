@@ -1,9 +1,9 @@
 """The paper's collection: 62 TFDS datasets in 12 clusters, registered in `flan_nb.tasks`.
 
-Importing this package registers every dataset (`flan_nb.tasks` imports it lazily, the first time
-the registry is read). One module per cluster; `_common` holds the helpers they share, the
-hand-written TFDS-shaped example of each dataset (`sample_features`) and the paper's display
-names (`title`). `readme_table()` is the README's table of the 62 datasets, made from the registry.
+Importing this package registers every dataset as a `flan_nb.tfds_data.TFDSDatasetSpec` (the
+package's import does it, through `flan_nb.sources`). One module per cluster; `_common` holds the
+helpers they share, the hand-written TFDS-shaped example of each dataset (`sample_features`) and
+the paper's display names (`title`). `readme_table()` is the README's table of the 62 datasets, made from the registry.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from flan_nb.collection import coreference
 from flan_nb.collection import misc
 from flan_nb.collection import summarization
 from flan_nb.collection._common import SAMPLE_FEATURES, TITLES
+from flan_nb import tasks
+from flan_nb.errors import UserError
 
 # Cluster id -> the module that registers its datasets, in the paper's order (Figure 3).
 CLUSTER_MODULES = {
@@ -45,8 +47,6 @@ PAPER_DATASETS_PER_CLUSTER = {
 
 def cluster_count_rows() -> list[dict]:
     """Per cluster: the paper's number of datasets beside the registry's, per source."""
-    from flan_nb import tasks
-
     return [{"cluster": display, "paper": PAPER_DATASETS_PER_CLUSTER[cluster],
              "tfds": len(tasks.all_datasets(source="tfds", cluster=cluster)),
              "tinyworld": len(tasks.all_datasets(source="tinyworld", cluster=cluster))}
@@ -55,8 +55,6 @@ def cluster_count_rows() -> list[dict]:
 
 def in_paper_order(specs):
     """`specs` sorted by the paper's cluster order (Figure 3), keeping their order within one."""
-    from flan_nb import tasks
-
     order = list(tasks.CLUSTERS)
     return sorted(specs, key=lambda spec: order.index(spec.cluster))
 
@@ -68,8 +66,6 @@ def title(name: str) -> str:
 
 def sample_features(name: str) -> dict:
     """A copy of the hand-written, TFDS-shaped feature dict of dataset `name`."""
-    from flan_nb.errors import UserError
-
     if name not in SAMPLE_FEATURES:
         raise UserError(f"no sample features for {name!r}: only the TFDS collection has them")
     return dict(SAMPLE_FEATURES[name])
@@ -77,8 +73,6 @@ def sample_features(name: str) -> dict:
 
 def readme_table() -> str:
     """A Markdown table of the 62 datasets: cluster, name, TFDS name(s), how the data arrives."""
-    from flan_nb import tasks
-
     rows = ["| cluster | dataset | name | TFDS | data |", "|---|---|---|---|---|"]
     for spec in in_paper_order(tasks.all_datasets(source="tfds")):
         names = (spec.tfds_name,) if isinstance(spec.tfds_name, str) else spec.tfds_name

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from flan_nb.tasks import MAX_TRAIN_EXAMPLES, DatasetSpec, register
+from flan_nb.tasks import MAX_TRAIN_EXAMPLES, register
 from flan_nb.templates import Template
+from flan_nb.tfds_data import NAME as TFDS, TFDSDatasetSpec
 
 # Our split name -> TFDS split name. "validation" is the labelled split we evaluate on.
 TRAIN_VALIDATION: Mapping[str, str] = {"train": "train", "validation": "validation"}
@@ -94,7 +95,7 @@ def tfds_spec(
     max_train_examples: int = MAX_TRAIN_EXAMPLES,
     example: Mapping[str, Any] | None = None,
     title: str | None = None,
-) -> DatasetSpec:
+) -> TFDSDatasetSpec:
     """Build and register the spec of one TFDS dataset of the paper's collection.
 
     `tfds_name` is `"builder/config:version"`, or a tuple of them for a dataset the paper counts
@@ -107,8 +108,8 @@ def tfds_spec(
     if example is not None:
         SAMPLE_FEATURES[name] = dict(example)
     TITLES[name] = title or name
-    return register(DatasetSpec(
-        name=name, cluster=cluster, source="tfds", kind=kind, templates=tuple(templates),
+    return register(TFDSDatasetSpec(
+        name=name, cluster=cluster, source=TFDS, kind=kind, templates=tuple(templates),
         metric=metric, options=tuple(options), description=description, tfds_name=tfds_name,
         splits=dict(splits), to_fields=to_fields, manual_download=manual_download,
         max_train_examples=max_train_examples,

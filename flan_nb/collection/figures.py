@@ -10,6 +10,7 @@ import textwrap
 from typing import Sequence
 
 from flan_nb import splits, tasks
+from flan_nb.collection import title
 from flan_nb.templates import Rendered, options_text
 
 # Colours of the twelve clusters, one hue each (the map, the matrix and chapter 05 share them).
@@ -19,8 +20,6 @@ CLUSTER_COLOURS = dict(zip(tasks.CLUSTERS, (
 
 
 def _dataset_label(spec: tasks.DatasetSpec) -> str:
-    from flan_nb.collection import title
-
     return title(spec.name) if spec.source == "tfds" else spec.name
 
 

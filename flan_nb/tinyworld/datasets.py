@@ -1,6 +1,6 @@
 """TinyWorld's datasets: one per row of `TW_DATASETS`, registered in `flan_nb.tasks`.
 
-Importing this module registers every `tw_*` dataset (`flan_nb.tasks` imports it lazily), with
+`flan_nb.tinyworld.source` registers every `tw_*` dataset (this module only makes them), with
 its 10 templates from `flan_nb.tinyworld.prompts`. `generate_datasets(world, split_sizes)` makes
 the examples: per dataset one seeded stream, splits filled in the order test, validation, train
 (so the test set does not change when the training set grows), labels drawn in turn so every
@@ -19,9 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Mapping
 
-from flan_nb import tasks
 from flan_nb.tinyworld import generators as gen
-from flan_nb.tinyworld import prompts
 from flan_nb.tinyworld.world import PAPER_MAX_EXAMPLES, SizeSpec, World, rng_for
 
 SPLIT_ORDER = ("test", "validation", "train")
@@ -176,15 +174,3 @@ def generate_datasets(world: World, split_sizes: Mapping[str, int] | None = None
                                         or split_sizes or {})
             for spec in TW_DATASETS}
 
-
-def _register_all() -> None:
-    for spec in TW_DATASETS:
-        templates = prompts.TEMPLATES[spec.name]
-        tasks.register(tasks.DatasetSpec(
-            name=spec.name, cluster=spec.cluster, source="tinyworld", kind=spec.kind,
-            templates=tuple(templates), metric=spec.metric, options=spec.options,
-            description=f"TinyWorld's {spec.mirrors}-like set",
-        ))
-
-
-_register_all()

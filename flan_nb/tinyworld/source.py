@@ -1,0 +1,35 @@
+"""TinyWorld as a data source of `flan_nb.tasks`: its loader and its `tw_*` datasets.
+
+Importing this module registers both (`flan_nb.sources` imports it when the package is imported).
+Each dataset's spec is made from its row of `flan_nb.tinyworld.datasets.TW_DATASETS` and its 10
+templates from `flan_nb.tinyworld.prompts`; its examples come from `flan_nb.tinyworld.load_split`,
+generated offline from (seed, size), so TinyWorld's data is never missing.
+"""
+
+from __future__ import annotations
+
+from flan_nb import tasks
+from flan_nb.tinyworld import load_split, prompts
+from flan_nb.tinyworld.datasets import TW_DATASETS
+
+NAME = "tinyworld"
+
+
+def load(spec: tasks.DatasetSpec, split: str, *, seed: int = 0, size: str = "book",
+         data_dir: str | None = None, limit: int | None = None) -> list[dict]:
+    """The examples of one split of a TinyWorld dataset (`data_dir` and `limit` do not apply:
+    the world is generated whole, and `flan_nb.tasks.load_examples` cuts it)."""
+    return load_split(spec.name, split, seed=seed, size=size)
+
+
+def specs() -> list[tasks.DatasetSpec]:
+    """The registry's spec of every TinyWorld dataset, in `TW_DATASETS` order."""
+    return [tasks.DatasetSpec(
+        name=row.name, cluster=row.cluster, source=NAME, kind=row.kind,
+        templates=tuple(prompts.TEMPLATES[row.name]), metric=row.metric, options=row.options,
+        description=f"TinyWorld's {row.mirrors}-like set") for row in TW_DATASETS]
+
+
+tasks.register_source(tasks.Source(NAME, load))  # no check: the data is generated, never missing
+for _spec in specs():
+    tasks.register(_spec)
