@@ -680,6 +680,9 @@ class TuningChapterConfig:
                 f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
         require(self.num_eval_batches >= 1,
                 f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
+        for name in ("max_input_length", "max_target_length"):
+            require(getattr(self, name) >= 2, f"{name.upper()} counts the EOS: it must be at "
+                                              f"least 2, got {getattr(self, name)}")
         self.train_config()
 
     def train_config(self) -> TrainConfig:
