@@ -28,3 +28,54 @@ def environment_report() -> dict[str, str]:
     for key, value in info.items():
         print(f"{key:>9}: {value}")
     return info
+
+
+# The rendered book's text column holds about 88 monospace characters; a longer output line is
+# cut off on the page. Tables go through `show_table` (HTML) instead of wide printed text.
+MAX_OUTPUT_WIDTH = 88
+
+
+def wide_output_lines(executed_notebook, width: int = MAX_OUTPUT_WIDTH) -> list[tuple[int, str]]:
+    """(cell index, line) for every text output line of an executed notebook wider than `width`
+    (printed text, stderr, and the plain-text result of a cell that has no HTML form)."""
+    import json
+    from pathlib import Path
+
+    nb = json.loads(Path(executed_notebook).read_text(encoding="utf-8"))
+    found = []
+    for index, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                text = output.get("text", "")
+            elif "data" in output and "text/html" not in output["data"]:
+                text = output["data"].get("text/plain", "")
+            elif output.get("output_type") == "error":
+                continue  # a failed run is reported by its own test
+            else:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            for line in text.replace("\r", "\n").splitlines():
+                if len(line) > width:
+                    found.append((index, line))
+    return found
+
+
+def show_table(rows, columns=None, digits: int = 3) -> None:
+    """Display rows (dicts) as an HTML table in a notebook (plain text elsewhere): the rendered
+    book wraps or scrolls a table, where a printed one is cut off at the page's edge."""
+    from IPython.display import HTML, display
+
+    rows = list(rows)
+    columns = list(columns or (list(rows[0]) if rows else []))
+
+    def cell(value):
+        if isinstance(value, float):
+            return f"{value:.{digits}f}"
+        return "" if value is None else str(value)
+
+    import html
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(r.get(c)))}</td>" for c in columns)
+                   + "</tr>" for r in rows)
+    display(HTML(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"))
