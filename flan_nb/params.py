@@ -363,6 +363,20 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
                                      f"empty for TFDS's default")
 
 
+def check_plan_files(plan, exclude=()) -> None:
+    """`check_files` for every run of a plan (`flan_nb.batch.Plan`), before the first one starts;
+    a run may name as BASE_RUN a run made earlier in the plan."""
+    excluded = {Path(e).stem for e in exclude}
+    earlier: set[str] = set()
+    for planned in plan.runs:
+        if planned.notebook.stem not in excluded:
+            try:
+                check_files(planned.parameters(), planned.notebook.parent, frozenset(earlier))
+            except UserError as err:
+                raise UserError(f"plan {plan.path}: run {planned.name}: {err}") from None
+        earlier.add(planned.name)
+
+
 # -- in the notebook ----------------------------------------------------------------------------
 
 # The parameter values the notebook's config was last built from (see `flan_nb.runs.current_run`,
