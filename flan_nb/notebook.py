@@ -35,6 +35,33 @@ def environment_report() -> dict[str, str]:
 MAX_OUTPUT_WIDTH = 88
 
 
+def print_wrapped(text: str, width: int = MAX_OUTPUT_WIDTH, indent: str = "  ") -> None:
+    """Print `text` with each of its lines wrapped at `width` (continuations indented), so long
+    generated documents and lists read whole on the rendered page."""
+    import textwrap
+
+    for line in str(text).splitlines() or [""]:
+        print(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
+                            break_on_hyphens=False, replace_whitespace=False) if line else "")
+
+
+def pretty_config(config, printer, cycle: bool) -> None:
+    """IPython's display of a config object: one field a line (`make_config` installs it), where
+    the dataclass repr is one line wider than the page."""
+    import dataclasses
+
+    if cycle:
+        printer.text(f"{type(config).__name__}(...)")
+        return
+    with printer.group(2, f"{type(config).__name__}(", ")"):
+        for i, field in enumerate(dataclasses.fields(config)):
+            if i:
+                printer.text(",")
+            printer.breakable()
+            printer.text(f"{field.name}=")
+            printer.pretty(getattr(config, field.name))
+
+
 def wide_output_lines(executed_notebook, width: int = MAX_OUTPUT_WIDTH) -> list[tuple[int, str]]:
     """(cell index, line) for every text output line of an executed notebook wider than `width`
     (printed text, stderr, and the plain-text result of a cell that has no HTML form)."""

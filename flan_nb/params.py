@@ -395,6 +395,10 @@ def make_config(cls, namespace: Mapping[str, Any]):
     check_files(values)
     resolved = {k: book_path(v) if _is_path_value(k, v) else v for k, v in values.items()}
     config = _construct(cls, resolved)
+    if "_repr_pretty_" not in vars(cls):  # shown one field a line, within the page's width
+        from flan_nb.notebook import pretty_config
+
+        cls._repr_pretty_ = pretty_config
     _NOTEBOOK_VALUES.clear()
     _NOTEBOOK_VALUES.update(values)
     return config
