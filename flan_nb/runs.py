@@ -222,9 +222,20 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
     if recorded is not None and _jsonable(recorded) != _jsonable(current):
         different = sorted(k for k in set(recorded) | set(current)
                            if _jsonable(recorded.get(k)) != _jsonable(current.get(k)))
-        raise UserError(
-            f"run folder {run.path} holds a run with other settings ({', '.join(different)}); "
-            f"move it away or delete it, or run with `flan-nb run` (--name picks the folder)")
+        if name == default_name and os.environ.get("FLAN_NB_BOOK_BUILD") and is_local(run.path):
+            # The book build's own run, made with defaults the notebook no longer has: like a
+            # stale run of a plan, it starts clean (flan-nb batch does the same).
+            import shutil
+
+            print(f"{run.path} was made with other defaults ({', '.join(different)}): "
+                  f"starting it again")
+            shutil.rmtree(run.path)
+            recorded = None
+        else:
+            raise UserError(
+                f"run folder {run.path} holds a run with other settings "
+                f"({', '.join(different)}); move it away or delete it, or run with `flan-nb run` "
+                f"(--name picks the folder)")
     run.path.mkdir(parents=True, exist_ok=True)
     if recorded is None:
         run.write_params({"notebook": default_name, "profile": profile, "parameters": current})
