@@ -113,6 +113,9 @@ def test_types_come_from_the_annotations():
     for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
         for p in params_lib.notebook_parameters(path).values():
             assert p.type, f"{path.name}: {p.name} needs a type annotation (papermill shows it)"
+        # papermill skips a parameter line holding two '=' (e.g. in its comment).
+        cell = params_lib.parameters_cell(params_lib.read_notebook(path))
+        assert all(line.count("=") <= 1 for line in cell.splitlines()), path.name
 
 
 def test_papermill_help_shows_the_types():
