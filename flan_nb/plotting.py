@@ -21,10 +21,9 @@ matplotlib.rcParams["axes.spines.right"] = False
 import io  # noqa: E402
 import os  # noqa: E402
 
-from flan_nb.runs import RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir  # noqa: E402
+from flan_nb.runs import (  # noqa: E402
+    BOOK_BUILD_ENV, RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir)
 from flan_nb.sharding import is_primary  # noqa: E402
-
-BOOK_BUILD_ENV = "FLAN_NB_BOOK_BUILD"  # set by `make book`: figures go to the tracked figures/
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
 PAPER_STYLE = {"color": "0.6", "hatch": "//", "edgecolor": "0.3"}

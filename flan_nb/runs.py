@@ -26,6 +26,7 @@ from flan_nb.errors import UserError
 
 RUNS_ENV = "FLAN_NB_RUNS"
 RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
+BOOK_BUILD_ENV = "FLAN_NB_BOOK_BUILD"  # set by `make book` (see flan_nb.plotting)
 METRICS_FILE = "metrics.json"
 PARAMS_FILE = "params.yaml"
 
@@ -222,7 +223,7 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
     if recorded is not None and _jsonable(recorded) != _jsonable(current):
         different = sorted(k for k in set(recorded) | set(current)
                            if _jsonable(recorded.get(k)) != _jsonable(current.get(k)))
-        if name == default_name and os.environ.get("FLAN_NB_BOOK_BUILD") and is_local(run.path):
+        if name == default_name and os.environ.get(BOOK_BUILD_ENV) and is_local(run.path):
             # The book build's own run, made with defaults the notebook no longer has: like a
             # stale run of a plan, it starts clean (flan-nb batch does the same).
             import shutil

@@ -231,3 +231,21 @@ def test_a_directly_executed_notebook_leaves_tracked_files_alone(plain_papermill
                              "figures", "notebooks"], cwd=REPO, capture_output=True, text=True)
     if status.returncode == 0:  # a git checkout (not an sdist)
         assert not any(f"loss_{h}" in status.stdout for h in folders)
+
+
+def test_the_book_build_restarts_its_run_when_the_defaults_changed(tmp_path, monkeypatch):
+    from flan_nb import runs
+
+    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path))
+    monkeypatch.delenv(runs.RUN_DIR_ENV, raising=False)
+    stem = "04_tasks_and_clusters"
+    defaults = {n: p.default for n, p in
+                params_lib.notebook_parameters(NOTEBOOKS / f"{stem}.ipynb").items()}
+    old = runs.Run(tmp_path / stem)
+    old.write_params({"parameters": {**defaults, "SEED": 7}})  # an older default
+    old.record("stale", 1)
+    with pytest.raises(UserError, match="other settings"):  # outside the book build: refused
+        runs.current_run(stem, defaults)
+    monkeypatch.setenv(runs.BOOK_BUILD_ENV, "1")
+    run = runs.current_run(stem, defaults)
+    assert run.metrics() == {} and run.params()["parameters"] == defaults
