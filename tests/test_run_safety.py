@@ -249,3 +249,12 @@ def test_the_book_build_restarts_its_run_when_the_defaults_changed(tmp_path, mon
     monkeypatch.setenv(runs.BOOK_BUILD_ENV, "1")
     run = runs.current_run(stem, defaults)
     assert run.metrics() == {} and run.params()["parameters"] == defaults
+
+
+@pytest.mark.parametrize("profile", params_lib.PROFILES)
+def test_every_profile_passes_every_notebooks_value_checks(profile):
+    """The values the profiles ship are accepted by each notebook's config (files aside)."""
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        config = params_lib.build_config(path, params_lib.all_values(
+            path, params_lib.resolve_parameters(path, profile)))
+        assert config is not None, f"{path.name}: no make_config(CLASS, globals()) found"
