@@ -23,8 +23,9 @@ install: $(STAMP)
 # Executes every notebook of _toc.yml with its defaults (the `book` profile) and renders HTML into
 # _build/html. Jupyter Book's execution cache (_build/.jupyter_cache) skips unchanged notebooks.
 # A notebook that fails to execute stops the build (nb_execution_raise_on_error in _config.yml).
+# FLAN_NB_BOOK_BUILD=1: only the book build writes the tracked figures/ (flan_nb.plotting).
 book: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build .
+	FLAN_NB_BOOK_BUILD=1 PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter-book build .
 	@test -f _build/html/index.html && echo "Book: $(CURDIR)/_build/html/index.html"
 
 # The whole suite: unit tests, then notebook smoke tests. pytest exits 5 when no test ran; that

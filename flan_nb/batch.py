@@ -336,6 +336,7 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
     from flan_nb.runs import Run, runs_dir
 
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
+    params_lib.check_plan_files(plan, exclude)  # files and runs named, before any run starts
     excluded = {Path(e).stem for e in exclude}
     outcomes: list[Outcome] = []
     stop, latest = False, 0.0

@@ -1,16 +1,26 @@
 """Notebook parameters: the `parameters` cell, the papermill profiles, and validated configs.
 
-Every notebook has exactly one cell tagged `parameters` holding `UPPER_SNAKE = literal  # why`
-lines. Those literals are the `book` profile (the notebook defaults). `notebooks/params/<profile>.yaml`
-maps a notebook stem (e.g. `01_bpe`) to the values that profile overrides. Names and types are
-checked here, before anything executes.
+Every notebook has exactly one cell tagged `parameters` holding `UPPER_SNAKE: type = literal  # why`
+lines (the annotation is what `papermill --help-notebook` shows). Those literals are the `book`
+profile (the notebook defaults). `notebooks/params/<profile>.yaml` maps a notebook stem (e.g.
+`01_bpe`) to the values that profile overrides; `flan-nb params NOTEBOOK --profile P` writes one
+notebook's values as a plain papermill file (`papermill -f FILE`).
+
+Everything is checked here before anything executes: names and types against the parameters cell,
+values by building the notebook's config object (the class its second cell passes to
+`make_config`), and the values that name files or runs (`CORPUS`, `BASE_RUN`, `PLAN`, `DATA_DIR`)
+against the file system. A relative path in a parameter is looked up from the book root (the
+repository), then from `notebooks/` (where the notebooks and their plans live), never from the
+current directory, so a notebook runs the same from Jupyter, papermill or `flan-nb run`.
 """
 
 from __future__ import annotations
 
 import ast
 import dataclasses
+import importlib
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -27,6 +37,7 @@ class Parameter:
     name: str
     default: Any
     comment: str
+    type: str = ""  # the annotation's text ("int", "Optional[int]", "list"); "" if none
 
 
 def read_notebook(path: str | Path) -> dict:
@@ -56,13 +67,20 @@ def notebook_parameters(path: str | Path) -> dict[str, Parameter]:
     lines = source.splitlines()
     params: dict[str, Parameter] = {}
     for node in ast.parse(source).body:
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, annotation = node.targets[0], ""
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, annotation = node.target, ast.unparse(node.annotation)
+        else:
             continue
-        name = node.targets[0].id
+        if not isinstance(target, ast.Name):
+            continue
         line = lines[node.lineno - 1]
-        comment = line.split("#", 1)[1].strip() if "#" in line else ""
-        params[name] = Parameter(name, ast.literal_eval(node.value), comment)
+        # The comment starts after the value (a string value may itself hold a '#').
+        rest = line[node.value.end_col_offset:] if node.end_lineno == node.lineno else ""
+        comment = rest.split("#", 1)[1].strip() if "#" in rest else ""
+        params[target.id] = Parameter(target.id, ast.literal_eval(node.value), comment,
+                                      annotation.strip("'\""))
     return params
 
 
@@ -70,26 +88,57 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def check_value(name: str, value: Any, default: Any) -> Any:
-    """`value` coerced to the type of `default`, or a UserError naming the parameter."""
-    if default is None or value is None:
+_TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list, "tuple": list}
+
+
+def _annotated_types(annotation: str) -> tuple[Any, bool] | None:
+    """("int", False) for `int`, ("int", True) for `Optional[int]` / `int | None`; None when the
+    annotation is absent or not one of the simple types parameters use."""
+    text = annotation.replace(" ", "")
+    optional = False
+    if text.startswith("Optional[") and text.endswith("]"):
+        text, optional = text[len("Optional["):-1], True
+    parts = text.split("|")
+    if "None" in parts:
+        parts.remove("None")
+        optional = True
+    if len(parts) != 1:
+        return None
+    base = parts[0].split("[", 1)[0]
+    return (_TYPES[base], optional) if base in _TYPES else None
+
+
+def check_value(name: str, value: Any, default: Any, annotation: str = "") -> Any:
+    """`value` coerced to the parameter's type (its annotation, else its default's type), or a
+    UserError naming the parameter. None is allowed only for `Optional[...]` parameters (and,
+    without annotation, where the default is None)."""
+    declared = _annotated_types(annotation)
+    like = default
+    if declared is not None:
+        kind, optional = declared
+        if value is None and optional:
+            return None
+        if default is None:  # Optional[int] = None: the annotated type decides
+            like = {int: 0, float: 0.0, str: "", bool: False, list: []}[kind]
+    elif default is None or value is None:
         return value
-    if isinstance(default, bool):
+    expected = "null or " * bool(declared and declared[1]) + _type_name(like)
+    if isinstance(like, bool):
         if isinstance(value, bool):
             return value
-    elif isinstance(default, float):
+    elif isinstance(like, float):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
-    elif isinstance(default, int):
+    elif isinstance(like, int):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-    elif isinstance(default, (list, tuple)):
+    elif isinstance(like, (list, tuple)):
         if isinstance(value, (list, tuple)):
             return list(value)
-    elif isinstance(value, type(default)):
+    elif isinstance(value, type(like)):
         return value
     raise UserError(
-        f"parameter {name} must be {_type_name(default)} (like its default {default!r}), "
+        f"parameter {name} must be {expected} (like its default {default!r}), "
         f"got {_type_name(value)} {value!r}"
     )
 
@@ -119,12 +168,15 @@ def load_profile(notebook: str | Path, profile: str) -> dict[str, Any]:
 
 
 def resolve_parameters(
-    notebook: str | Path, profile: str, overrides: Mapping[str, Any] | None = None
+    notebook: str | Path, profile: str, overrides: Mapping[str, Any] | None = None,
+    validate: bool = True,
 ) -> dict[str, Any]:
-    """Profile values then `overrides`, each name and type checked against the notebook.
+    """Profile values then `overrides`, each name and type checked against the notebook, and
+    (with `validate`) every value checked by building the notebook's config object.
 
     Returns only the values that differ from the notebook's own defaults' source (what papermill
-    injects); raises UserError on an unknown name or a value of the wrong type.
+    injects); raises UserError on an unknown name, a value of the wrong type or a bad value.
+    The file-system checks are `check_files` (a plan's runs may name runs made before them).
     """
     declared = notebook_parameters(notebook)
     chosen: dict[str, Any] = {}
@@ -138,7 +190,10 @@ def resolve_parameters(
                     f"unknown parameter {name!r} ({where}) for {Path(notebook).name}; "
                     f"its parameters are: {known}"
                 )
-            chosen[name] = check_value(name, value, declared[name].default)
+            chosen[name] = check_value(name, value, declared[name].default,
+                                       declared[name].type)
+    if validate:
+        build_config(notebook, all_values(notebook, chosen))
     return chosen
 
 
@@ -149,11 +204,62 @@ def all_values(notebook: str | Path, chosen: Mapping[str, Any]) -> dict[str, Any
     return values
 
 
-def make_config(cls, namespace: Mapping[str, Any]):
-    """Build dataclass `cls` from a notebook's globals: field `num_merges` <- `NUM_MERGES`.
+# -- the config object: the validation the notebook's second cell does -------------------------
 
-    The dataclass's `__post_init__` validates; any problem surfaces as one UserError.
-    """
+def config_class(notebook: str | Path):
+    """The dataclass the notebook's code passes to `make_config(CLASS, globals())`, imported
+    from the module its `from MODULE import CLASS` line names; None if it calls no make_config."""
+    for cell in read_notebook(notebook).get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "make_config" not in source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        imports = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+                   if isinstance(node, ast.ImportFrom) for alias in node.names}
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "make_config"
+                    and node.args and isinstance(node.args[0], ast.Name)
+                    and node.args[0].id in imports):
+                module = importlib.import_module(imports[node.args[0].id])
+                return getattr(module, node.args[0].id)
+    return None
+
+
+_VALID: dict[tuple[str, str], Any] = {}  # (notebook, values) -> config: plans ask repeatedly
+
+
+def build_config(notebook: str | Path, values: Mapping[str, Any]):
+    """The notebook's config object built from every parameter value (None if the notebook has
+    no config class); raises the UserError the notebook's second cell would raise."""
+    key = (str(Path(notebook).resolve()), json.dumps(dict(values), sort_keys=True, default=str))
+    if key not in _VALID:
+        cls = config_class(notebook)
+        _VALID[key] = None if cls is None else _construct(cls, values)
+    return _VALID[key]
+
+
+def _check_conventions(values: Mapping[str, Any]) -> None:
+    """Checks every notebook shares by parameter name: a seed is a whole number >= 0 (NumPy and
+    JAX refuse negative seeds), a TinyWorld SIZE is one of its sizes."""
+    for name, value in values.items():
+        if name == "SEED" or name.endswith("_SEED"):
+            require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+                    f"{name} must be a whole number >= 0, got {value!r}")
+    if "SIZE" in values:
+        from flan_nb.tinyworld import SIZES
+
+        require(values["SIZE"] in SIZES,
+                f"SIZE must be one of {', '.join(SIZES)} (TinyWorld sizes), got "
+                f"{values['SIZE']!r}")
+
+
+def _construct(cls, namespace: Mapping[str, Any]):
+    _check_conventions(namespace)
     kwargs = {}
     for field in dataclasses.fields(cls):
         upper = field.name.upper()
@@ -163,11 +269,169 @@ def make_config(cls, namespace: Mapping[str, Any]):
             raise UserError(f"parameter {upper} is missing from the parameters cell")
     try:
         return cls(**kwargs)
-    except TypeError as err:
-        raise UserError(f"bad parameters for {cls.__name__}: {err}") from None
+    except UserError:
+        raise
+    except (TypeError, ValueError, KeyError, LookupError) as err:
+        message = str(err).strip("'\"").splitlines()[0] if str(err) else type(err).__name__
+        raise UserError(f"bad parameters for {cls.__name__}: {message}") from None
+
+
+# -- parameters that name files, folders or runs ------------------------------------------------
+
+def _is_url(text: str) -> bool:
+    return "://" in text
+
+
+def book_path(text: str, notebooks_dir: str | Path | None = None) -> str:
+    """A path parameter as an absolute path: relative ones are looked up from the book root, then
+    from the notebooks folder; never from the current directory. URLs are kept."""
+    if not text or _is_url(text) or os.path.isabs(os.path.expanduser(text)):
+        return os.path.expanduser(text) if text and not _is_url(text) else text
+    from flan_nb.runs import repo_root
+
+    root = repo_root()
+    candidates = [root / text, Path(notebooks_dir or root / "notebooks") / text]
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate.resolve())
+    return str(candidates[0])
+
+
+def _is_path_value(name: str, value: Any) -> bool:
+    """Does this parameter value name a file or folder (rather than a generated corpus or a run
+    name under the runs folder)?"""
+    if not isinstance(value, str) or not value or _is_url(value):
+        return False
+    if name == "CORPUS":
+        return not value.startswith("tinyworld/")
+    if name == "BASE_RUN":
+        return "/" in value
+    return name in ("PLAN", "DATA_DIR")
+
+
+def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = None,
+                pending_runs: set[str] | frozenset = frozenset()) -> None:
+    """The checks that need the file system, for the parameters among `values` that name files
+    or runs: CORPUS exists, BASE_RUN holds checkpoints (or is one of `pending_runs`, made
+    earlier in the same plan), PLAN exists and has a run of TUNING_NOTEBOOK, DATA_DIR exists."""
+    from flan_nb.runs import runs_dir
+
+    corpus = values.get("CORPUS")
+    if isinstance(corpus, str) and corpus.startswith("tinyworld/"):
+        from flan_nb.tinyworld import SIZES
+
+        size = corpus.split("/", 1)[1]
+        require(size in SIZES, f"CORPUS {corpus!r}: TinyWorld sizes are "
+                               f"{', '.join(SIZES)} (e.g. 'tinyworld/book'), or give a text file")
+    elif _is_path_value("CORPUS", corpus):
+        path = book_path(corpus, notebooks_dir)
+        require(os.path.isfile(path),
+                f"CORPUS {corpus!r}: no such file ({path}); give a UTF-8 text file with one "
+                f"document per line, or 'tinyworld/<size>'")
+    plan = values.get("PLAN")
+    if _is_path_value("PLAN", plan):
+        from flan_nb import batch
+
+        path = book_path(plan, notebooks_dir)
+        require(os.path.isfile(path), f"PLAN {plan!r}: no such plan file ({path}); the book's "
+                                      f"plans are notebooks/plans/*.yaml")
+        loaded = batch.load_plan(path)
+        if values.get("TUNING_NOTEBOOK") is not None:
+            tuning = str(values["TUNING_NOTEBOOK"])
+            stems = sorted({r.notebook.stem for r in loaded.runs})
+            require(Path(tuning).stem in stems,
+                    f"TUNING_NOTEBOOK {tuning!r} has no run in PLAN {plan!r}; its notebooks are "
+                    f"{', '.join(stems)}")
+        if values.get("RUN_PLAN", False):
+            pending_runs = set(pending_runs) | {r.name for r in loaded.runs}
+    base = values.get("BASE_RUN")
+    if isinstance(base, str) and base and not _is_url(base) and base not in pending_runs:
+        if "/" in base:
+            folder = Path(book_path(base, notebooks_dir))
+            where = str(folder)
+        else:
+            require(base not in (".", ".."), f"BASE_RUN {base!r} is not a run name")
+            folder, where = runs_dir() / base, f"under {runs_dir()}"
+        require((folder / "checkpoints").is_dir(),
+                f"BASE_RUN {base!r} has no checkpoints ({where}): run its notebook first "
+                f"(notebook 07 pretrains: `flan-nb run notebooks/07_pretraining.ipynb` makes "
+                f"07_pretraining-book), or name a run folder that has them")
+    data_dir = values.get("DATA_DIR")
+    if _is_path_value("DATA_DIR", data_dir):
+        path = book_path(data_dir, notebooks_dir)
+        require(os.path.isdir(path), f"DATA_DIR {data_dir!r}: no such folder ({path}); leave it "
+                                     f"empty for TFDS's default")
+
+
+def check_plan_files(plan, exclude=()) -> None:
+    """`check_files` for every run of a plan (`flan_nb.batch.Plan`), before the first one starts;
+    a run may name as BASE_RUN a run made earlier in the plan."""
+    excluded = {Path(e).stem for e in exclude}
+    earlier: set[str] = set()
+    for planned in plan.runs:
+        if planned.notebook.stem not in excluded:
+            try:
+                check_files(planned.parameters(), planned.notebook.parent, frozenset(earlier))
+            except UserError as err:
+                raise UserError(f"plan {plan.path}: run {planned.name}: {err}") from None
+        earlier.add(planned.name)
+
+
+# -- in the notebook ----------------------------------------------------------------------------
+
+# The parameter values the notebook's config was last built from (see `flan_nb.runs.current_run`,
+# which names a notebook's run folder after them).
+_NOTEBOOK_VALUES: dict[str, Any] = {}
+
+
+def make_config(cls, namespace: Mapping[str, Any]):
+    """Build dataclass `cls` from a notebook's globals: field `num_merges` <- `NUM_MERGES`.
+
+    The dataclass's `__post_init__` validates and the file-system checks run (`check_files`);
+    any problem surfaces as one UserError. Parameters naming files become absolute paths, so
+    they mean the same whatever the kernel's current directory.
+    """
+    values = {k: v for k, v in namespace.items() if k.isupper() and not k.startswith("_")}
+    check_files(values)
+    resolved = {k: book_path(v) if _is_path_value(k, v) else v for k, v in values.items()}
+    config = _construct(cls, resolved)
+    if "_repr_pretty_" not in vars(cls):  # shown one field a line, within the page's width
+        from flan_nb.notebook import pretty_config
+
+        cls._repr_pretty_ = pretty_config
+    _NOTEBOOK_VALUES.clear()
+    _NOTEBOOK_VALUES.update(values)
+    return config
+
+
+def notebook_values() -> dict[str, Any]:
+    """The parameter values `make_config` last read from a notebook's globals ({} if none)."""
+    return dict(_NOTEBOOK_VALUES)
 
 
 def require(condition: bool, message: str) -> None:
     """Raise UserError(message) unless `condition` (for config `__post_init__` checks)."""
     if not condition:
         raise UserError(message)
+
+
+# -- papermill files and `flan-nb params` ---------------------------------------------------------
+
+def profile_yaml(notebook: str | Path, profile: str) -> str:
+    """Every parameter of `notebook` under `profile` as a flat YAML file for `papermill -f`."""
+    chosen = resolve_parameters(notebook, profile)
+    values = all_values(notebook, chosen)
+    header = (f"# {Path(notebook).name}, profile {profile}: every parameter, for\n"
+              f"#   papermill {Path(notebook).name} OUT.ipynb -f THIS_FILE\n")
+    # Each value as JSON, which YAML reads as is: "text", 3, 0.5, true, null, [1, 2].
+    return header + "".join(f"{name}: {json.dumps(value)}\n" for name, value in values.items())
+
+
+def describe_parameters(notebook: str | Path) -> str:
+    """One line per parameter: name, type, default and its comment."""
+    params = notebook_parameters(notebook)
+    rows = [(p.name, p.type or _type_name(p.default), repr(p.default), p.comment)
+            for p in params.values()]
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(3)]
+    return "\n".join(f"{n:<{widths[0]}}  {t:<{widths[1]}}  {d:<{widths[2]}}  # {c}"
+                     for n, t, d, c in rows)

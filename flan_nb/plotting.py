@@ -2,9 +2,11 @@
 
 SVGs are reproducible byte for byte (fixed hash salt, no date in the metadata), so a rebuilt book
 only changes a figure when its data changed. Figures are shown inline by the notebook as usual.
-`figures/` holds the book's figures (notebooks executed with their defaults, as `make book` does);
-a notebook run by `flan-nb run` (any profile, e.g. the tests' smoke runs) writes its figures into
-its own run folder, `runs/<run>/figures/<chapter>/`, and leaves the book's untouched.
+`figures/` holds the book's figures and only the book build writes them (`make book` sets
+`FLAN_NB_BOOK_BUILD=1`). A notebook executed any other way (`flan-nb run`, plain papermill,
+Jupyter) writes its figures into its own run folder, `runs/<run>/figures/<chapter>/`, and leaves
+the tracked ones untouched. Figures draw no timings, dates or machine details (the notebooks print
+those), so the book build redraws a figure byte for byte unless its data changed.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ matplotlib.rcParams["axes.spines.right"] = False
 import io  # noqa: E402
 import os  # noqa: E402
 
-from flan_nb.runs import RUN_DIR_ENV, as_path, repo_root  # noqa: E402
+from flan_nb.runs import (  # noqa: E402
+    BOOK_BUILD_ENV, RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir)
 from flan_nb.sharding import is_primary  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
@@ -27,9 +30,14 @@ PAPER_STYLE = {"color": "0.6", "hatch": "//", "edgecolor": "0.3"}
 
 
 def figures_dir(chapter: str):
-    """`figures/<chapter>`, or `<run>/figures/<chapter>` inside a `flan-nb run` run."""
+    """`<run>/figures/<chapter>` for the notebook's run; `figures/<chapter>` in the book build."""
     run_dir = os.environ.get(RUN_DIR_ENV)
-    base = as_path(run_dir) if run_dir else repo_root()
+    if run_dir:
+        return as_path(run_dir) / "figures" / chapter
+    if os.environ.get(BOOK_BUILD_ENV):
+        return repo_root() / "figures" / chapter
+    run = active_run()
+    base = run.path if run is not None else runs_dir() / chapter
     return base / "figures" / chapter
 
 

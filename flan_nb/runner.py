@@ -1,6 +1,8 @@
 """Executing notebooks as runs: `flan-nb run NOTEBOOK --profile P [-p NAME VALUE ...]`.
 
-Parameters are checked against the notebook's `parameters` cell before anything runs or is written.
+Parameters are checked before anything runs or is written: names and types against the notebook's
+`parameters` cell, values by building the notebook's config object (what its second cell does),
+and the values naming files or runs against the file system (`flan_nb.params.check_files`).
 The run folder `runs/<run>/` receives `params.yaml`, the executed `notebook.ipynb`, the
 `metrics.json` that the notebook's `record(...)` calls fill, and a `finished` marker written last.
 A finished run is never overwritten unless `--force` is given. An unfinished one (killed, preempted,
@@ -79,6 +81,7 @@ def run_notebook(
     run = Run(runs_dir() / name)
     wanted = {"notebook": str(notebook), "profile": profile,
               "parameters": params_lib.all_values(notebook, chosen)}
+    params_lib.check_files(wanted["parameters"], notebook.parent.resolve())
     if run.path.exists() and not force:
         if is_finished(run.path):
             raise UserError(
@@ -139,6 +142,14 @@ def _cmd_run(args) -> int:
     return 0
 
 
+def _cmd_params(args) -> int:
+    if args.profile is None:
+        print(params_lib.describe_parameters(args.notebook))
+    else:
+        print(params_lib.profile_yaml(args.notebook, args.profile), end="")
+    return 0
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("run", help="execute one notebook with a profile (papermill)")
     p.add_argument("notebook", help="notebooks/NN_slug.ipynb")
@@ -151,3 +162,11 @@ def register(subparsers) -> None:
                    help="start the run clean: redo a finished one, discard an unfinished one")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = subparsers.add_parser(
+        "params", help="a notebook's parameters, or one profile's values as a papermill file")
+    p.add_argument("notebook", help="notebooks/NN_slug.ipynb")
+    p.add_argument("--profile", choices=params_lib.PROFILES,
+                   help="print every parameter's value under this profile as YAML, for "
+                        "`papermill -f FILE` (default: list names, types, defaults, comments)")
+    p.set_defaults(func=_cmd_params)

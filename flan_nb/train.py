@@ -293,7 +293,8 @@ class Trainer:
     """
 
     def __init__(self, model_config, train_config: TrainConfig, *, checkpoint_dir=None,
-                 log_path=None, mesh=None, init_params=None, progress: bool = True):
+                 log_path=None, mesh=None, init_params=None, progress: bool = True,
+                 data_settings: Mapping[str, Any] | None = None):
         import jax
         from flax import nnx
 
@@ -302,6 +303,9 @@ class Trainer:
 
         self.model_config = model_config
         self.config = train_config
+        # The settings that decide the data and the mixture (a notebook's parameters): resuming
+        # checkpoints written with other data would mix two runs.
+        self.data_settings = dict(data_settings or {})
         self.mesh = mesh or sharding.make_mesh(train_config.mesh_data, train_config.mesh_fsdp,
                                                train_config.mesh_tensor)
         sharding.check_batch_size(train_config.micro_batch_size, self.mesh,
@@ -360,7 +364,10 @@ class Trainer:
         return jax.tree.map(place, tree)
 
     def _fingerprint(self) -> dict:
-        return {"model": self.model_config.to_dict(), "train": self.config.fingerprint()}
+        found = {"model": self.model_config.to_dict(), "train": self.config.fingerprint()}
+        if self.data_settings:
+            found["data"] = self.data_settings
+        return found
 
     def _prepare_checkpoint_dir(self, directory) -> None:
         """Checkpoints made with other settings cannot be resumed: clear them (runs are caches
@@ -557,7 +564,8 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
     trainer = Trainer(
         model_config, train_config, mesh=mesh, init_params=init_params, progress=progress,
         checkpoint_dir=None if run_path is None else as_path(run_path) / "checkpoints",
-        log_path=None if run_path is None else as_path(run_path) / LOG_FILE)
+        log_path=None if run_path is None else as_path(run_path) / LOG_FILE,
+        data_settings=run_settings(run))
     if tokenizer is not None and run_path is not None:
         from flan_nb.checkpoint import save_tokenizer
 
@@ -566,6 +574,17 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
         return trainer.fit(data)
     finally:
         trainer.close()
+
+
+def run_settings(run) -> dict[str, Any]:
+    """The parameters a run's params.yaml records, less those a resumed run may change (steps
+    and checkpoint spacing): with the model and training settings they make the checkpoints'
+    fingerprint, so checkpoints of other data, mixture or base model are never resumed."""
+    if run is None or not hasattr(run, "params"):
+        return {}
+    volatile = {"num_steps", "checkpoint_every", "max_checkpoints", "log_every"}
+    recorded = run.params().get("parameters") or {}
+    return {k: v for k, v in sorted(recorded.items()) if k.lower() not in volatile}
 
 
 def read_log(run) -> list[dict]:
@@ -690,6 +709,9 @@ class TuningChapterConfig:
                 f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
         require(self.num_eval_batches >= 1,
                 f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
+        for name in ("max_input_length", "max_target_length"):
+            require(getattr(self, name) >= 2, f"{name.upper()} counts the EOS: it must be at "
+                                              f"least 2, got {getattr(self, name)}")
         self.train_config()
 
     def train_config(self) -> TrainConfig:
@@ -780,12 +802,14 @@ def plot_loss(history: list[dict], *, label: str, reference: dict[str, float] | 
 
 
 def plot_tokens_seen(history: list[dict], *, paper_tokens: float, paper_label: str):
-    """Tokens seen against wall-clock time (ours), with the paper's total as a reference."""
+    """Tokens seen per step (ours), with the paper's total as a reference. Steps, not seconds:
+    a figure the book tracks draws no timings (they differ on every machine; notebooks print
+    them)."""
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
-    ax1.plot([r["elapsed_s"] / 60 for r in history], [r["tokens_seen"] for r in history])
-    ax1.set_xlabel("minutes")
+    ax1.plot([r["step"] for r in history], [r["tokens_seen"] for r in history])
+    ax1.set_xlabel("step")
     ax1.set_ylabel("tokens seen")
     ours = history[-1]["tokens_seen"] if history else 0
     ax2.bar(["ours"], [ours], color="C0")
