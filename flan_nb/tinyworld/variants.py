@@ -596,7 +596,15 @@ class Variant:
 
     @property
     def kind(self) -> str:
-        return "classification" if self.options or self.num_choices else "generation"
+        """How the registry scores it: a "named" variant names its options in the instruction
+        and has no OPTIONS block, so it is generation (exact match on the named option)."""
+        if self.fmt == "named" or not (self.options or self.num_choices):
+            return "generation"
+        return "classification"
+
+    @property
+    def spec_metric(self) -> str:
+        return "exact_match" if self.fmt == "named" else self.metric
 
     @property
     def num_labels(self) -> int:
@@ -789,7 +797,7 @@ def check(variant: Variant, ex: dict, world: World, r: solver.Reader) -> bool:
     fam, fmt = variant.family, variant.fmt
     yes = lambda cond: ("yes" if cond else "no") == ex["answer"]  # noqa: E731
     options = ex.get("options") or variant.options
-    if variant.kind == "classification" and ex["answer"] not in options:
+    if variant.num_labels and ex["answer"] not in options:
         return False
     if fam == "closed_book":
         if fmt == "yes_no":
