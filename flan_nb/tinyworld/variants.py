@@ -617,6 +617,8 @@ class Variant:
                              else self.fmt)]
         start = zlib.crc32(self.name.encode()) % len(wordings)
         chosen = [wordings[(start + i) % len(wordings)] for i in range(TEMPLATES_PER_VARIANT)]
+        if not any("{what}" in inputs for inputs, _ in chosen):  # name the task at least once
+            chosen[-1] = next(w for w in wordings if "{what}" in w[0])
         return tuple(Template(inputs.replace("{what}", self.what), targets)
                      for inputs, targets in chosen)
 
@@ -680,9 +682,10 @@ def _catalog() -> tuple[Variant, ...]:
         add("sentiment", "opinion", key, "choice", what, ("text",), options=gen.SENTIMENT)
     for kind in ("person", "place"):
         for ask in ("cause", "effect"):
-            add("commonsense", "cause_effect", f"{kind}_{ask}", "choice", ask, ("event",),
+            what = f"{ask} of what happened to a {kind}"
+            add("commonsense", "cause_effect", f"{kind}_{ask}", "choice", what, ("event",),
                 choices=2)
-            add("commonsense", "cause_effect", f"{kind}_{ask}", "yes_no", ask,
+            add("commonsense", "cause_effect", f"{kind}_{ask}", "yes_no", what,
                 ("event", "candidate"), options=gen.YES_NO)
     add("coreference", "blank_person", "story", "choice", "two people", ("sentence",),
         choices=2)
@@ -749,6 +752,8 @@ def generate_variant(world: World, variant: Variant, split_sizes: dict[str, int]
     out = {}
     for split in SPLIT_ORDER:
         wanted, examples, failures = split_sizes.get(split, 0), [], 0
+        if variant.num_labels:  # whole rounds of labels, so every split is balanced
+            wanted = -(-wanted // variant.num_labels) * variant.num_labels
         while len(examples) < wanted and failures < MAX_FAILED_DRAWS:
             label = len(examples) % variant.num_labels if variant.num_labels else None
             example = make(g, variant.key, variant.fmt, label)
