@@ -38,7 +38,7 @@ from typing import Callable
 
 from flan_nb.templates import Template
 from flan_nb.tinyworld import generators as gen
-from flan_nb.tinyworld import lexicon, phrases, solver, velan
+from flan_nb.tinyworld import lexicon, phrases, velan
 from flan_nb.tinyworld.world import Fact, SizeSpec, World, rng_for
 
 PREFIX = "twv_"
@@ -783,7 +783,9 @@ def generate_variants(world: World, size: SizeSpec, datasets: dict) -> dict[str,
 
 # --- checking labels from the text alone ----------------------------------------------------
 
-def _read_cloze(r: solver.Reader, sentence: str, answer: str) -> solver.Fact | None:
+def _read_cloze(r, sentence: str, answer: str) -> Fact | None:
+    from flan_nb.tinyworld import solver
+
     for filler in (answer, lexicon.with_article(answer)):
         try:
             return r.statement(sentence.replace("___", filler))
@@ -792,13 +794,12 @@ def _read_cloze(r: solver.Reader, sentence: str, answer: str) -> solver.Fact | N
     return None
 
 
-def _chosen(ex: dict) -> str:
-    return ex["answer"]
+def check(variant: Variant, ex: dict, world: World, r) -> bool:
+    """Whether the solver's readers (`r`: a `flan_nb.tinyworld.solver.Reader` of `world`), from
+    the example's text alone (and, for questions asked from memory, the world's facts), agree
+    with its answer or target. The solver is imported here, not with the registry."""
+    from flan_nb.tinyworld import solver
 
-
-def check(variant: Variant, ex: dict, world: World, r: solver.Reader) -> bool:
-    """Whether the solver's readers, from the example's text alone (and, for questions asked
-    from memory, the world's facts), agree with its answer or target."""
     fam, fmt = variant.family, variant.fmt
     yes = lambda cond: ("yes" if cond else "no") == ex["answer"]  # noqa: E731
     options = ex.get("options") or variant.options
