@@ -96,6 +96,14 @@ def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list
         raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     tw = build(seed, size)
     datasets = tw.variants if name.startswith("twv_") else tw.datasets
+    if name not in datasets and name.startswith("twv_"):
+        from flan_nb.tinyworld.variants import BY_NAME, MIN_TRAIN
+
+        if name in BY_NAME:
+            raise UserError(f"task variant {name!r} makes fewer than {MIN_TRAIN} distinct "
+                            f"training examples in TinyWorld seed={seed} size={size!r}, so it "
+                            f"does not exist there; `flan-nb tinyworld variants --size {size}` "
+                            f"counts the ones that do")
     if name not in datasets:
         close = difflib.get_close_matches(name, datasets, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
