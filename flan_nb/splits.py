@@ -191,3 +191,73 @@ class TasksChapterConfig:
                 f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "
                 f"got {self.held_out!r}")
         require(self.size in SIZES, f"SIZE must be one of {', '.join(SIZES)}, got {self.size!r}")
+
+
+def tuning_pool(split: HeldOutSplit, size: str = "book") -> dict[str, list[str]]:
+    """Per tuning cluster of `split`, the tasks a NUM_TUNING_TASKS selection draws from: the
+    split's datasets (registry order), then TinyWorld's task variants of that cluster that
+    exist in the world of `size` (catalog order). A held-out cluster, and every cluster the
+    paper's rules remove with it, has no entry: its variants never reach tuning."""
+    from flan_nb import tinyworld
+
+    pool: dict[str, list[str]] = {c: [] for c in split.train_clusters}
+    for name in split.train:
+        pool[tasks.get(name).cluster].append(name)
+    made = tinyworld.build(0, size).variants  # chapter 08 tunes on world seed 0
+    for spec in tasks.all_variants(source="tinyworld"):
+        if spec.cluster in pool and spec.name in made:
+            pool[spec.cluster].append(spec.name)
+    return {c: names for c, names in pool.items() if names}
+
+
+def _seats(sizes: dict[str, int], count: int) -> dict[str, int]:
+    """`count` seats over clusters in proportion to `sizes`, one at a time by Sainte-Lague's
+    highest quotient (size / (2 * seats + 1)): proportional, and each count's seats contain
+    the previous count's, so selections are nested."""
+    seats = {c: 0 for c in sizes}
+    order = list(sizes)
+    for _ in range(count):
+        open_ = [c for c in order if seats[c] < sizes[c]]
+        best = max(open_, key=lambda c: (sizes[c] / (2 * seats[c] + 1), -order.index(c)))
+        seats[best] += 1
+    return seats
+
+
+def select_tuning_tasks(split: HeldOutSplit, num_tasks: int, *, seed: int = 0,
+                        size: str = "book") -> list[str]:
+    """The tuning tasks of a run with NUM_TUNING_TASKS = `num_tasks`: 0 keeps `split.train`
+    (the datasets); N > 0 draws exactly N from `tuning_pool`, stratified by cluster (each
+    cluster's share of the N in proportion to its share of the pool) and seeded: within a
+    cluster the datasets come first, then its variants in an order shuffled by `seed`. A
+    larger N keeps every task of a smaller one (Flan 2022's mixtures grow the same way)."""
+    import random
+
+    if not isinstance(num_tasks, int) or isinstance(num_tasks, bool) or num_tasks < 0:
+        raise UserError(f"NUM_TUNING_TASKS must be an integer >= 0, got {num_tasks!r}")
+    if num_tasks == 0:
+        return list(split.train)
+    pool = tuning_pool(split, size)
+    check_num_tuning_tasks(num_tasks, split, size, pool)
+    ordered = {}
+    for cluster, names in pool.items():
+        datasets = [n for n in names if n in split.train]
+        variants = [n for n in names if n not in split.train]
+        random.Random(f"tuning-tasks/{seed}/{cluster}").shuffle(variants)
+        ordered[cluster] = datasets + variants
+    seats = _seats({c: len(names) for c, names in ordered.items()}, num_tasks)
+    chosen = {n for c, names in ordered.items() for n in names[: seats[c]]}
+    return [n for names in pool.values() for n in names if n in chosen]
+
+
+def check_num_tuning_tasks(num_tasks: int, split: HeldOutSplit, size: str,
+                           pool: dict[str, list[str]] | None = None) -> None:
+    """A UserError unless 0 <= `num_tasks` <= the tasks left to tune on with `split`."""
+    pool = tuning_pool(split, size) if pool is None else pool
+    available = sum(len(names) for names in pool.values())
+    if not 0 <= num_tasks <= available:
+        held = ", ".join(split.held_out)
+        raise UserError(
+            f"NUM_TUNING_TASKS={num_tasks} but TinyWorld {size!r} has {available} tuning tasks "
+            f"with {held} held out ({len(split.train)} datasets + {available - len(split.train)}"
+            f" variants, after the paper's held-out rules): choose 0 (the datasets) to "
+            f"{available}")

@@ -92,6 +92,10 @@ class Source:
 # Registered sources, name -> Source, in registration order ("tinyworld", "tfds").
 SOURCES: dict[str, Source] = {}
 _REGISTRY: dict[str, DatasetSpec] = {}
+# Task variants (TinyWorld's `twv_*`): loadable by name like a dataset, but not listed with the
+# datasets, so listings, splits and the default tuning mixture stay the datasets'; they enter a
+# mixture only when asked for (`flan_nb.splits.select_tuning_tasks`).
+_VARIANTS: dict[str, DatasetSpec] = {}
 
 
 def register_source(source: Source) -> Source:
@@ -102,14 +106,15 @@ def register_source(source: Source) -> Source:
     return source
 
 
-def register(spec: DatasetSpec) -> DatasetSpec:
-    """Add `spec` to the registry (names are unique across sources)."""
+def register(spec: DatasetSpec, *, variant: bool = False) -> DatasetSpec:
+    """Add `spec` to the registry (names are unique across sources); `variant=True` adds a
+    task variant (found by `get`, listed only by `all_variants`)."""
     if spec.source not in SOURCES:
         raise ValueError(f"{spec.name}: source {spec.source!r} is not registered "
                          f"(sources: {', '.join(SOURCES)})")
-    if spec.name in _REGISTRY:
+    if spec.name in _REGISTRY or spec.name in _VARIANTS:
         raise ValueError(f"dataset {spec.name!r} registered twice")
-    _REGISTRY[spec.name] = spec
+    (_VARIANTS if variant else _REGISTRY)[spec.name] = spec
     return spec
 
 
@@ -128,8 +133,19 @@ def all_datasets(source: str | None = None, cluster: str | None = None) -> list[
             if (source is None or s.source == source) and (cluster is None or s.cluster == cluster)]
 
 
+def all_variants(source: str | None = None, cluster: str | None = None) -> list[DatasetSpec]:
+    """Registered task variants, optionally of one source and/or cluster, in registration order."""
+    if cluster is not None:
+        check_cluster(cluster)
+    return [s for s in _VARIANTS.values()
+            if (source is None or s.source == source) and (cluster is None or s.cluster == cluster)]
+
+
 def get(name: str) -> DatasetSpec:
-    """The dataset called `name`; a UserError suggesting close names when unknown."""
+    """The dataset (or task variant) called `name`; a UserError suggesting close names when
+    unknown."""
+    if name in _VARIANTS:
+        return _VARIANTS[name]
     if name not in _REGISTRY:
         close = difflib.get_close_matches(name, _REGISTRY, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else " (`flan-nb tasks` lists them)"

@@ -685,6 +685,10 @@ class TuningChapterConfig:
     # collection at 1:30, so the paper's 3,000 and 30,000 become 100 and 1,000 (tpu_full: paper's).
     rate_cap: int = 100
     max_examples: int = 1000  # training examples per dataset
+    # Flan 2022's task-count axis: 0 tunes on the datasets of the held-out split; N > 0 on N
+    # tasks drawn (seeded, cluster-stratified) from those datasets and TinyWorld's task variants
+    # (flan_nb.splits.select_tuning_tasks); TinyWorld only.
+    num_tuning_tasks: int = 0
     checkpoint_every: int = 50
     num_eval_batches: int = 4  # batches of validation examples for the before/after losses
     mesh_data: int = -1
@@ -705,6 +709,7 @@ class TuningChapterConfig:
                 "BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED = True: without isolation a "
                 "row is one sequence, and a bidirectional prefix would let an example's inputs "
                 "see the next example's; set one of them to False")
+        self._check_num_tuning_tasks()
         require(0.0 <= self.dropout_rate < 1.0,
                 f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
         require(self.num_eval_batches >= 1,
@@ -713,6 +718,36 @@ class TuningChapterConfig:
             require(getattr(self, name) >= 2, f"{name.upper()} counts the EOS: it must be at "
                                               f"least 2, got {getattr(self, name)}")
         self.train_config()
+
+    def _check_num_tuning_tasks(self) -> None:
+        from flan_nb import splits
+
+        n = self.num_tuning_tasks
+        require(isinstance(n, int) and not isinstance(n, bool) and n >= 0,
+                f"NUM_TUNING_TASKS must be an integer >= 0 (0: the datasets), got {n!r}")
+        if n == 0:
+            return
+        require(self.source == "tinyworld",
+                f"NUM_TUNING_TASKS={n} needs SOURCE = \"tinyworld\" (task variants are "
+                f"TinyWorld's), got {self.source!r}; set NUM_TUNING_TASKS = 0 for {self.source}")
+        splits.check_num_tuning_tasks(n, splits.held_out_split(self.held_out, self.source),
+                                      self.size)
+
+    def tuning_split(self):
+        """The held-out split this run tunes on: `train` holds the datasets, or with
+        NUM_TUNING_TASKS = N the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
+        import dataclasses as dc
+
+        from flan_nb import splits, tasks
+
+        split = splits.held_out_split(self.held_out, source=self.source)
+        if self.num_tuning_tasks == 0:
+            return split
+        train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
+                                           size=self.size)
+        clusters = tuple(c for c in split.train_clusters
+                         if any(tasks.get(n).cluster == c for n in train))
+        return dc.replace(split, train=train, train_clusters=clusters)
 
     def train_config(self) -> TrainConfig:
         return _chapter_train_config(self, bidirectional_prefix=self.bidirectional_prefix,

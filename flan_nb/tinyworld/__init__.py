@@ -61,6 +61,13 @@ class TinyWorld:
 
         return generate_datasets(self.world, per_dataset=self.split_sizes)
 
+    @functools.cached_property
+    def variants(self) -> dict[str, dict[str, list[dict]]]:
+        """Task variant name (`twv_*`) -> split -> examples (`flan_nb.tinyworld.variants`)."""
+        from flan_nb.tinyworld.variants import generate_variants
+
+        return generate_variants(self.world, self.spec, self.datasets)
+
     def __repr__(self) -> str:
         return f"TinyWorld(seed={self.seed}, size={self.size!r})"
 
@@ -87,7 +94,16 @@ def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list
     """The examples of one split of TinyWorld dataset `name` (e.g. "tw_nli", "train")."""
     if split not in SPLITS:
         raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
-    datasets = build(seed, size).datasets
+    tw = build(seed, size)
+    datasets = tw.variants if name.startswith("twv_") else tw.datasets
+    if name not in datasets and name.startswith("twv_"):
+        from flan_nb.tinyworld.variants import BY_NAME, MIN_TRAIN
+
+        if name in BY_NAME:
+            raise UserError(f"task variant {name!r} makes fewer than {MIN_TRAIN} distinct "
+                            f"training examples in TinyWorld seed={seed} size={size!r}, so it "
+                            f"does not exist there; `flan-nb tinyworld variants --size {size}` "
+                            f"counts the ones that do")
     if name not in datasets:
         close = difflib.get_close_matches(name, datasets, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""

@@ -1,6 +1,9 @@
 """`flan-nb tinyworld build --seed S --out DIR [--size book|smoke|large]`: TinyWorld as files.
 
 `flan-nb tinyworld stats [--seed S] [--size S]` prints the same statistics without writing.
+`flan-nb tinyworld variants [--size S] [--held-out C] [--json]` counts the task variants per
+cluster (`flan_nb.tinyworld.variants`) and, with --held-out, the tuning tasks NUM_TUNING_TASKS
+(notebook 08) can draw from.
 
 Writes, into DIR:
     world.jsonl                       one fact per line {"subject", "relation", "value"}
@@ -126,6 +129,58 @@ def _cmd_stats(args) -> int:
     return 0
 
 
+def variant_counts(seed: int = 0, size: str = "book", held_out: str | None = None) -> dict:
+    """Variants per cluster in the catalog and in the world (seed, size); with `held_out`, the
+    tuning pool per cluster (datasets + variants) that NUM_TUNING_TASKS draws from."""
+    import time
+
+    from flan_nb import splits, tasks
+    from flan_nb.tinyworld import TinyWorld
+    from flan_nb.tinyworld import variants as tw_variants
+
+    if held_out is not None:  # checked before anything is generated
+        tasks.check_cluster(held_out)
+        if seed != 0:
+            raise UserError("--held-out counts chapter 08's tuning pool, whose world is seed 0; "
+                            "leave --seed out")
+    start = time.perf_counter()
+    tw = TinyWorld(seed, size)
+    made = tw.variants
+    info = {"seed": seed, "size": size,
+            "catalog": tw_variants.counts_per_cluster(),
+            "in_world": tw_variants.counts_per_cluster(made),
+            "examples": sum(len(rows) for v in made.values() for rows in v.values()),
+            "generation_seconds": round(time.perf_counter() - start, 1)}
+    info["catalog_total"], info["in_world_total"] = len(tw_variants.VARIANTS), len(made)
+    if held_out is not None:
+        split = splits.held_out_split(held_out, "tinyworld")
+        pool = splits.tuning_pool(split, size)
+        info["held_out"] = held_out
+        info["tuning_pool"] = {c: len(names) for c, names in pool.items()}
+        info["max_num_tuning_tasks"] = sum(info["tuning_pool"].values())
+    return info
+
+
+def _cmd_variants(args) -> int:
+    info = variant_counts(args.seed, args.size, args.held_out)
+    if args.json:
+        print(json.dumps(info, indent=2, sort_keys=True))
+        return 0
+    pool = info.get("tuning_pool", {})
+    print(f"{'cluster':<40} {'catalog':>7} {args.size:>7}" + (" tuning pool" if pool else ""))
+    for cluster, count in info["catalog"].items():
+        row = f"{cluster:<40} {count:>7} {info['in_world'][cluster]:>7}"
+        if pool:
+            row += f" {pool.get(cluster, 0):>11}"
+        print(row)
+    print(f"{'total':<40} {info['catalog_total']:>7} {info['in_world_total']:>7}"
+          + (f" {info['max_num_tuning_tasks']:>11}" if pool else ""))
+    print(f"{info['examples']} examples, generated in {info['generation_seconds']} s"
+          + (f"; NUM_TUNING_TASKS may be 0..{info['max_num_tuning_tasks']} with "
+             f"{args.held_out} held out" if pool else ""))
+    return 0
+
+
 def register(subparsers) -> None:
     from flan_nb.tinyworld.world import SIZES
 
@@ -147,3 +202,11 @@ def register(subparsers) -> None:
     st.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
     st.add_argument("--size", default="book", choices=SIZES, help="world size (default book)")
     st.set_defaults(func=_cmd_stats)
+    v = sub.add_parser("variants", help="count the task variants per cluster (and the tuning "
+                                        "pool with --held-out)")
+    v.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    v.add_argument("--size", default="book", choices=SIZES, help="world size (default book)")
+    v.add_argument("--held-out", default=None, metavar="CLUSTER",
+                   help="also count the tasks NUM_TUNING_TASKS can draw from with CLUSTER held out")
+    v.add_argument("--json", action="store_true", help="print JSON")
+    v.set_defaults(func=_cmd_variants)

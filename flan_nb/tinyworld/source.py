@@ -1,6 +1,8 @@
 """TinyWorld as a data source of `flan_nb.tasks`: its loader and its `tw_*` datasets.
 
-Importing this module registers both (`flan_nb.sources` imports it when the package is imported).
+Importing this module registers both (`flan_nb.sources` imports it when the package is imported),
+and TinyWorld's task variants (`twv_*`, `flan_nb.tinyworld.variants`) as variants: loadable by
+name, never listed with the datasets, used only when a tuning run asks for more tasks.
 Each dataset's spec is made from its row of `flan_nb.tinyworld.datasets.TW_DATASETS` and its 10
 templates from `flan_nb.tinyworld.prompts`; its examples come from `flan_nb.tinyworld.load_split`,
 generated offline from (seed, size), so TinyWorld's data is never missing.
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 from flan_nb import tasks
 from flan_nb.tinyworld import load_split, prompts
+from flan_nb.tinyworld import variants as tw_variants
 from flan_nb.tinyworld.datasets import TW_DATASETS
 
 NAME = "tinyworld"
@@ -30,6 +33,17 @@ def specs() -> list[tasks.DatasetSpec]:
         description=f"TinyWorld's {row.mirrors}-like set") for row in TW_DATASETS]
 
 
+def variant_specs() -> list[tasks.DatasetSpec]:
+    """The registry's spec of every task variant in the catalog, in catalog order."""
+    return [tasks.DatasetSpec(
+        name=v.name, cluster=v.cluster, source=NAME, kind=v.kind, templates=v.templates(),
+        metric=v.spec_metric, options=v.options if v.kind == "classification" else (),
+        description=f"TinyWorld task variant: {v.family}, {v.key}, {v.fmt}")
+        for v in tw_variants.VARIANTS]
+
+
 tasks.register_source(tasks.Source(NAME, load))  # no check: the data is generated, never missing
 for _spec in specs():
     tasks.register(_spec)
+for _spec in variant_specs():
+    tasks.register(_spec, variant=True)
