@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 
@@ -12,12 +13,10 @@ def environment_report() -> dict[str, str]:
     import jax
     import optax
 
-    import flan_nb
-
     devices = jax.devices()
     info = {
         "python": platform.python_version(),
-        "flan_nb": flan_nb.__version__,
+        "flan_nb": importlib.metadata.version("flan-nb"),  # not `import flan_nb`: no cycle
         "jax": jax.__version__,
         "flax": flax.__version__,
         "optax": optax.__version__,

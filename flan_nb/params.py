@@ -287,7 +287,7 @@ def book_path(text: str, notebooks_dir: str | Path | None = None) -> str:
     from the notebooks folder; never from the current directory. URLs are kept."""
     if not text or _is_url(text) or os.path.isabs(os.path.expanduser(text)):
         return os.path.expanduser(text) if text and not _is_url(text) else text
-    from flan_nb.runs import repo_root
+    from flan_nb.paths import repo_root
 
     root = repo_root()
     candidates = [root / text, Path(notebooks_dir or root / "notebooks") / text]
@@ -309,12 +309,30 @@ def _is_path_value(name: str, value: Any) -> bool:
     return name in ("PLAN", "DATA_DIR")
 
 
+def _plan_steps(path: str, plan: str) -> list[dict]:
+    """The steps of a plan file, read from its YAML alone: the plan runner (`flan_nb.batch`,
+    which imports this module) checks the rest when the plan runs."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        raise UserError(f"PLAN {plan!r}: not a readable YAML plan ({type(err).__name__}); "
+                        f"the book's plans are notebooks/plans/*.yaml") from None
+    steps = data.get("steps") if isinstance(data, dict) else None
+    require(isinstance(steps, list) and steps and all(isinstance(s, dict) for s in steps),
+            f"PLAN {plan!r}: 'steps' must be a non-empty list of notebook steps")
+    profile = data.get("profile", "book")
+    for step in steps:  # the run names a plain step gets (`flan_nb.runner.default_run_name`)
+        stem = Path(str(step.get("notebook", ""))).stem
+        step.setdefault("name", stem if profile == "book" else f"{stem}-{profile}")
+    return steps
+
+
 def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = None,
                 pending_runs: set[str] | frozenset = frozenset()) -> None:
     """The checks that need the file system, for the parameters among `values` that name files
     or runs: CORPUS exists, BASE_RUN holds checkpoints (or is one of `pending_runs`, made
     earlier in the same plan), PLAN exists and has a run of TUNING_NOTEBOOK, DATA_DIR exists."""
-    from flan_nb.runs import runs_dir
+    from flan_nb.paths import runs_dir
 
     corpus = values.get("CORPUS")
     if isinstance(corpus, str) and corpus.startswith("tinyworld/"):
@@ -330,20 +348,18 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
                 f"document per line, or 'tinyworld/<size>'")
     plan = values.get("PLAN")
     if _is_path_value("PLAN", plan):
-        from flan_nb import batch
-
         path = book_path(plan, notebooks_dir)
         require(os.path.isfile(path), f"PLAN {plan!r}: no such plan file ({path}); the book's "
                                       f"plans are notebooks/plans/*.yaml")
-        loaded = batch.load_plan(path)
+        steps = _plan_steps(path, plan)
         if values.get("TUNING_NOTEBOOK") is not None:
             tuning = str(values["TUNING_NOTEBOOK"])
-            stems = sorted({r.notebook.stem for r in loaded.runs})
+            stems = sorted({Path(str(step.get("notebook", ""))).stem for step in steps})
             require(Path(tuning).stem in stems,
                     f"TUNING_NOTEBOOK {tuning!r} has no run in PLAN {plan!r}; its notebooks are "
                     f"{', '.join(stems)}")
-        if values.get("RUN_PLAN", False):
-            pending_runs = set(pending_runs) | {r.name for r in loaded.runs}
+        if values.get("RUN_PLAN", False):  # the plan makes its runs before they are read
+            pending_runs = set(pending_runs) | {str(step["name"]) for step in steps}
     base = values.get("BASE_RUN")
     if isinstance(base, str) and base and not _is_url(base) and base not in pending_runs:
         if "/" in base:
