@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: book test install clean-book results
+.PHONY: book test install clean-book assignments results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ book: $(STAMP)
 # is a failure here like any other non-zero status.
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Student notebooks (no solutions), solved notebooks and hidden tests of every chapter, from the
+# master notebooks, into assignments/ (git-ignored). See book/for_teachers.md.
+assignments: $(STAMP)
+	$(BIN)/python -m flan_nb assign --out assignments
 
 # Regenerates every published results file (results/<plan>.json) from its plan: runs what is
 # missing (resumable), evaluates and rewrites the file with its provenance. Commit the result.

@@ -23,6 +23,7 @@ VERB_MODULES = [
     "flan_nb.export",
     "flan_nb.tinyworld.cli",
     "flan_nb.catalog_cli",
+    "flan_nb.assignments.cli",
 ]
 
 

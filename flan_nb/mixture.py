@@ -4,7 +4,8 @@ FLAN mixes datasets *examples-proportionally* with two caps (paper, Section 2.3)
 `max_examples` (30k) training examples are used per dataset, and a dataset's mixing rate is
 `min(num_examples, rate_cap)` (3,000), so big datasets cannot crowd out small ones. An optional
 `temperature` T flattens the rates further (rate ** (1/T), as in T5). Both caps are parameters
-because at TinyWorld scale the book uses smaller ones.
+because at TinyWorld scale the book uses smaller ones (book: 100 and 1,000, the paper's divided by
+the 30 real examples each TinyWorld example stands for; see `flan_nb.tinyworld.datasets`).
 
 The stream is a pure function of the seed and a few counters, which makes it deterministic and
 resumable:
@@ -23,7 +24,6 @@ continues the identical stream, nothing repeated or skipped.
 from __future__ import annotations
 
 import dataclasses
-import math
 import zlib
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -61,23 +61,6 @@ def mixing_rates(num_examples: Mapping[str, int], rate_cap: int | None = PAPER_R
         rates[name] = float(n) ** (1.0 / temperature)
     total = sum(rates.values())
     return {name: rate / total for name, rate in rates.items()}
-
-
-def skewed_sizes(num_examples: Mapping[str, int], min_fraction: float,
-                 seed: int = 0) -> dict[str, int]:
-    """Unequal dataset sizes for teaching: each dataset keeps a seeded share of its examples.
-
-    The share is log-uniform in [min_fraction, 1] (at least one example), so equal-sized
-    datasets (TinyWorld's) spread over a factor 1/min_fraction, as real collections do.
-    """
-    if not 0 < min_fraction <= 1:
-        raise UserError(f"min_fraction must be in (0, 1], got {min_fraction}")
-    sizes = {}
-    for name, n in num_examples.items():
-        rng = np.random.default_rng([seed, _name_id(name)])
-        share = math.exp(rng.uniform(math.log(min_fraction), 0.0))
-        sizes[name] = max(1, round(n * share))
-    return sizes
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,17 @@ Features of a packed batch (the T5/seqio decoder-only convention; all int32, sha
 `attention_mask` turns segment ids (and optionally the prefix) into the model's mask: causal AND
 same segment AND not padding, which is what stops packed examples attending to each other.
 
+Isolation is a choice (`features(..., isolate=...)`), because the two papers differ. FLAN 2021
+(Wei et al.) packs several examples into a sequence with an EOS between them and no masking:
+a token may attend to the earlier examples of its row. Flan 2022 (Chung et al.) adds the masking,
+so a packed example sees only itself. `isolate=True` (the default) is Flan 2022's: each example
+is then trained exactly as chapter 09 scores it, alone and from position 0, and no loss depends
+on which examples happened to share its row. `isolate=False` is FLAN 2021's: a row is one
+sequence to the model (segment id 1 on every token, positions running on, and the decoder input
+at an example's first position is the previous example's EOS instead of BOS); the loss weights
+still cover targets only. A bidirectional prefix needs isolation (it would let an example's
+inputs see the next example's inputs).
+
 Two packers share one interface: `NextFitPacker` (one open row, closed as soon as an example does
 not fit: what the T5 stack does, the baseline) and `BestFitPacker` (up to `max_open_rows` open rows;
 each segment goes to the open row it fills most tightly). Over-long examples are truncated (keeping
@@ -220,8 +231,12 @@ def make_packer(name: str, seq_length: int, max_open_rows: int = 64) -> _Packer:
     raise UserError(f"unknown packer {name!r}: choose one of {', '.join(PACKERS)}")
 
 
-def features(rows: Sequence[Sequence[Segment]], seq_length: int) -> dict[str, np.ndarray]:
-    """The six int32 feature arrays (len(rows), seq_length) of packed `rows`."""
+def features(rows: Sequence[Sequence[Segment]], seq_length: int,
+             isolate: bool = True) -> dict[str, np.ndarray]:
+    """The six int32 feature arrays (len(rows), seq_length) of packed `rows`.
+
+    `isolate=False` writes each row as one sequence (FLAN 2021; see the module docstring).
+    """
     out = {name: np.zeros((len(rows), seq_length), np.int32) for name in FEATURES}
     targets, inputs = out["decoder_target_tokens"], out["decoder_input_tokens"]
     weights, segment_ids = out["decoder_loss_weights"], out["decoder_segment_ids"]
@@ -235,16 +250,21 @@ def features(rows: Sequence[Sequence[Segment]], seq_length: int) -> dict[str, np
             targets[r, start:end] = segment.tokens
             inputs[r, start + 1:end] = segment.tokens[:-1]  # position `start` keeps BOS 0
             weights[r, start + segment.prefix_length:end] = 1
-            segment_ids[r, start:end] = s
-            positions[r, start:end] = np.arange(len(segment))
+            segment_ids[r, start:end] = s if isolate else 1
+            positions[r, start:end] = np.arange(len(segment)) + (0 if isolate else start)
             if segment.prefix_length:
                 causal[r, start:start + segment.prefix_length + 1] = 1
+            if start and not isolate:
+                inputs[r, start] = targets[r, start - 1]  # the previous example's EOS
             start = end
     return out
 
 
 def unpack(batch: dict[str, np.ndarray]) -> list[list[Segment]]:
-    """The segments of each row of a packed batch (the inverse of `features`, keys lost)."""
+    """The segments of each row of a packed batch (the inverse of `features`, keys lost).
+
+    Rows packed without isolation (FLAN 2021) are one segment each: unpack isolated batches.
+    """
     rows = []
     for r in range(batch["decoder_target_tokens"].shape[0]):
         ids, row = batch["decoder_segment_ids"][r], []

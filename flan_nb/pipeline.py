@@ -33,7 +33,7 @@ import numpy as np
 
 from flan_nb import packing
 from flan_nb.errors import UserError
-from flan_nb.mixture import Mixture
+from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
 from flan_nb.params import require
 
 STATE_VERSION = 1
@@ -54,7 +54,7 @@ class _PackedBatches(abc.ABC):
     """Shared machinery: segments from a source, packed, cut into host-local batches."""
 
     def __init__(self, *, seq_length: int, batch_size: int, num_shards: int, packer: str,
-                 max_open_rows: int, chunk_size: int):
+                 max_open_rows: int, chunk_size: int, isolate: bool = True):
         require(isinstance(batch_size, int) and batch_size >= 1,
                 f"batch_size must be a positive int, got {batch_size!r}")
         require(batch_size % num_shards == 0,
@@ -66,6 +66,7 @@ class _PackedBatches(abc.ABC):
         self.packer_name = packer
         self.packer = packing.make_packer(packer, seq_length, max_open_rows)
         self.chunk_size = chunk_size
+        self.isolate = bool(isolate)  # packed examples masked from each other (flan_nb.packing)
         self.stats = packing.PackStats(seq_length=seq_length)
         self.num_batches = 0
         self._ready: list[list[packing.Segment]] = []
@@ -97,7 +98,7 @@ class _PackedBatches(abc.ABC):
         del self._ready[: self.local_batch_size]
         self.stats.update(rows)
         self.num_batches += 1
-        return packing.features(rows, self.seq_length)
+        return packing.features(rows, self.seq_length, self.isolate)
 
     def take(self, n: int) -> list[dict[str, np.ndarray]]:
         """The next `n` batches."""
@@ -112,7 +113,8 @@ class _PackedBatches(abc.ABC):
         keys = lambda rows: [[list(s.key) for s in row] for row in rows]  # noqa: E731
         return {"version": STATE_VERSION, "kind": type(self).__name__,
                 "packer": self.packer_name, "seq_length": self.seq_length,
-                "batch_size": self.batch_size, "source": self._source_state(),
+                "batch_size": self.batch_size, "isolate": self.isolate,
+                "source": self._source_state(),
                 "open_rows": keys(self.packer.open_rows()), "ready_rows": keys(self._ready),
                 "num_batches": self.num_batches,
                 "stats": {k: getattr(self.stats, k) for k in
@@ -123,6 +125,9 @@ class _PackedBatches(abc.ABC):
         expected = {"version": STATE_VERSION, "kind": type(self).__name__,
                     "packer": self.packer_name, "seq_length": self.seq_length,
                     "batch_size": self.batch_size}
+        # States saved before isolation was a choice were isolated.
+        state = {"isolate": True, **state}
+        expected["isolate"] = self.isolate
         for field, mine in expected.items():
             if state.get(field) != mine:
                 raise UserError(f"pipeline state has {field}={state.get(field)!r} but this "
@@ -143,18 +148,20 @@ class InstructionPipeline(_PackedBatches):
     Each sample becomes `inputs EOS targets EOS`, inputs cut to `max_input_length` and targets to
     `max_target_length` tokens (EOS included; cuts are counted in `stats.num_truncated`). Rows are
     `seq_length` tokens, by default `max_input_length + max_target_length` as in seqio.
+    `isolate` masks packed examples from each other (Flan 2022, the default); `False` packs them
+    with only an EOS between, as FLAN 2021 did (`flan_nb.packing`).
     """
 
     def __init__(self, mixture: Mixture, tokenizer, *, batch_size: int, max_input_length: int,
                  max_target_length: int, seq_length: int | None = None, packer: str = "best_fit",
-                 max_open_rows: int = 64, chunk_size: int = 256):
+                 max_open_rows: int = 64, chunk_size: int = 256, isolate: bool = True):
         seq_length = seq_length or max_input_length + max_target_length
         require(seq_length >= max_input_length + max_target_length,
                 f"seq_length {seq_length} must be >= max_input_length + max_target_length "
                 f"({max_input_length} + {max_target_length}) so every example fits a row")
         super().__init__(seq_length=seq_length, batch_size=batch_size,
                          num_shards=mixture.num_shards, packer=packer,
-                         max_open_rows=max_open_rows, chunk_size=chunk_size)
+                         max_open_rows=max_open_rows, chunk_size=chunk_size, isolate=isolate)
         self.mixture = mixture
         self.tokenizer = tokenizer
         self.max_input_length = max_input_length
@@ -257,11 +264,12 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
                  rate_cap: int | None = None, max_examples: int | None = None,
                  temperature: float = 1.0, packer: str = "best_fit", max_open_rows: int = 64,
                  shard_index: int | None = None, num_shards: int | None = None,
-                 data_dir: str | None = None) -> InstructionPipeline:
+                 data_dir: str | None = None, isolate: bool = True) -> InstructionPipeline:
     """The instruction-tuning pipeline over registered datasets (`flan_nb.tasks`).
 
     `rate_cap`/`max_examples` default to the paper's 3,000 and 30,000. `batch_size` is global;
     this host yields `batch_size // num_shards` rows per batch (hosts default to JAX's).
+    `isolate=False` packs as FLAN 2021 (EOS between examples, no masking across them).
     """
     from flan_nb import mixture as mixture_lib
 
@@ -274,7 +282,7 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
     return InstructionPipeline(mixture, tokenizer, batch_size=batch_size,
                                max_input_length=max_input_length,
                                max_target_length=max_target_length, seq_length=seq_length,
-                               packer=packer, max_open_rows=max_open_rows)
+                               packer=packer, max_open_rows=max_open_rows, isolate=isolate)
 
 
 def tokenize_documents(texts: Sequence[str], tokenizer) -> list[list[int]]:
@@ -315,7 +323,12 @@ def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
 BOOK_MAX_INPUT_LENGTH = 160  # TinyWorld inputs stay under ~120 tokens at 2,000 pieces
 BOOK_MAX_TARGET_LENGTH = 96  # and targets under ~90 (turned-around dialogue summaries)
 BOOK_BATCH_SIZE = 16  # 16 x 256 = 4,096 tokens per step, flan_nb.train's default
-BOOK_RATE_CAP = 500  # TinyWorld datasets are small: the paper's 3,000 would cap nothing
+# The paper's caps at TinyWorld's book scale: its training splits are the real datasets' (at most
+# 30,000 used) divided by 30 (flan_nb.tinyworld.datasets), so 3,000 -> 100 and 30,000 -> 1,000,
+# and the rate cap binds on the same datasets as the paper's does on the real ones.
+BOOK_SCALE = 30
+BOOK_RATE_CAP = PAPER_RATE_CAP // BOOK_SCALE
+BOOK_MAX_EXAMPLES = PAPER_MAX_EXAMPLES // BOOK_SCALE
 BOOK_VOCAB_SIZE = 2000
 PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
 # Training throughput of a 0.84M-parameter LM on this kind of 2-core machine, from the pilot in
@@ -330,9 +343,8 @@ class MixingChapterConfig:
     size: str = "book"
     data_seed: int = 0
     mix_seed: int = 0
-    min_keep_fraction: float = 0.05
     rate_cap: int = BOOK_RATE_CAP
-    max_examples: int = 30_000
+    max_examples: int = BOOK_MAX_EXAMPLES
     temperature: float = 1.0
     vocab_size: int = BOOK_VOCAB_SIZE
     max_input_length: int = BOOK_MAX_INPUT_LENGTH
@@ -356,8 +368,6 @@ class MixingChapterConfig:
             require(isinstance(value, int) and value >= 2,
                     f"{name.upper()} must be an integer >= 2 (a token and its EOS), "
                     f"got {value!r}")
-        require(0 < self.min_keep_fraction <= 1,
-                f"MIN_KEEP_FRACTION must be in (0, 1], got {self.min_keep_fraction}")
         require(self.temperature > 0, f"TEMPERATURE must be > 0, got {self.temperature}")
 
     @property
@@ -373,6 +383,34 @@ def tinyworld_names() -> list[str]:
     if not names:
         raise UserError("no TinyWorld datasets are registered (flan_nb.tinyworld is missing)")
     return names
+
+
+@dataclasses.dataclass(frozen=True)
+class RateRow:
+    """One TinyWorld dataset next to the real dataset it mirrors: sizes and mixing rates."""
+
+    name: str
+    mirrors: str
+    real_train: int  # the real dataset's training examples
+    paper_rate: float  # its share at paper scale: min(real, 30,000, 3,000), normalised
+    train: int  # TinyWorld's training examples
+    rate: float  # TinyWorld's share with the book's caps
+
+
+def rates_next_to_paper(num_examples: Mapping[str, int], *, rate_cap: int | None,
+                        max_examples: int | None, temperature: float = 1.0) -> list[RateRow]:
+    """TinyWorld's mixing rates (with the given caps) beside the paper-scale rates of the real
+    datasets they mirror (the paper's caps, 3,000 and 30,000), largest real dataset first."""
+    from flan_nb import mixture as mixture_lib
+    from flan_nb.tinyworld.datasets import BY_NAME
+
+    unknown = sorted(set(num_examples) - set(BY_NAME))
+    require(not unknown, f"not TinyWorld datasets (no real size to compare): {unknown}")
+    paper = mixture_lib.mixing_rates({n: BY_NAME[n].real_train for n in num_examples})
+    ours = mixture_lib.mixing_rates(num_examples, rate_cap, max_examples, temperature)
+    rows = [RateRow(n, BY_NAME[n].mirrors, BY_NAME[n].real_train, paper[n], num_examples[n],
+                    ours[n]) for n in num_examples]
+    return sorted(rows, key=lambda r: (-r.real_train, r.name))
 
 
 def tokenize_samples(samples, tokenizer, max_input_length: int, max_target_length: int):

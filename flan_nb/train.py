@@ -658,8 +658,14 @@ class TuningChapterConfig:
     learning_rate: float = 1e-3
     dropout_rate: float = 0.0
     bidirectional_prefix: bool = False
-    rate_cap: int = 3000  # examples-proportional mixing: rate = min(examples, cap)
-    max_examples: int = 30000  # training examples per dataset
+    # Packed examples masked from each other: Flan 2022's packing, the default, so that each
+    # example trains as chapter 09 scores it (alone, from position 0). False: FLAN 2021's, an EOS
+    # between examples and no masking (flan_nb.packing).
+    isolate_packed: bool = True
+    # Examples-proportional mixing, rate = min(examples, cap); the book's TinyWorld is the real
+    # collection at 1:30, so the paper's 3,000 and 30,000 become 100 and 1,000 (tpu_full: paper's).
+    rate_cap: int = 100
+    max_examples: int = 1000  # training examples per dataset
     checkpoint_every: int = 50
     num_eval_batches: int = 4  # batches of validation examples for the before/after losses
     mesh_data: int = -1
@@ -676,6 +682,10 @@ class TuningChapterConfig:
         require(self.rate_cap > 0 and self.max_examples > 0,
                 f"RATE_CAP and MAX_EXAMPLES must be positive, got {self.rate_cap} and "
                 f"{self.max_examples}")
+        require(self.isolate_packed or not self.bidirectional_prefix,
+                "BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED = True: without isolation a "
+                "row is one sequence, and a bidirectional prefix would let an example's inputs "
+                "see the next example's; set one of them to False")
         require(0.0 <= self.dropout_rate < 1.0,
                 f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
         require(self.num_eval_batches >= 1,
@@ -696,7 +706,8 @@ class TuningChapterConfig:
                             max_target_length=self.max_target_length,
                             seq_length=self.seq_length, seed=self.seed, size=self.size,
                             split=split, rate_cap=self.rate_cap,
-                            max_examples=self.max_examples, data_dir=self.data_dir or None)
+                            max_examples=self.max_examples, data_dir=self.data_dir or None,
+                            isolate=self.isolate_packed)
 
 
 def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:

@@ -151,7 +151,11 @@ def test_tinyworld_stats_prints_sizes(capsys):
     code, out, _ = run_cli(capsys, "tinyworld", "stats", "--size", "smoke")
     info = json.loads(out)
     assert code == 0 and info["size"] == "smoke" and info["corpus_words"] >= 30_000
-    assert sum(info["examples_per_cluster"].values()) == 31 * 40
+    from flan_nb.tinyworld import size_spec
+    from flan_nb.tinyworld.datasets import TW_DATASETS, train_size
+
+    train = sum(train_size(d, size_spec("smoke")) for d in TW_DATASETS)  # spread by dataset
+    assert sum(info["examples_per_cluster"].values()) == train + 31 * (8 + 8)
 
 
 def test_tasks_verb_starts_fast_without_jax():

@@ -127,15 +127,3 @@ def test_restore_into_a_different_mixture_fails_clearly():
         fake_mixture([5, 6], seed=2).set_state(state)
     with pytest.raises(UserError, match="datasets="):
         fake_mixture([5, 7], seed=1).set_state(state)
-
-
-@settings(max_examples=30, deadline=None)
-@given(st.dictionaries(st.text(min_size=1, max_size=5), st.integers(1, 10_000), min_size=1,
-                       max_size=8), st.floats(0.01, 1.0), st.integers(0, 100))
-def test_skewed_sizes_stay_within_the_fraction(sizes, min_fraction, seed):
-    from flan_nb.mixture import skewed_sizes
-
-    skewed = skewed_sizes(sizes, min_fraction, seed)
-    assert skewed == skewed_sizes(sizes, min_fraction, seed)
-    for name, n in sizes.items():
-        assert max(1, round(n * min_fraction)) - 1 <= skewed[name] <= n

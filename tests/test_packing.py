@@ -162,3 +162,53 @@ def test_bad_values_raise_user_errors():
         packing.NextFitPacker(4).add(instruction_segment([5] * 9, [6], 16, 4))
     with pytest.raises(UserError, match="needs causal_attention"):
         attention_mask(np.ones((1, 3), np.int32), bidirectional_prefix=True)
+
+
+def test_flan_2021_packing_writes_a_row_as_one_sequence():
+    """isolate=False: the seqio example again, as FLAN 2021 packs it (EOS between examples, one
+    sequence to the model); only the attention-related features change, not the loss."""
+    rows, _ = pack([instruction_segment([7, 8, 5], [3, 9], 7, 8),
+                    instruction_segment([8, 4, 9, 3], [4], 7, 8)], 15, "next_fit")
+    isolated = {k: v[0].tolist() for k, v in features(rows, 15).items()}
+    shared = {k: v[0].tolist() for k, v in features(rows, 15, isolate=False).items()}
+    assert shared["decoder_segment_ids"] == [1] * 14 + [0]
+    assert shared["decoder_positions"] == list(range(14)) + [0]
+    assert shared["decoder_input_tokens"] == [0, 7, 8, 5, 1, 3, 9, 1, 8, 4, 9, 3, 1, 4, 0]
+    for name in ("decoder_target_tokens", "decoder_loss_weights", "decoder_causal_attention"):
+        assert shared[name] == isolated[name]
+
+
+@settings(max_examples=30, deadline=None)
+@given(examples, packers)
+def test_only_isolation_stops_a_token_attending_to_the_previous_example(pairs, name):
+    rows, _ = pack(_segments(pairs), SEQ, name)
+    for isolate in (True, False):
+        batch = features(rows, SEQ, isolate=isolate)
+        mask = attention_mask(batch["decoder_segment_ids"])[:, 0]  # (rows, seq, seq)
+        for r, row in enumerate(rows):
+            starts = np.cumsum([0] + [len(s) for s in row])
+            for k in range(1, len(row)):  # the first token of example k, the previous example
+                sees_previous = mask[r, starts[k], starts[k - 1]:starts[k]]
+                assert sees_previous.all() if not isolate else not sees_previous.any()
+            used = starts[-1]
+            assert not mask[r, :, used:].any() and not mask[r, used:, :].any()  # never padding
+
+
+def test_isolation_decides_whether_the_model_sees_the_previous_example():
+    """End to end through the model: the second example's logits ignore the first example's
+    tokens with isolation, and depend on them without it."""
+    from flax import nnx
+
+    from flan_nb import model as model_lib
+
+    lm = model_lib.create_model(model_lib.named_config("test"), seed=0)
+    forward = nnx.jit(lambda m, batch: model_lib.logits_for_batch(m, batch))
+    second = instruction_segment([9, 10, 11], [12, 13], 8, 8)
+    for isolate in (True, False):
+        logits = []
+        for first in ([5, 6, 7], [20, 21, 22]):  # two rows differing only in example 1
+            rows = [[instruction_segment(first, [4], 8, 8), second]]
+            logits.append(np.asarray(forward(lm, features(rows, SEQ, isolate=isolate)))[0])
+        at = slice(6, 6 + len(second))  # the second example's positions
+        same = np.allclose(logits[0][at], logits[1][at], atol=1e-5)
+        assert same == isolate

@@ -23,10 +23,11 @@ class WordTokenizer:
         return [3 + zlib.crc32(w.encode()) % 500 for w in text.split()]
 
 
-def _pipe(seed=0, packer="best_fit", batch_size=4, sizes=(30, 7, 90), **kwargs):
+def _pipe(seed=0, packer="best_fit", batch_size=4, sizes=(30, 7, 90), isolate=True, **kwargs):
     return pipeline.InstructionPipeline(
         fake_mixture(list(sizes), seed=seed, **kwargs), WordTokenizer(), batch_size=batch_size,
-        max_input_length=6, max_target_length=3, seq_length=16, packer=packer, max_open_rows=4, chunk_size=8)
+        max_input_length=6, max_target_length=3, seq_length=16, packer=packer, max_open_rows=4,
+        chunk_size=8, isolate=isolate)
 
 
 def _segment_counter(rows):
@@ -190,3 +191,32 @@ def test_bench_pack_prints_the_readme_figures():
     assert 0 <= result["best_fit_pad_fraction"] <= result["next_fit_pad_fraction"] < 1
     assert result["pipeline_to_train_ratio"] == pytest.approx(
         result["pipeline_tokens_per_s"] / result["train_tokens_per_s_needed"])
+
+
+def test_isolation_is_a_pipeline_choice_kept_in_its_state():
+    """The same stream with and without isolation: identical tokens and loss weights, one
+    segment per row without it; a state restores only into a pipeline packing the same way."""
+    isolated, shared = _pipe(), _pipe(isolate=False)
+    a, b = next(isolated), next(shared)
+    for name in ("decoder_target_tokens", "decoder_loss_weights"):
+        np.testing.assert_array_equal(a[name], b[name])
+    assert a["decoder_segment_ids"].max() >= 2 and b["decoder_segment_ids"].max() == 1
+    state = shared.get_state()
+    assert state["isolate"] is False
+    with pytest.raises(UserError, match="isolate=False but this pipeline has True"):
+        _pipe().set_state(json.loads(json.dumps(state)))
+    restored = _pipe(isolate=False)
+    restored.set_state(json.loads(json.dumps(state)))
+    np.testing.assert_array_equal(next(restored)["decoder_input_tokens"],
+                                  next(shared)["decoder_input_tokens"])
+    old = {k: v for k, v in isolated.get_state().items() if k != "isolate"}  # saved before
+    _pipe().set_state(old)  # the choice existed: such states were isolated
+
+
+def test_tuning_config_passes_isolation_on_and_rejects_it_with_a_bidirectional_prefix():
+    from flan_nb.train import TuningChapterConfig
+
+    assert TuningChapterConfig().isolate_packed is True  # Flan 2022's packing by default
+    TuningChapterConfig(isolate_packed=False)  # FLAN 2021's
+    with pytest.raises(UserError, match="BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED"):
+        TuningChapterConfig(isolate_packed=False, bidirectional_prefix=True)

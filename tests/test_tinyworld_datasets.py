@@ -17,7 +17,7 @@ from flan_nb import tasks, tinyworld
 from flan_nb.cli import main
 from flan_nb.tinyworld import solver
 from flan_nb.tinyworld.cli import build_to
-from flan_nb.tinyworld.datasets import BY_NAME, TW_DATASETS, generate_datasets
+from flan_nb.tinyworld.datasets import BY_NAME, TW_DATASETS, generate_datasets, train_size
 
 
 @pytest.fixture(scope="module")
@@ -81,11 +81,13 @@ def test_splits_are_disjoint_sized_and_balanced(smoke, name):
     assert not keys["train"] & keys["test"] and not keys["train"] & keys["validation"]
     assert not keys["validation"] & keys["test"]
     for split, rows in splits.items():
-        assert len(rows) == smoke.split_sizes[split] == len(keys[split])
+        assert len(rows) == smoke.split_sizes[name][split] == len(keys[split])
         if spec.kind == "classification":
             counts = collections.Counter(ex["label"] for ex in rows)
             assert len(counts) == spec.num_labels
             assert max(counts.values()) - min(counts.values()) <= 1
+            if split == "train":  # sized in whole rounds of labels: exactly balanced
+                assert len(set(counts.values())) == 1
             for ex in rows:  # the label points at the answer
                 options = ex.get("options") or spec.options
                 assert options[ex["label"]] == ex["answer"]
@@ -147,6 +149,61 @@ def test_test_split_does_not_depend_on_train_size(smoke):
     for name in ("tw_nli", "tw_squad", "tw_translate_en_ve"):
         assert more[name]["test"] == smoke.datasets[name]["test"]
         assert len(more[name]["train"]) == 40
+
+
+def test_training_sizes_spread_like_the_real_datasets():
+    """Training splits are min(real, 30,000) / scale: the real collection's spread, scaled
+    down; validation and test sizes stay one per size (evaluation sizes do not change)."""
+    book = tinyworld.size_spec("book")
+    assert book.scale == 30 and (book.validation, book.test) == (100, 200)
+    sizes = {d.name: train_size(d, book) for d in TW_DATASETS}
+    assert sizes["tw_copa"] == 14 and sizes["tw_wsc"] == 44 and sizes["tw_rte"] == 84
+    assert sizes["tw_tweets"] == sizes["tw_squad"] == 1000  # both past the paper's 30,000
+    assert 20_000 <= sum(sizes.values()) <= 31_000  # no more tuning data than before
+    for d in TW_DATASETS:  # the order of sizes is the real order (up to the 30,000 limit)
+        for e in TW_DATASETS:
+            if min(d.real_train, 30_000) < min(e.real_train, 30_000):
+                assert sizes[d.name] <= sizes[e.name]
+    for size in tinyworld.SIZES:
+        spec = tinyworld.size_spec(size)
+        for d in TW_DATASETS:
+            n = train_size(d, spec)
+            assert n >= 4 and n % max(d.num_labels, 1) == 0
+            assert abs(n - min(d.real_train, 30_000) / spec.scale) <= max(d.num_labels, 1) \
+                or n == max(2 * d.num_labels, 4)  # a floor for the smallest at tiny sizes
+
+
+def test_book_size_makes_every_split_it_asks_for(book):
+    tw = book[0]
+    made = {n: {k: len(v) for k, v in splits.items()} for n, splits in tw.datasets.items()}
+    assert made == tw.split_sizes
+    assert {n: s["train"] for n, s in made.items()} == \
+        {d.name: train_size(d, tw.spec) for d in TW_DATASETS}
+
+
+def test_book_rate_cap_binds_on_the_datasets_the_papers_cap_binds_on(book):
+    from flan_nb.mixture import PAPER_RATE_CAP, mixing_rates
+    from flan_nb.pipeline import BOOK_MAX_EXAMPLES, BOOK_RATE_CAP, BOOK_SCALE, rates_next_to_paper
+
+    tw = book[0]
+    assert BOOK_SCALE == tw.spec.scale
+    train = {n: len(s["train"]) for n, s in tw.datasets.items()}
+    binds = {n for n, k in train.items() if k > BOOK_RATE_CAP}
+    assert binds == {d.name for d in TW_DATASETS if d.real_train > PAPER_RATE_CAP}
+    assert 0 < len(binds) < len(train)
+    rows = rates_next_to_paper(train, rate_cap=BOOK_RATE_CAP, max_examples=BOOK_MAX_EXAMPLES)
+    assert max(abs(r.rate - r.paper_rate) for r in rows) < 0.002
+    uncapped = mixing_rates(train, rate_cap=None, max_examples=None)
+    assert max(uncapped.values()) / min(uncapped.values()) > 50  # unequal, as the real ones
+
+
+def test_sizes_are_deterministic_and_overrides_apply_to_every_dataset():
+    a, b = tinyworld.TinyWorld(3, "smoke"), tinyworld.TinyWorld(3, "smoke")
+    assert a.split_sizes == b.split_sizes and a.datasets == b.datasets
+    assert len({s["train"] for s in a.split_sizes.values()}) > 1
+    assert len({(s["validation"], s["test"]) for s in a.split_sizes.values()}) == 1
+    c = tinyworld.TinyWorld(3, "smoke", {"train": 6})
+    assert {s["train"] for s in c.split_sizes.values()} == {6}
 
 
 def _digest(folder: Path) -> dict[str, str]:

@@ -31,11 +31,15 @@ class TinyWorld:
                  split_sizes: dict[str, int] | None = None):
         self.spec = size_spec(size)
         self.seed, self.size = seed, size
-        self.split_sizes = dict(self.spec.split_sizes, **(split_sizes or {}))
-        for split, count in self.split_sizes.items():
+        for split, count in (split_sizes or {}).items():
             if split not in SPLITS or not isinstance(count, int) or count < 0:
                 raise UserError(f"bad split size {split}={count!r}: splits are {SPLITS}, "
                                 f"sizes non-negative integers")
+        from flan_nb.tinyworld.datasets import split_sizes_of
+
+        # name -> split -> examples asked for: training sizes spread like the real datasets'
+        # (see flan_nb.tinyworld.datasets); an override sets a split alike for every dataset.
+        self.split_sizes: dict[str, dict[str, int]] = split_sizes_of(self.spec, split_sizes)
         self.world: World = generate_world(seed, size)
 
     @functools.cached_property
@@ -55,7 +59,7 @@ class TinyWorld:
         """name -> split -> examples (dicts of template fields)."""
         from flan_nb.tinyworld.datasets import generate_datasets
 
-        return generate_datasets(self.world, self.split_sizes)
+        return generate_datasets(self.world, per_dataset=self.split_sizes)
 
     def __repr__(self) -> str:
         return f"TinyWorld(seed={self.seed}, size={self.size!r})"

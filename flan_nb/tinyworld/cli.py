@@ -48,7 +48,7 @@ def stats(tw) -> dict:
         "corpus_vocabulary": len({x for w in words for x in w}),
         "datasets": len(tw.datasets), "clusters": len(per_cluster),
         "examples_per_cluster": {c: per_cluster.get(c, 0) for c in tasks.CLUSTERS},
-        "split_sizes": dict(tw.split_sizes),  # asked for; a split may stop short of it
+        "split_sizes": tw.split_sizes,  # name -> split -> asked for; a split may stop short
         "examples_per_dataset": per_dataset,
     }
 
@@ -89,12 +89,12 @@ def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = F
 
 
 def stopped_short(per_dataset: dict[str, dict[str, int]],
-                  split_sizes: dict[str, int]) -> list[str]:
-    """Each split with fewer examples than asked, as "name split made/asked": it ran out of
-    distinct examples (see `flan_nb.tinyworld.datasets`)."""
-    return [f"{name} {split} {made}/{split_sizes[split]}"
+                  split_sizes: dict[str, dict[str, int]]) -> list[str]:
+    """Each split with fewer examples than asked (`split_sizes`: name -> split -> asked), as
+    "name split made/asked": it ran out of distinct examples (see `flan_nb.tinyworld.datasets`)."""
+    return [f"{name} {split} {made}/{split_sizes[name][split]}"
             for name, splits in sorted(per_dataset.items())
-            for split, made in splits.items() if made < split_sizes.get(split, 0)]
+            for split, made in splits.items() if made < split_sizes[name].get(split, 0)]
 
 
 def _cmd_build(args) -> int:
@@ -138,7 +138,8 @@ def register(subparsers) -> None:
     b.add_argument("--size", default="book", choices=SIZES, help="world size (default book)")
     for split in ("train", "validation", "test"):
         b.add_argument(f"--{split}", type=int, metavar="N",
-                       help=f"examples per dataset in the {split} split (default: the size's)")
+                       help=f"examples of every dataset in the {split} split (default: the size's; "
+                            f"training splits then differ by dataset)")
     b.add_argument("--force", action="store_true",
                    help="replace a non-empty output folder (never a file)")
     b.set_defaults(func=_cmd_build)

@@ -27,9 +27,16 @@ class SizeSpec:
     pet_fraction: float
     things_per_person: int
     corpus_words: int  # target size of the pretraining corpus, in whitespace words
-    train: int  # examples per dataset and split
-    validation: int
+    # Training examples of a dataset whose real counterpart reaches the paper's 30,000-example
+    # limit; smaller ones get their real share of it (`flan_nb.tinyworld.datasets.train_size`).
+    train: int
+    validation: int  # examples per dataset (every dataset alike, so evaluation sizes are equal)
     test: int
+
+    @property
+    def scale(self) -> float:
+        """Real examples per TinyWorld example: the paper's 30,000 over `train`."""
+        return PAPER_MAX_EXAMPLES / self.train
 
     @property
     def split_sizes(self) -> dict[str, int]:
@@ -44,6 +51,7 @@ SIZE_SPECS = {
     )
 }
 SIZES = tuple(SIZE_SPECS)
+PAPER_MAX_EXAMPLES = 30_000  # training examples the paper uses per dataset (flan_nb.mixture's too)
 # Share of facts that the corpus states only as plain statements, never as a question and answer;
 # closed-book QA evaluates on them so that a model cannot pass by recalling a quiz it read.
 STATEMENT_ONLY_FRACTION = 0.3
