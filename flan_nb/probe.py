@@ -49,16 +49,27 @@ def probe_items(world, num_facts: int, num_alternatives: int = 3,
 
     require(num_facts >= 1 and num_alternatives >= 1,
             f"num_facts and num_alternatives must be >= 1, got {num_facts}, {num_alternatives}")
+    from flan_nb.tinyworld.world import SYMMETRIC_RELATIONS
+
     values: dict[str, set[str]] = {}
     for fact in world.facts:
         values.setdefault(phrases.relation_key(fact), set()).add(fact.value)
+    true = {(f.subject, f.relation, f.value) for f in world.facts}
+
+    def wrong_values(fact) -> list[str]:
+        # A value that is also true is no alternative: "A is near B" holds when B's neighbour
+        # is A (symmetric relations are stated from both sides).
+        return sorted(v for v in values[phrases.relation_key(fact)]
+                      if (fact.subject, fact.relation, v) not in true
+                      and not (fact.relation in SYMMETRIC_RELATIONS
+                               and (v, fact.relation, fact.subject) in true))
+
     rng = random.Random(f"knowledge-probe/{seed}")
     eligible = [f for f in world.statement_only_facts
-                if len(values[phrases.relation_key(f)] - {f.value}) >= num_alternatives]
+                if len(wrong_values(f)) >= num_alternatives]
     items = []
     for fact in rng.sample(eligible, min(num_facts, len(eligible))):
-        wrong = rng.sample(sorted(values[phrases.relation_key(fact)] - {fact.value}),
-                           num_alternatives)
+        wrong = rng.sample(wrong_values(fact), num_alternatives)
         answer = rng.randrange(num_alternatives + 1)
         candidates = tuple(wrong[:answer] + [fact.value] + wrong[answer:])
         items.append(ProbeItem(fact.subject, fact.relation, candidates, answer,

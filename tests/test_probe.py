@@ -12,18 +12,26 @@ def world():
     return tinyworld.build(0, "smoke").world
 
 
-def test_items_ask_statement_only_facts_with_same_relation_alternatives(world):
-    items = probe.probe_items(world, 10, seed=0)
-    assert items == probe.probe_items(world, 10, seed=0)  # deterministic
-    assert len(items) == 10
+@pytest.mark.parametrize("size, count", [("smoke", 10), ("book", 200)])
+def test_items_ask_statement_only_facts_with_same_relation_alternatives(size, count):
+    world = tinyworld.build(0, size).world
+    items = probe.probe_items(world, count, seed=0)
+    assert items == probe.probe_items(world, count, seed=0)  # deterministic
+    assert len(items) == count
     facts = {(f.subject, f.relation): f.value for f in world.statement_only_facts}
     values = {}
     for f in world.facts:
         values.setdefault(f.relation, set()).add(f.value)
+    true = {(f.subject, f.relation, f.value) for f in world.facts}
     for item in items:
         assert facts[item.subject, item.relation] == item.candidates[item.answer]
         assert len(set(item.candidates)) == 4
         assert set(item.candidates) <= values[item.relation]
+        for k, value in enumerate(item.candidates):  # exactly one candidate is true
+            holds = ((item.subject, item.relation, value) in true
+                     or (item.relation in ("friend", "near")
+                         and (value, item.relation, item.subject) in true))
+            assert holds == (k == item.answer)
     # the true value is not always first (ties go to the first candidate)
     assert len({item.answer for item in items}) > 1
 
