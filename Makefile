@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: book test install clean-book assignments
+.PHONY: book test install clean-book assignments results
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ test: $(STAMP)
 # master notebooks, into assignments/ (git-ignored). See book/for_teachers.md.
 assignments: $(STAMP)
 	$(BIN)/python -m flan_nb assign --out assignments
+
+# Regenerates every published results file (results/<plan>.json) from its plan: runs what is
+# missing (resumable), evaluates and rewrites the file with its provenance. Commit the result.
+# The book plan takes about 40 minutes on 2 cores; see the README.
+results: $(STAMP)
+	@for f in results/*.json; do \
+	  plan=notebooks/plans/$$(basename $$f .json).yaml; \
+	  echo "flan-nb batch $$plan --publish"; \
+	  $(BIN)/python -m flan_nb batch $$plan --publish --quiet || exit 1; \
+	done
 
 clean-book:
 	rm -rf _build

@@ -10,8 +10,16 @@ A plan is a YAML file (the book's live in `notebooks/plans/`)::
         name: "08_instruction_tuning-{HELD_OUT}"   # run name; {PARAM} is filled per grid point
         grid: {HELD_OUT: [nli, closed_book_qa]}     # one run per combination, in this order
         parameters: {NUM_STEPS: 100}                # the same overrides for every run of the step
+        seeds: [0, 1, 2]                            # optional: one run per seed and grid point
+        seed_parameter: SEED                        # which parameter a seed sets (default SEED)
         summary: [final_loss]                       # metrics shown in the summary table
         done_when: final_loss                       # optional, see below
+    evaluation: {...}             # optional: how `--publish` scores the runs (flan_nb.results)
+
+`seeds` repeats every grid point once per seed (the tuning seed of notebook 08, the world and
+initialisation seed of notebook 07); a run name must then tell seeds apart, so a name without
+`{SEED}` gets `-s{SEED}` appended. `flan-nb batch PLAN --publish` runs the plan, then evaluates
+its runs and writes `results/<plan-stem>.json` (see `flan_nb.results`).
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
@@ -40,12 +48,16 @@ from flan_nb import params as params_lib
 from flan_nb.errors import UserError
 from flan_nb.runs import atomic_write_text
 
-PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps"}
-STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when"}
+PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps", "evaluation"}
+STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when", "seeds",
+             "seed_parameter"}
+DEFAULT_SEED_PARAMETER = "SEED"
 # Written into each run the plan executes: the notebook code it ran (see `stale_reason`), and
 # what its kernel wrote to stderr.
 FINGERPRINT_FILE = "notebook.sha256"
 KERNEL_LOG = "kernel_stderr.log"
+# Written into each run the plan executes: its wall time (the published provenance reads it).
+WALL_TIME_FILE = "wall_seconds.txt"
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -73,6 +85,11 @@ class Plan:
     description: str
     profile: str
     runs: tuple[PlannedRun, ...]
+    evaluation: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
 
 
 @dataclasses.dataclass
@@ -225,6 +242,22 @@ def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
     done_when = step.get("done_when")
     if not isinstance(summary, list):
         raise _fail(path, f"{where}: summary must be a list of metric names, got {summary!r}")
+    seeds = step.get("seeds")
+    seed_parameter = str(step.get("seed_parameter", DEFAULT_SEED_PARAMETER))
+    template = step.get("name")
+    if seeds is not None:
+        if (not isinstance(seeds, list) or not seeds or len(set(map(str, seeds))) != len(seeds)
+                or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds)):
+            raise _fail(path, f"{where}: seeds must be a non-empty list of distinct integers, "
+                              f"got {seeds!r}")
+        if seed_parameter in grid or seed_parameter in fixed:
+            raise _fail(path, f"{where}: {seed_parameter} is set by 'seeds'; remove it from "
+                              f"the step's grid and parameters")
+        grid = {**grid, seed_parameter: seeds}
+        if template is not None and "{" + seed_parameter + "}" not in str(template):
+            template = f"{template}-s{{{seed_parameter}}}"
+    elif "seed_parameter" in step:
+        raise _fail(path, f"{where}: seed_parameter without seeds")
     runs = []
     for point in _grid_points(grid, path, where):
         overrides = {**fixed, **point}
@@ -232,7 +265,7 @@ def _load_step(index: int, step: Any, notebooks_dir: Path, profile: str,
             params_lib.resolve_parameters(notebook, profile, overrides)
         except UserError as err:
             raise _fail(path, f"{where}: {err}") from None
-        name = _run_name(step.get("name"), notebook, profile, overrides, path, where)
+        name = _run_name(template, notebook, profile, overrides, path, where)
         planned = PlannedRun(notebook, name, profile, overrides, tuple(map(str, summary)),
                              None if done_when is None else str(done_when))
         if name == notebook.stem and not _is_default(planned):
@@ -273,7 +306,8 @@ def load_plan(path: str | Path) -> Plan:
             raise _fail(path, f"two runs are named {run.name!r}: put every grid parameter in "
                               f"the step's name, e.g. '{{HELD_OUT}}'")
         seen.add(run.name)
-    return Plan(path, str(data.get("description", "")), profile, tuple(runs))
+    evaluation = _mapping(data.get("evaluation"), "evaluation", path)
+    return Plan(path, str(data.get("description", "")), profile, tuple(runs), evaluation)
 
 
 def runs_by_parameter(plan: Plan | str | Path, notebook: str, name: str) -> dict[Any, str]:
@@ -375,6 +409,7 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
         seconds = time.perf_counter() - start
         atomic_write_text(run.path / FINGERPRINT_FILE,
                           notebook_fingerprint(planned.notebook) + "\n")
+        atomic_write_text(run.path / WALL_TIME_FILE, f"{seconds:.1f}\n")
         echo(f"done {planned.name} in {seconds:.0f} s")
         outcomes.append(Outcome(planned, RAN, seconds, run.metrics()))
         latest = max(latest, _status(planned)[0] or time.time())
@@ -409,8 +444,24 @@ def summary_table(outcomes: Iterable[Outcome]) -> str:
     return format_table(rows, columns, digits=3)
 
 
+def run_wall_seconds(name: str) -> float | None:
+    """Wall time of a run the plan executed (None for a run made otherwise, e.g. by the book
+    build)."""
+    from flan_nb.runs import runs_dir
+
+    path = runs_dir() / name / WALL_TIME_FILE
+    try:
+        return float(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
 def _cmd_batch(args) -> int:
     plan = load_plan(args.plan)
+    if args.publish:
+        from flan_nb import results
+
+        results.check_publishable(plan)  # a plan without evaluation fails before any run
     if args.dry_run:
         for planned, reason in plan_status(plan):
             state = "finished" if reason is None else f"to run: {reason}"
@@ -420,7 +471,14 @@ def _cmd_batch(args) -> int:
     outcomes = run_plan(plan, force=args.force, keep_going=args.keep_going,
                         progress=not args.quiet)
     print(summary_table(outcomes))
-    return 1 if any(o.status == FAILED for o in outcomes) else 0
+    if any(o.status == FAILED for o in outcomes):
+        return 1
+    if args.publish:
+        path = results.publish(plan, command=f"flan-nb batch {args.plan} --publish",
+                               progress=not args.quiet)
+        print(f"published {path}")
+        print(results.format_results(results.load_results(plan, path)))
+    return 0
 
 
 def register(subparsers) -> None:
@@ -430,4 +488,6 @@ def register(subparsers) -> None:
     p.add_argument("--force", action="store_true", help="redo runs that already finished")
     p.add_argument("--keep-going", action="store_true", help="go on after a failed run")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--publish", action="store_true",
+                   help="then evaluate the runs and write results/<plan-stem>.json")
     p.set_defaults(func=_cmd_batch)

@@ -19,6 +19,7 @@ VERB_MODULES = [
     "flan_nb.runner",
     "flan_nb.bench",
     "flan_nb.batch",
+    "flan_nb.results",
     "flan_nb.export",
     "flan_nb.tinyworld.cli",
     "flan_nb.catalog_cli",

@@ -334,7 +334,11 @@ class EvalSettings:
     max_input_length: int = 254  # longer inputs are cut at the end, as in training
     seq_length: int = 256  # row length (packed, naive)
     batch_rows: int = 16  # rows per forward pass (packed)
-    max_new_tokens: int = 24  # generation budget per example
+    # Generation budget per example, EOS included: None decodes up to the dataset's longest
+    # reference (rounded up to 8 tokens), never more than `max_target_length`; decoding stops
+    # early once every row of a batch has produced EOS.
+    max_new_tokens: int | None = None
+    max_target_length: int = 256  # the profile's target length (tuning's MAX_TARGET_LENGTH)
     length_normalize: bool = False  # the paper sums log-likelihoods (no normalization)
     bidirectional_prefix: bool = False  # must match how the model was trained
 
@@ -342,8 +346,10 @@ class EvalSettings:
         require(self.method in METHODS,
                 f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         for name in ("batch_size", "max_input_length", "seq_length", "batch_rows",
-                     "max_new_tokens"):
+                     "max_new_tokens", "max_target_length"):
             value = getattr(self, name)
+            if name == "max_new_tokens" and value is None:
+                continue
             require(isinstance(value, int) and value >= 1,
                     f"{name} must be a positive integer, got {value!r}")
 
@@ -366,16 +372,33 @@ def eval_templates(spec, num_templates: int | None = None) -> list[int]:
     return ids if num_templates is None else ids[:num_templates]
 
 
+def decoding_budget(tokenizer, references: Sequence[Any],
+                    settings: EvalSettings | None = None) -> int:
+    """New tokens to decode (EOS included) for a dataset whose targets are `references`
+    (strings or lists of strings): `settings.max_new_tokens` when set, else the longest
+    reference plus EOS rounded up to 8 tokens (a few compiled shapes), at most the profile's
+    `max_target_length`. Greedy decoding stops at EOS, so a generous budget costs little."""
+    settings = settings or EvalSettings()
+    if settings.max_new_tokens is not None:
+        return settings.max_new_tokens
+    texts = [t for r in references for t in ([r] if isinstance(r, str) else list(r))]
+    longest = max((len(ids) for ids in tokenizer.encode_batch(texts)), default=0) + 1
+    return max(1, min(_bucket(longest, 8), settings.max_target_length))
+
+
 def generate_texts(model, tokenizer, inputs: Sequence[str],
-                   settings: EvalSettings | None = None) -> list[str]:
-    """Greedy answers (text) to rendered inputs; over-long inputs are cut at their end, as in
-    training."""
+                   settings: EvalSettings | None = None,
+                   max_new_tokens: int | None = None) -> list[str]:
+    """Greedy answers (text) to rendered inputs, at most `max_new_tokens` tokens (default:
+    the settings' budget, else its `max_target_length`); over-long inputs are cut at their
+    end, as in training."""
     from flan_nb.decoding import greedy_decode, prompt_ids
 
     settings = settings or EvalSettings()
+    budget = max_new_tokens or settings.max_new_tokens or settings.max_target_length
     ids = tokenizer.encode_batch(list(inputs))
     prompts = [prompt_ids(x[:settings.max_input_length]) for x in ids]
-    outputs = greedy_decode(model, prompts, max_new_tokens=settings.max_new_tokens,
+    outputs = greedy_decode(model, prompts, max_new_tokens=budget,
                             max_prompt_length=_bucket(max(len(p) for p in prompts)),
                             batch_size=settings.batch_size,
                             bidirectional_prefix=settings.bidirectional_prefix)
@@ -384,7 +407,8 @@ def generate_texts(model, tokenizer, inputs: Sequence[str],
 
 def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
                    settings: EvalSettings | None = None,
-                   timings: dict[str, float] | None = None) -> list[TemplateScore]:
+                   timings: dict[str, float] | None = None,
+                   run: str = "") -> list[TemplateScore]:
     """Score `model` on every cell: rank classification for classification templates, greedy
     decoding otherwise, all cells of a kind in one call. Scores are percentages."""
     from flan_nb import tasks
@@ -407,10 +431,15 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
         for i in classify:
             predictions[i] = [r.options[next(chosen)] for r in rendered[i][1]]
     mid = time.perf_counter()
-    if generate:
-        flat_inputs = [r.inputs for i in generate for r in rendered[i][1]]
-        texts = iter(generate_texts(model, tokenizer, flat_inputs, settings))
-        for i in generate:
+    by_dataset: dict[str, list[int]] = {}
+    for i in generate:  # one decoding budget per dataset (its longest reference)
+        by_dataset.setdefault(cells[i].dataset, []).append(i)
+    for members in by_dataset.values():
+        budget = decoding_budget(tokenizer, [r.targets for i in members
+                                             for r in rendered[i][1]], settings)
+        flat_inputs = [r.inputs for i in members for r in rendered[i][1]]
+        texts = iter(generate_texts(model, tokenizer, flat_inputs, settings, budget))
+        for i in members:
             predictions[i] = [next(texts).strip() for _ in rendered[i][1]]
     if timings is not None:
         timings["rank_classification_s"] = timings.get("rank_classification_s", 0) + mid - start
@@ -418,10 +447,22 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
     scores = []
     for i, cell in enumerate(cells):
         spec, rs = rendered[i]
-        value = metrics_lib.score(spec.metric, predictions[i], [r.targets for r in rs])
+        references = [r.targets for r in rs]
+        value = metrics_lib.score(spec.metric, predictions[i], references)
+        per_example = example_values(spec.metric, predictions[i], references)
         scores.append(TemplateScore(model_name, cell.dataset, spec.cluster, cell.template,
-                                    cell.split, spec.metric, value, len(rs)))
+                                    cell.split, spec.metric, value, len(rs),
+                                    tuple(round(v, 4) for v in per_example),
+                                    tuple(predictions[i]), run))
     return scores
+
+
+def example_values(metric: str, predictions: Sequence[str],
+                   references: Sequence[Any]) -> list[float]:
+    """The metric of each example alone, in percent. For accuracy, exact match and F1 their
+    mean is the dataset's score; BLEU and ROUGE are corpus metrics, so per example they are
+    the sentence-level values (their mean approximates the corpus score)."""
+    return [metrics_lib.score(metric, [p], [r]) for p, r in zip(predictions, references)]
 
 
 # -- evaluating the runs of a held-out experiment ------------------------------------------
@@ -492,13 +533,25 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
     scores = []
     for label, runs in (("base", {None: base_run}), ("tuned", tuned_runs)):
         for cluster, run_name in runs.items():
-            loaded = load_run_model(run_name, mesh)
             cells = ([c for cl in cells_of for c in cells_of[cl]] if cluster is None
                      else cells_of[cluster])
-            mode = dc.replace(settings, bidirectional_prefix=loaded.bidirectional_prefix)
-            scores += evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
-                                     settings=mode, timings=timings)
+            scores += evaluate_run(run_name, cells, label, settings, mesh, timings)
     return scores
+
+
+def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
+                 settings: EvalSettings | None = None, mesh=None,
+                 timings: dict[str, float] | None = None, loaded: LoadedModel | None = None
+                 ) -> list[TemplateScore]:
+    """Scores of one run's model (loaded here unless `loaded`) on `cells`, labelled `label`
+    ("base" or "tuned"), in the attention mode it was trained with."""
+    import dataclasses as dc
+
+    loaded = loaded or load_run_model(run_name, mesh)
+    mode = dc.replace(settings or EvalSettings(),
+                      bidirectional_prefix=loaded.bidirectional_prefix)
+    return evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
+                          settings=mode, timings=timings, run=run_name)
 
 
 # -- chapter 09 --------------------------------------------------------------------------
@@ -507,20 +560,10 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
 class EvalChapterConfig:
     """Notebook 09's parameters, validated."""
 
-    plan: str = "plans/book.yaml"  # held-out plan (relative to notebooks/)
-    tuning_notebook: str = "08_instruction_tuning"  # the plan's tuning notebook
-    base_run: str = "07_pretraining"  # the untuned base LM
-    num_templates: int | None = 3  # evaluation templates per dataset (None: all)
-    max_examples: int | None = 50  # examples per split and dataset (None: all)
-    max_input_length: int = 160  # input tokens kept, EOS included (as in notebook 08)
-    max_new_tokens: int = 16  # decoding budget for generation tasks
-    batch_size: int = 8  # examples per forward pass
-    length_normalize: bool = False  # the paper: summed log-likelihood
-    source: str = "tinyworld"  # where the evaluation data comes from
-    size: str = "book"  # TinyWorld size (the one the runs were trained on)
-    data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
-    seed: int = 0  # TinyWorld seed of the evaluation data (as in notebook 07)
-    run_plan: bool = True  # execute unfinished runs of the plan first
+    plan: str = "plans/book.yaml"  # held-out plan (relative to notebooks/), published results
+    run_plan: bool = False  # rerun the plan and republish instead of reading results/
+    example_run: str = "08_instruction_tuning"  # tuned run of the worked example
+    data_dir: str = ""  # TFDS data folder ("" = TFDS's default), when RUN_PLAN evaluates
     mesh_data: int = -1  # devices over which the models are replicated
     mesh_fsdp: int = 1  # devices that shard the parameters (a model too big for one chip)
     mesh_tensor: int = 1  # devices that split heads and MLP
@@ -528,20 +571,11 @@ class EvalChapterConfig:
     def __post_init__(self):
         require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml")),
                 f"PLAN must be a .yaml plan file (e.g. plans/book.yaml), got {self.plan!r}")
-        for name in ("num_templates", "max_examples"):
-            value = getattr(self, name)
-            require(value is None or (isinstance(value, int) and value >= 1),
-                    f"{name.upper()} must be a positive integer or None (all), got {value!r}")
-        for name in ("max_input_length", "max_new_tokens", "batch_size", "seed"):
-            value = getattr(self, name)
-            require(isinstance(value, int) and value >= (0 if name == "seed" else 1),
-                    f"{name.upper()} must be a positive integer, got {value!r}")
-        require(self.max_input_length >= 2, f"MAX_INPUT_LENGTH counts the EOS: it must be at "
-                                            f"least 2, got {self.max_input_length}")
-        from flan_nb.tasks import SOURCES
-
-        require(self.source in SOURCES,
-                f"SOURCE must be one of {', '.join(SOURCES)}, got {self.source!r}")
+        require(isinstance(self.run_plan, bool),
+                f"RUN_PLAN must be True or False, got {self.run_plan!r}")
+        require(isinstance(self.example_run, str) and self.example_run.strip() != "",
+                f"EXAMPLE_RUN must name a tuned run (e.g. 08_instruction_tuning), got "
+                f"{self.example_run!r}")
         from flan_nb.sharding import check_mesh_sizes
 
         check_mesh_sizes(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
@@ -552,22 +586,14 @@ class EvalChapterConfig:
 
         return make_mesh(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
 
-    def settings(self) -> EvalSettings:
-        return EvalSettings(batch_size=self.batch_size, max_new_tokens=self.max_new_tokens,
-                            max_input_length=self.max_input_length - 1,
-                            length_normalize=self.length_normalize)
 
-
-def headline_metrics(clusters: Sequence[Any], reports: Sequence[Any]) -> dict[str, float]:
-    """Flat `<cluster>/<model>` and `<dataset>/<model>` means (plus best-dev) for run.record."""
+def headline_metrics(document: Mapping[str, Any]) -> dict[str, float]:
+    """Flat `cluster/<cluster>/<model>` means (model: base, tuned, difference) of published
+    results, for run.record."""
     out = {}
-    for c in clusters:
-        out[f"cluster/{c.cluster}/{c.model}"] = c.mean
-        if c.best_dev is not None:
-            out[f"cluster/{c.cluster}/{c.model}/best_dev"] = c.best_dev
-    for r in reports:
-        out[f"dataset/{r.dataset}/{r.model}"] = r.mean
-        out[f"dataset/{r.dataset}/{r.model}/std"] = r.std
+    for c in document["clusters"]:
+        for model in ("base", "tuned", "difference"):
+            out[f"cluster/{c['cluster']}/{model}"] = c[model]["mean"]
     return out
 
 

@@ -3,7 +3,8 @@
 The evaluation produces one `TemplateScore` per (model, dataset, template, split). From those the
 paper reports, per dataset, the mean over templates (with the standard deviation as error bar) and
 the test score of the template that is best on the dev set ("best dev template"); per cluster, the
-average over its datasets. Floors (majority class, random choice) put the numbers in context.
+average over its datasets. Floors (majority class, random choice) put the numbers in context; the
+figures draw published results (`flan_nb.results`) with their 95% intervals.
 Scores are plain records so they round-trip through `metrics.json`.
 """
 
@@ -33,6 +34,11 @@ class TemplateScore:
     metric: str
     value: float
     num_examples: int
+    # Per example, in the order of the split: the metric in percent, and the answer given
+    # (the option chosen, or the decoded text). Bootstrap intervals and histograms read them.
+    values: tuple[float, ...] = ()
+    predictions: tuple[str, ...] = ()
+    run: str = ""  # the run whose model was scored (one per seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +74,9 @@ def to_records(rows: Iterable[Any]) -> list[dict]:
 
 def scores_from_records(records: Iterable[Mapping[str, Any]]) -> list[TemplateScore]:
     """TemplateScores back from `to_records` output (e.g. read from metrics.json)."""
-    return [TemplateScore(**dict(r)) for r in records]
+    return [TemplateScore(**{**r, "values": tuple(r.get("values", ())),
+                             "predictions": tuple(r.get("predictions", ()))})
+            for r in map(dict, records)]
 
 
 def _std(values: Sequence[float]) -> float:
@@ -214,8 +222,6 @@ def paper_score(dataset: str, paper: Mapping[str, float] = PAPER_FIGURE5,
     """The paper's Figure 5 number for `dataset` (or the dataset it mirrors), else None."""
     values = [paper[label] for label in mirrors.get(dataset, ()) if label in paper]
     return round(statistics.fmean(values), 1) if values else None
-# Differences smaller than this many points were seed noise in the pilot (DESIGN.md).
-NOISE_POINTS = 5.0
 MODEL_COLORS = {"base": "#8da0cb", "tuned": "#fc8d62"}
 MODEL_LABELS = {"base": "ours: base LM, zero-shot", "tuned": "ours: instruction-tuned, zero-shot"}
 
@@ -233,60 +239,74 @@ def cluster_floors(floors: Mapping[str, Mapping[str, float]],
 
 
 def _bars(ax, centers, width, series):
-    """Draw grouped bars: series = [(label, values, errors|None, style)]."""
+    """Draw grouped bars: series = [(label, values, errors|None, style)]; an error is a
+    (below, above) pair (asymmetric, e.g. a confidence interval) or None."""
     import numpy as np
 
     n = len(series)
     for i, (label, values, errors, style) in enumerate(series):
         x = np.asarray(centers) + (i - (n - 1) / 2) * width
         present = [v is not None for v in values]
+        yerr = None
+        if errors is not None:
+            kept = [e for e, p in zip(errors, present) if p]
+            yerr = np.array(kept, dtype=float).T if kept else None  # (2, bars)
         ax.bar(x[present], [v for v in values if v is not None], width, label=label,
-               yerr=None if errors is None else [e for e, p in zip(errors, present) if p],
-               capsize=3, **style)
+               yerr=yerr, capsize=3, **style)
 
 
-def plot_clusters(clusters: Sequence[ClusterReport], floors: Mapping[str, float] | None = None,
+def _ci_error(interval: Mapping[str, float] | None) -> tuple[float, float] | None:
+    if interval is None:
+        return None
+    return (interval["mean"] - interval["ci_low"], interval["ci_high"] - interval["mean"])
+
+
+def plot_clusters(clusters: Sequence[Mapping[str, Any]],
                   paper: Mapping[str, Mapping[str, float]] = PAPER_FIGURE1):
-    """Figure 1 analogue: per held-out cluster, base vs tuned (ours) and the paper's bars."""
+    """Figure 1 analogue from published clusters (`flan_nb.results`): per held-out cluster,
+    base and tuned means with their 95% intervals (error bars), the majority floor on the
+    examples scored, and the paper's bars."""
     import matplotlib.pyplot as plt
 
     from flan_nb.plotting import PAPER_STYLE
     from flan_nb.tasks import CLUSTERS
 
-    names = list(dict.fromkeys(c.cluster for c in clusters))
-    value = {(c.model, c.cluster): c.mean for c in clusters}
-    series = [(MODEL_LABELS[m], [value.get((m, n)) for n in names], None,
-               {"color": MODEL_COLORS[m]}) for m in ("base", "tuned")]
+    names = [c["cluster"] for c in clusters]
+    series = [(MODEL_LABELS[m] + " (95% CI)", [c[m]["mean"] for c in clusters],
+               [_ci_error(c[m]) for c in clusters], {"color": MODEL_COLORS[m]})
+              for m in ("base", "tuned")]
     for key, shade in (("GPT-3 175B zero-shot", "0.85"), ("FLAN 137B zero-shot", "0.6")):
         series.append((f"paper ({PAPER_VERSION}): {key}", [paper.get(n, {}).get(key)
                                                            for n in names], None,
                        {**PAPER_STYLE, "color": shade}))
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     _bars(ax, range(len(names)), 0.8 / len(series), series)
-    for i, n in enumerate(names):
-        if floors and n in floors:
-            ax.hlines(floors[n], i - 0.45, i + 0.45, colors="k", linestyles=":",
-                      label="majority-class floor" if i == 0 else None)
-    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS[n], 16) for n in names])
+    labelled = False
+    for i, c in enumerate(clusters):
+        if c.get("majority_floor") is not None:
+            ax.hlines(c["majority_floor"], i - 0.45, i + 0.45, colors="k", linestyles=":",
+                      label=None if labelled else "majority-class floor")
+            labelled = True
+    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS.get(n, n), 16) for n in names])
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
     return fig
 
 
-def plot_datasets(reports: Sequence[DatasetReport], floors: Mapping[str, Mapping[str, float]],
+def plot_datasets(datasets: Sequence[Mapping[str, Any]],
                   paper: Mapping[str, float] = PAPER_FIGURE5,
                   mirrors: Mapping[str, Sequence[str]] = PAPER_MIRRORS):
-    """Figure 5 analogue: per dataset, base vs tuned means with the std over templates as error
-    bars, TinyWorld's floors, and the paper's number for a mirrored real dataset."""
+    """Figure 5 analogue from published datasets: per dataset, base and tuned means with
+    their 95% intervals, the floors on the examples scored, and the paper's number for a
+    mirrored real dataset."""
     import matplotlib.pyplot as plt
 
     from flan_nb.plotting import PAPER_STYLE
 
-    names = list(dict.fromkeys(r.dataset for r in reports))
-    by = {(r.model, r.dataset): r for r in reports}
-    series = [(MODEL_LABELS[m], [getattr(by.get((m, n)), "mean", None) for n in names],
-               [getattr(by.get((m, n)), "std", 0.0) for n in names], {"color": MODEL_COLORS[m]})
+    names = [d["dataset"] for d in datasets]
+    series = [(MODEL_LABELS[m] + " (95% CI)", [d[m]["mean"] for d in datasets],
+               [_ci_error(d[m]) for d in datasets], {"color": MODEL_COLORS[m]})
               for m in ("base", "tuned")]
     paper_values = [paper_score(n, paper, mirrors) for n in names]
     series.append((f"paper ({PAPER_VERSION}): FLAN 137B zero-shot (same or mirrored dataset)",
@@ -294,41 +314,44 @@ def plot_datasets(reports: Sequence[DatasetReport], floors: Mapping[str, Mapping
     fig, ax = plt.subplots(figsize=(8, 3.6))
     _bars(ax, range(len(names)), 0.8 / len(series), series)
     labelled: set[str] = set()
-    for i, n in enumerate(names):
+    for i, d in enumerate(datasets):
+        floors = d.get("floors") or {}
         # majority on the left half of the group, random on the right: both stay visible
         for kind, style, color, (a, b) in (("majority", ":", "k", (-0.45, 0.0)),
                                            ("random", "--", "0.5", (0.0, 0.45))):
-            if kind in floors.get(n, {}):
-                ax.hlines(floors[n][kind], i + a, i + b, colors=color, linestyles=style,
+            if kind in floors:
+                ax.hlines(floors[kind], i + a, i + b, colors=color, linestyles=style,
                           label=None if kind in labelled else f"{kind} floor")
                 labelled.add(kind)
     labels = []
-    for n, value in zip(names, paper_values):
-        metric = by[next(m for m in ("tuned", "base") if (m, n) in by), n].metric
+    for d, value in zip(datasets, paper_values):
         mirror = ""
         if value is not None:
-            rounds = mirrors[n]  # "ANLI R1" .. "ANLI R3" -> "ANLI R1-R3"
+            rounds = mirrors[d["dataset"]]  # "ANLI R1" .. "ANLI R3" -> "ANLI R1-R3"
             label = rounds[0] if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1].split()[-1]}"
             mirror = f"\npaper: {label}"
-        labels.append(f"{n}\n({metric}){mirror}")
+        labels.append(f"{d['dataset']}\n({d['metric']}){mirror}")
     ax.set_xticks(range(len(names)), labels, fontsize=7)
     ax.set_ylabel("zero-shot score (%)")
-    ax.set_title("Per dataset: mean over templates (error bar: std over templates)")
+    ax.set_title("Per dataset: mean over seeds, templates and examples (95% CI)")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
     return fig
 
 
-def verdicts(clusters: Sequence[ClusterReport], noise: float = NOISE_POINTS) -> list[dict]:
-    """Per cluster: base and tuned means, the gain, and whether it exceeds the noise level."""
-    value = {(c.model, c.cluster): c.mean for c in clusters}
-    rows = []
-    for cluster in dict.fromkeys(c.cluster for c in clusters):
-        base, tuned = value.get(("base", cluster)), value.get(("tuned", cluster))
-        if base is None or tuned is None:
-            continue
-        gain = tuned - base
-        verdict = ("helps" if gain > noise else "hurts" if gain < -noise
-                   else f"within noise (+-{noise:g})")
-        rows.append({"cluster": cluster, "base": base, "tuned": tuned, "gain": gain,
-                     "verdict": verdict})
-    return rows
+def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
+                   digits: int = 1) -> str:
+    """A Markdown table (for `IPython.display.Markdown`): wide tables wrap on the page
+    instead of overflowing a printed line."""
+    if not rows:
+        return "(no rows)"
+    columns = list(columns or rows[0].keys())
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return "-"
+        text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)

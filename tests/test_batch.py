@@ -239,3 +239,33 @@ def test_an_interrupted_run_resumes_and_a_stale_one_starts_clean(workspace, monk
             "parameters": {"SCALE": scale, "X": int(name[-1]), "FAIL_AT": -1}})
     batch.run_plan(path, echo=lambda line: None)
     assert forced == {"toy-1": False, "toy-2": True, "toy-3": False}
+
+
+def test_seeds_repeat_every_grid_point_and_name_the_seed(workspace, monkeypatch):
+    step = toy_step(grid={"X": [1, 2]}, seeds=[5, 6], seed_parameter="SCALE")
+    plan = batch.load_plan(write_plan(workspace, steps=[step]))
+    assert [r.name for r in plan.runs] == ["toy-1-s5", "toy-1-s6", "toy-2-s5", "toy-2-s6"]
+    assert plan.runs[1].parameters()["SCALE"] == 6
+    named = toy_step(name="toy-{SCALE}-{X}", grid={"X": [1]}, seeds=[0, 1],
+                     seed_parameter="SCALE")
+    plan = batch.load_plan(write_plan(workspace, steps=[named]))
+    assert [r.name for r in plan.runs] == ["toy-0-1", "toy-1-1"]  # {SEED} already in the name
+    calls = []
+    monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
+    outcomes = batch.run_plan(plan, echo=lambda line: None)
+    assert [o.metrics["y"] for o in outcomes] == [0, 1]
+    assert batch.run_wall_seconds("toy-0-1") >= 0.0  # recorded for the provenance
+    assert batch.run_wall_seconds("never-ran") is None
+
+
+@pytest.mark.parametrize("step, message", [
+    (toy_step(seeds=[]), "seeds must be a non-empty list of distinct integers"),
+    (toy_step(seeds=[1, 1]), "seeds must be a non-empty list of distinct integers"),
+    (toy_step(seeds=["a"]), "seeds must be a non-empty list of distinct integers"),
+    (toy_step(seeds=[1, 2], seed_parameter="X"), "X is set by 'seeds'"),
+    (toy_step(seed_parameter="X"), "seed_parameter without seeds"),
+    (toy_step(seeds=[1, 2], seed_parameter="NOPE"), "unknown parameter 'NOPE'"),
+])
+def test_bad_seeds_fail_before_anything_runs(workspace, step, message):
+    with pytest.raises(UserError, match=message):
+        batch.load_plan(write_plan(workspace, steps=[step]))

@@ -174,3 +174,50 @@ def test_bench_eval_reports_all_three_methods_and_their_agreement():
         result["examples_per_s"] / result["naive_examples_per_s"], rel=0.01)
     assert result["predictions_agree"] is True
     assert result["examples"] == 8
+
+
+class DecodeTokenizer(WordTokenizer):
+    def decode(self, ids):
+        return " ".join(f"w{i}" for i in ids)
+
+
+def test_decoding_budget_follows_the_longest_target_up_to_the_profile_cap():
+    tok = WordTokenizer()
+    refs = ["a b c", ["x", "y z w v u t s r q"]]  # longest: 9 tokens + EOS = 10
+    assert evaluate.decoding_budget(tok, refs) == 16  # rounded up to 8 tokens
+    assert evaluate.decoding_budget(
+        tok, refs, evaluate.EvalSettings(max_target_length=12)) == 12
+    assert evaluate.decoding_budget(tok, refs, evaluate.EvalSettings(max_new_tokens=5)) == 5
+    long = [" ".join(["w"] * 300)]
+    assert evaluate.decoding_budget(tok, long) == 256  # the default cap, the paper's length
+
+
+def test_generation_decodes_each_dataset_up_to_its_own_budget(monkeypatch):
+    """No fixed 64 tokens: a dataset with longer references gets a longer budget, and a model
+    that never says EOS fills exactly that budget."""
+    from flan_nb import decoding, model as model_lib, tasks
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    tokenizer = tinyworld_tokenizer(vocab_size=500, size="smoke")
+    model = model_lib.create_model(model_lib.named_config(
+        "test", vocab_size=tokenizer.vocab_size, tied_embeddings=False), seed=2)
+    budgets, lengths = [], []
+    original = decoding.greedy_decode
+
+    def spy(*args, **kwargs):
+        budgets.append(kwargs["max_new_tokens"])
+        out = original(*args, **kwargs)
+        lengths.append([len(o) for o in out])
+        return out
+
+    monkeypatch.setattr(decoding, "greedy_decode", spy)
+    cells = [evaluate.Cell(name, 0, "test", tasks.load_examples(name, "test", size="smoke",
+                                                               limit=3))
+             for name in ("tw_trivia_qa", "tw_news")]
+    evaluate.evaluate_model(model, tokenizer, cells, model_name="m",
+                            settings=evaluate.EvalSettings(batch_size=4))
+    expected = [evaluate.decoding_budget(tokenizer, [tasks.get(c.dataset).render(f, 0).targets
+                                                     for f in c.examples]) for c in cells]
+    assert budgets == expected and budgets[0] != budgets[1]
+    for budget, outs in zip(budgets, lengths):
+        assert max(outs) <= budget

@@ -90,42 +90,43 @@ def test_floor_table_in_percent_for_classification_sets_only():
     assert 0 <= table["tw_rte"]["majority"] <= 100 and "bow_probe" in table["tw_rte"]
 
 
-def test_verdicts_compare_gain_with_the_noise_level():
-    clusters = [report.ClusterReport("base", "nli", 40.0, None, 3),
-                report.ClusterReport("tuned", "nli", 47.0, None, 3),
-                report.ClusterReport("base", "closed_book_qa", 20.0, None, 2),
-                report.ClusterReport("tuned", "closed_book_qa", 17.0, None, 2),
-                report.ClusterReport("base", "reading_comprehension", 50.0, None, 3),
-                report.ClusterReport("tuned", "reading_comprehension", 40.0, None, 3)]
-    rows = report.verdicts(clusters, noise=5)
-    assert [(r["cluster"], r["verdict"]) for r in rows] == [
-        ("nli", "helps"), ("closed_book_qa", "within noise (+-5)"),
-        ("reading_comprehension", "hurts")]
-    assert rows[0]["gain"] == pytest.approx(7.0)
-
-
 def test_cluster_floors_need_every_dataset():
     floors = {"a": {"majority": 40.0}, "b": {"majority": 60.0}}
     assert report.cluster_floors(floors, {"x": ["a", "b"], "y": ["a", "gen"]}) == {"x": 50.0}
 
 
-def test_figures_draw_ours_and_the_papers_bars():
+def _ci(mean, half):
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def test_figures_draw_ours_with_intervals_and_the_papers_bars():
     import matplotlib
 
     matplotlib.use("Agg")
-    reports = report.dataset_reports(_scores())
-    clusters = [report.ClusterReport(m, "nli", v, None, 1)
-                for m, v in (("base", 30), ("tuned", 40))]
-    fig = report.plot_clusters(clusters, floors={"nli": 33.3})
+    clusters = [{"cluster": "nli", "base": _ci(30, 2), "tuned": _ci(40, 3),
+                 "majority_floor": 33.3}]
+    fig = report.plot_clusters(clusters)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "paper (arXiv v1): FLAN 137B zero-shot" in labels
     assert "majority-class floor" in labels
-    fig = report.plot_datasets(reports, {"d1": {"majority": 50.0, "random": 33.3}},
-                               mirrors={"d1": ("ANLI R1", "ANLI R2", "ANLI R3")})
+    assert any("95% CI" in label for label in labels)
+    # the tuned bar's error bar spans its interval, 37 to 43
+    segments = [seg for coll in fig.axes[0].collections
+                for seg in getattr(coll, "get_segments", lambda: [])()]
+    spans = {(round(min(s[:, 1]), 1), round(max(s[:, 1]), 1)) for s in segments if len(s)}
+    assert (37.0, 43.0) in spans and (28.0, 32.0) in spans
+    datasets = [{"dataset": "d1", "metric": "accuracy", "base": _ci(30, 1),
+                 "tuned": _ci(35, 1), "floors": {"majority": 50.0, "random": 33.3}}]
+    fig = report.plot_datasets(datasets, mirrors={"d1": ("ANLI R1", "ANLI R2", "ANLI R3")})
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels.count("majority floor") == 1 and labels.count("random floor") == 1
     assert any(label.startswith("paper (arXiv v1):") for label in labels)
     assert "paper: ANLI R1-R3" in fig.axes[0].get_xticklabels()[0].get_text()
+
+
+def test_markdown_table_escapes_and_rounds():
+    text = report.markdown_table([{"a": 1.234, "b": "x|y", "c": None}])
+    assert text.splitlines() == ["| a | b | c |", "|---|---|---|", "| 1.2 | x\\|y | - |"]
 
 
 def test_paper_numbers_for_real_datasets_and_their_tinyworld_mirrors():

@@ -1,0 +1,618 @@
+"""Published sweep results: `results/<plan-stem>.json`, written by `flan-nb batch PLAN --publish`.
+
+A plan's runs train the models; publishing evaluates them and writes one JSON file, committed to
+the repository, that a chapter renders without retraining. It holds:
+
+- `plan`, `evaluation` (how the runs were scored) and `provenance`: the git commit of the code,
+  the plan file's sha256, the date, the machine (cores, device kind), the command, and per run
+  its full parameters, wall time and every metric it recorded;
+- `clusters`: per (setting, held-out cluster) the base, tuned and paired tuned - base scores,
+  each a mean with a 95% bootstrap interval over examples and seeds (`flan_nb.stats`), and the
+  verdict the difference's interval gives;
+- `datasets`: the paper's per-dataset figures (mean over templates, spread over templates,
+  best-dev-template test score) with intervals, floors on exactly the examples scored, and a
+  histogram of the answers each model gave (flagged when one answer takes over 90%);
+- `probe`: the knowledge probe (`flan_nb.probe`) of the base and the tuned models;
+- `scores`: per run and dataset the per-example test score averaged over templates, and per
+  template the dev and test means, so every interval can be recomputed.
+
+`setting` holds the values a sweep varies (the tuning runs' plan parameters other than the
+held-out cluster, the seed and the base run); it is empty for the held-out plan.
+
+`flan-nb results PLAN [--json]` prints the table after checking that the file is there, parses,
+and still matches the plan (same runs, same parameters, same evaluation); otherwise one line
+says what is wrong and which command republishes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from flan_nb import batch as batch_lib
+from flan_nb import stats
+from flan_nb.errors import UserError
+from flan_nb.params import require
+
+RESULTS_ENV = "FLAN_NB_RESULTS"
+FORMAT = 1
+SPLITS = ("validation", "test")
+REQUIRED_KEYS = ("format", "plan", "evaluation", "provenance", "clusters", "datasets", "scores")
+PROVENANCE_KEYS = ("commit", "plan_sha256", "date", "machine", "runs", "command",
+                   "wall_seconds")
+MODELS = ("base", "tuned")
+PROBE_CLUSTER = "closed_book_qa"  # tuned models probed: those that never saw closed-book QA
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationConfig:
+    """A plan's `evaluation:` section: which runs are compared and how they are scored."""
+
+    tuning_notebook: str = "08_instruction_tuning"  # its runs are the tuned models
+    held_out_parameter: str = "HELD_OUT"  # its value is the cluster a tuned run left out
+    seed_parameter: str = "SEED"
+    base_parameter: str = "BASE_RUN"  # the run each tuned model started from
+    num_templates: int | None = None  # evaluation templates per dataset (None: all)
+    max_examples: int | None = None  # examples per split and dataset (None: all)
+    max_input_length: int = 160  # input tokens kept, EOS included (as in tuning)
+    max_target_length: int = 96  # decoding budget cap, EOS included (as in tuning)
+    batch_size: int = 8
+    length_normalize: bool = False
+    source: str = "tinyworld"
+    size: str = "book"  # TinyWorld size and seed of the evaluation data
+    seed: int = 0
+    probe_facts: int = 200  # facts in the knowledge probe (0: no probe)
+
+    def __post_init__(self):
+        for name in ("num_templates", "max_examples"):
+            value = getattr(self, name)
+            require(value is None or (isinstance(value, int) and value >= 2),
+                    f"evaluation {name} must be an integer >= 2 or null (all), got {value!r}")
+        for name in ("max_input_length", "max_target_length", "batch_size"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and value >= 2,
+                    f"evaluation {name} must be an integer >= 2, got {value!r}")
+        require(isinstance(self.probe_facts, int) and self.probe_facts >= 0,
+                f"evaluation probe_facts must be an integer >= 0, got {self.probe_facts!r}")
+
+    def settings(self):
+        from flan_nb.evaluate import EvalSettings
+
+        return EvalSettings(batch_size=self.batch_size, max_input_length=self.max_input_length - 1,
+                            max_target_length=self.max_target_length,
+                            length_normalize=self.length_normalize)
+
+
+def evaluation_config(plan: batch_lib.Plan) -> EvaluationConfig:
+    """The plan's evaluation section, checked; a plan without one cannot be published."""
+    if not plan.evaluation:
+        raise UserError(f"plan {plan.path} has no 'evaluation' section, so it cannot be "
+                        f"published; add one (see notebooks/plans/book.yaml)")
+    fields = {f.name for f in dataclasses.fields(EvaluationConfig)}
+    unknown = set(plan.evaluation) - fields
+    if unknown:
+        raise UserError(f"plan {plan.path}: unknown evaluation keys {sorted(unknown)} (allowed: "
+                        f"{', '.join(sorted(fields))})")
+    try:
+        return EvaluationConfig(**plan.evaluation)
+    except UserError as err:
+        raise UserError(f"plan {plan.path}: {err}") from None
+
+
+@dataclasses.dataclass
+class Group:
+    """The tuned runs of one (setting, held-out cluster): one per seed, with their bases."""
+
+    setting: dict[str, Any]
+    cluster: str
+    runs: list[tuple[Any, str, str]]  # (seed, tuned run, base run)
+
+
+def tuned_groups(plan: batch_lib.Plan, config: EvaluationConfig) -> list[Group]:
+    """The plan's tuning runs grouped by (setting, held-out cluster), in plan order."""
+    groups: dict[str, Group] = {}
+    for planned in plan.runs:
+        if planned.notebook.stem != config.tuning_notebook:
+            continue
+        values = planned.parameters()
+        for name in (config.held_out_parameter, config.base_parameter):
+            if name not in values:
+                raise UserError(f"plan {plan.path}: {planned.notebook.name} has no parameter "
+                                f"{name}; set the evaluation's parameter names")
+        skip = {config.held_out_parameter, config.seed_parameter, config.base_parameter}
+        setting = {k: v for k, v in planned.overrides.items() if k not in skip}
+        cluster = values[config.held_out_parameter]
+        key = json.dumps([setting, cluster], sort_keys=True, default=str)
+        group = groups.setdefault(key, Group(setting, cluster, []))
+        group.runs.append((values.get(config.seed_parameter), planned.name,
+                           str(values[config.base_parameter])))
+    if not groups:
+        raise UserError(f"plan {plan.path} has no run of {config.tuning_notebook}: nothing to "
+                        f"compare with the base model")
+    return list(groups.values())
+
+
+def check_publishable(plan: batch_lib.Plan) -> None:
+    """Fail before any run when the plan could not be published."""
+    tuned_groups(plan, evaluation_config(plan))
+
+
+def results_dir(plan: batch_lib.Plan) -> Path:
+    """Where a plan's results go: $FLAN_NB_RESULTS, else the repository's results/; a smoke
+    plan's (a test of the path, not a result) go under the runs folder instead."""
+    from flan_nb.runs import repo_root, runs_dir
+
+    if os.environ.get(RESULTS_ENV):
+        return Path(os.environ[RESULTS_ENV])
+    if plan.profile == "smoke":
+        return Path(runs_dir()) / "results"
+    return repo_root() / "results"
+
+
+def results_path(plan: batch_lib.Plan) -> Path:
+    return results_dir(plan) / f"{plan.stem}.json"
+
+
+def plan_label(plan: batch_lib.Plan) -> str:
+    """The plan's path relative to the repository (as commands name it)."""
+    from flan_nb.runs import repo_root
+
+    try:
+        return str(plan.path.resolve().relative_to(repo_root()))
+    except ValueError:
+        return str(plan.path)
+
+
+def publish_command(plan: batch_lib.Plan) -> str:
+    return f"flan-nb batch {plan_label(plan)} --publish"
+
+
+# -- evaluating the plan's runs --------------------------------------------------------------
+
+def _cells_of(cluster: str, config: EvaluationConfig, data_dir: str | None):
+    from flan_nb import splits
+    from flan_nb.evaluate import held_out_cells
+
+    return held_out_cells(splits.held_out_split(cluster, source=config.source).eval,
+                          num_templates=config.num_templates, max_examples=config.max_examples,
+                          splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir)
+
+
+def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=None,
+                  echo=print) -> dict[str, Any]:
+    """Score every tuned run on its held-out cluster and every base run on the clusters of
+    the runs tuned from it (same examples, same templates), and probe the base runs and the
+    runs tuned without closed-book QA. Returns {"scores": [...], "probe": {...}, "cells":
+    {dataset: {split: examples}}, "seconds": ...}."""
+    from flan_nb import evaluate, tinyworld
+    from flan_nb import probe as probe_lib
+
+    config = evaluation_config(plan)
+    groups = tuned_groups(plan, config)
+    start = time.perf_counter()
+    cells = {c: _cells_of(c, config, data_dir) for c in dict.fromkeys(g.cluster for g in groups)}
+    settings = config.settings()
+    base_clusters: dict[str, list[str]] = {}
+    for g in groups:
+        for _, _, base in g.runs:
+            base_clusters.setdefault(base, [])
+            if g.cluster not in base_clusters[base]:
+                base_clusters[base].append(g.cluster)
+    world = (tinyworld.build(config.seed, config.size).world
+             if config.source == "tinyworld" and config.probe_facts else None)
+    items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
+    scores, probes = [], {}
+
+    def probe(label, run, loaded):
+        if items:
+            probes[run] = {"model": label, **probe_lib.run_probe(
+                loaded.model, loaded.tokenizer, world, items,
+                bidirectional_prefix=loaded.bidirectional_prefix,
+                max_input_length=config.max_input_length - 1, batch_size=config.batch_size)}
+
+    for base, clusters in base_clusters.items():
+        echo(f"evaluate base {base} on {', '.join(clusters)}")
+        loaded = evaluate.load_run_model(base, mesh)
+        scores += evaluate.evaluate_run(base, [c for cl in clusters for c in cells[cl]], "base",
+                                        settings, loaded=loaded)
+        probe("base", base, loaded)
+    for g in groups:
+        for _, run, _ in g.runs:
+            echo(f"evaluate tuned {run} on {g.cluster}")
+            loaded = evaluate.load_run_model(run, mesh)
+            scores += evaluate.evaluate_run(run, cells[g.cluster], "tuned", settings,
+                                            loaded=loaded)
+            if g.cluster == PROBE_CLUSTER:
+                probe("tuned", run, loaded)
+    examples = {c.dataset: {} for cl in cells.values() for c in cl}
+    for cl in cells.values():
+        for c in cl:
+            examples[c.dataset][c.split] = c.examples
+    return {"scores": scores, "probe": probes, "examples": examples, "items": len(items),
+            "seconds": time.perf_counter() - start}
+
+
+# -- summarising -----------------------------------------------------------------------------
+
+def _by(scores, **where):
+    return [s for s in scores if all(getattr(s, k) == v for k, v in where.items())]
+
+
+def _template_means(rows) -> dict[int, float]:
+    return {r.template: statistics.fmean(r.values) for r in rows}
+
+
+def _per_example(scores, run: str, dataset: str) -> list[float]:
+    """A run's test score of each example, averaged over the templates."""
+    rows = _by(scores, run=run, dataset=dataset, split="test")
+    if not rows:
+        raise UserError(f"no test scores of {run} on {dataset}")
+    lengths = {len(r.values) for r in rows}
+    if len(lengths) != 1:
+        raise UserError(f"{run} on {dataset}: templates were scored on different examples")
+    return [statistics.fmean(v) for v in zip(*(r.values for r in rows))]
+
+
+def floors_on(dataset: str, examples: Sequence[Mapping[str, Any]], *, size: str,
+              seed: int) -> dict[str, float] | None:
+    """Majority-class (the training split's most common label) and random-choice accuracy in
+    percent on exactly `examples`; None for a dataset without floors (generation, TFDS)."""
+    import collections
+
+    from flan_nb import tasks
+
+    spec = tasks.get(dataset)
+    if spec.source != "tinyworld" or spec.kind != "classification" or not examples:
+        return None
+    train = tasks.load_examples(dataset, "train", seed=seed, size=size)
+    majority = collections.Counter(ex["label"] for ex in train).most_common(1)[0][0]
+    options = spec.options
+    return {"majority": 100.0 * statistics.fmean(ex["label"] == majority for ex in examples),
+            "random": 100.0 * statistics.fmean(1 / len(ex.get("options") or options)
+                                               for ex in examples)}
+
+
+def _histogram(rows, top: int = 5) -> dict[str, Any]:
+    counts = stats.histogram([p for r in rows for p in r.predictions])
+    dominant = stats.dominant_answer(counts)
+    total = sum(counts.values())
+    return {"answers": dict(list(counts.items())[:top]), "num_answers": len(counts),
+            "total": total,
+            "dominant": None if dominant is None else {"answer": dominant[0],
+                                                       "share": round(dominant[1], 3)}}
+
+
+def _best_dev(scores, run: str, dataset: str) -> float | None:
+    dev = _template_means(_by(scores, run=run, dataset=dataset, split="validation"))
+    test = _template_means(_by(scores, run=run, dataset=dataset, split="test"))
+    common = [t for t in dev if t in test]
+    if not common:
+        return None
+    return test[max(common, key=lambda t: (dev[t], -t))]
+
+
+def _model_rows(scores, runs: Sequence[str], dataset: str) -> dict[str, Any]:
+    """The paper's per-dataset figures for the runs of one model (seeds averaged)."""
+    per_template: dict[int, list[float]] = {}
+    for run in runs:
+        for t, v in _template_means(_by(scores, run=run, dataset=dataset, split="test")).items():
+            per_template.setdefault(t, []).append(v)
+    template_means = [statistics.fmean(v) for _, v in sorted(per_template.items())]
+    best = [_best_dev(scores, run, dataset) for run in runs]
+    return {"mean_over_templates": round(statistics.fmean(template_means), 2),
+            "template_std": round(statistics.stdev(template_means), 2)
+            if len(template_means) > 1 else 0.0,
+            "best_dev_template_test": None if None in best
+            else round(statistics.fmean(best), 2),
+            "histogram": _histogram([r for run in runs
+                                     for r in _by(scores, run=run, dataset=dataset,
+                                                  split="test")])}
+
+
+def summarise(plan: batch_lib.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
+    """clusters, datasets, probe and per-example scores from `evaluate_plan`'s output."""
+    config = evaluation_config(plan)
+    scores = evaluated["scores"]
+    clusters, datasets, kept = [], [], []
+    for g in tuned_groups(plan, config):
+        tuned_runs = [run for _, run, _ in g.runs]
+        base_runs = [base for _, _, base in g.runs]
+        unique_bases = list(dict.fromkeys(base_runs))
+        names = list(dict.fromkeys(s.dataset for s in scores
+                                   if s.run == tuned_runs[0]))
+        tuned = [[_per_example(scores, r, d) for r in tuned_runs] for d in names]
+        base_rows = [[_per_example(scores, b, d) for b in base_runs] for d in names]
+        base = [[_per_example(scores, b, d) for b in unique_bases] for d in names]
+        diffs = [[[t - b for t, b in zip(tr, br)] for tr, br in zip(td, bd)]
+                 for td, bd in zip(tuned, base_rows)]
+        entry = {"setting": g.setting, "cluster": g.cluster, "num_seeds": len(tuned_runs),
+                 "seeds": [seed for seed, _, _ in g.runs], "datasets": names,
+                 "num_examples": sum(len(t[0]) for t in tuned),
+                 "num_templates": {d: len(_by(scores, run=tuned_runs[0], dataset=d,
+                                              split="test")) for d in names}}
+        for label, groups_ in (("base", base), ("tuned", tuned), ("difference", diffs)):
+            entry[label] = stats.mean_interval(groups_).as_dict()
+        entry["verdict"] = stats.verdict(stats.Interval(**entry["difference"]))
+        floors = {d: floors_on(d, evaluated["examples"][d]["test"], size=config.size,
+                               seed=config.seed) for d in names}
+        entry["majority_floor"] = (round(statistics.fmean(f["majority"] for f in floors.values()),
+                                         2) if all(floors.values()) else None)
+        clusters.append(entry)
+        for i, d in enumerate(names):
+            metric = _by(scores, run=tuned_runs[0], dataset=d)[0].metric
+            row = {"setting": g.setting, "cluster": g.cluster, "dataset": d, "metric": metric,
+                   "num_examples": len(tuned[i][0]),
+                   "num_templates": entry["num_templates"][d],
+                   "floors": None if floors[d] is None
+                   else {k: round(v, 2) for k, v in floors[d].items()}}
+            for label, groups_ in (("base", [base[i]]), ("tuned", [tuned[i]]),
+                                   ("difference", [diffs[i]])):
+                row[label] = stats.mean_interval(groups_).as_dict()
+            row["verdict"] = stats.verdict(stats.Interval(**row["difference"]))
+            row["base_figures"] = _model_rows(scores, unique_bases, d)
+            row["tuned_figures"] = _model_rows(scores, tuned_runs, d)
+            datasets.append(row)
+        for run in unique_bases + tuned_runs:
+            for d in names:
+                kept.append({"run": run, "dataset": d,
+                             "test_per_example": [round(v, 2) for v in
+                                                  _per_example(scores, run, d)],
+                             "per_template": {
+                                 split: {str(t): round(v, 2) for t, v in _template_means(
+                                     _by(scores, run=run, dataset=d, split=split)).items()}
+                                 for split in SPLITS}})
+    unique = {(k["run"], k["dataset"]): k for k in kept}
+    return {"clusters": clusters, "datasets": datasets,
+            "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0)),
+            "scores": list(unique.values())}
+
+
+def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int) -> list[dict]:
+    """Per model (base; tuned without closed-book QA, seeds pooled): cloze and template
+    accuracy and the gap cloze - template on the same facts, with intervals."""
+    out = []
+    for label in MODELS:
+        runs = [r for r, p in probes.items() if p["model"] == label]
+        if not runs:
+            continue
+        cloze = [probes[r]["cloze"] for r in runs]
+        template = [probes[r]["template"] for r in runs]
+        gap = [[c - t for c, t in zip(cr, tr)] for cr, tr in zip(cloze, template)]
+        out.append({"model": label, "runs": runs, "num_facts": num_items,
+                    "chance": round(probes[runs[0]]["chance"], 2),
+                    "num_templates": len(probes[runs[0]]["templates"]),
+                    "cloze": stats.mean_interval([cloze]).as_dict(),
+                    "template": stats.mean_interval([template]).as_dict(),
+                    "gap": stats.mean_interval([gap]).as_dict()})
+    return out
+
+
+# -- provenance and files --------------------------------------------------------------------
+
+def _git(*args: str) -> str:
+    from flan_nb.runs import repo_root
+
+    try:
+        return subprocess.run(["git", *args], cwd=repo_root(), capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers ran on: cores and the accelerator kind."""
+    import jax
+
+    devices = jax.devices()
+    return {"cores": os.cpu_count(), "platform": devices[0].platform,
+            "device_kind": devices[0].device_kind, "num_devices": len(devices),
+            "system": f"{platform.system()} {platform.machine()}",
+            "python": platform.python_version(), "jax": jax.__version__}
+
+
+def plan_sha256(plan: batch_lib.Plan) -> str:
+    return hashlib.sha256(plan.path.read_bytes()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def run_records(plan: batch_lib.Plan) -> list[dict[str, Any]]:
+    """Per run: name, notebook, full parameters, wall time and every metric it recorded."""
+    from flan_nb.runs import Run, runs_dir
+
+    return [{"name": p.name, "notebook": p.notebook.name, "profile": p.profile,
+             "parameters": _jsonable(p.parameters()),
+             "wall_seconds": batch_lib.run_wall_seconds(p.name),
+             "metrics": _jsonable(Run(runs_dir() / p.name).metrics())} for p in plan.runs]
+
+
+def publish(plan: batch_lib.Plan | str | Path, *, command: str | None = None,
+            data_dir: str | None = None, mesh=None, progress: bool = True,
+            directory: Path | None = None) -> Path:
+    """Evaluate a finished plan and write its results file (atomically); returns its path."""
+    from flan_nb.runs import atomic_write_text
+
+    plan = plan if isinstance(plan, batch_lib.Plan) else batch_lib.load_plan(plan)
+    config = evaluation_config(plan)
+    todo = [(p.name, why) for p, why in batch_lib.plan_status(plan) if why]
+    if todo:
+        name, why = todo[0]
+        raise UserError(f"plan {plan_label(plan)} is not finished ({name}: {why}); run "
+                        f"`{publish_command(plan)}`")
+    evaluated = evaluate_plan(plan, data_dir=data_dir, mesh=mesh,
+                              echo=print if progress else (lambda _: None))
+    summary = summarise(plan, evaluated)
+    runs = run_records(plan)
+    commit = _git("rev-parse", "HEAD")
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    run_seconds = [r["wall_seconds"] for r in runs if r["wall_seconds"] is not None]
+    document = {
+        "format": FORMAT, "plan": plan_label(plan), "description": plan.description,
+        "evaluation": dataclasses.asdict(config),
+        "provenance": {
+            "commit": commit, "dirty": dirty, "plan_sha256": plan_sha256(plan),
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "machine": machine(), "command": command or publish_command(plan),
+            "regenerate": publish_command(plan),
+            "wall_seconds": {"runs": round(sum(run_seconds), 1),
+                             "evaluation": round(evaluated["seconds"], 1),
+                             "runs_timed": len(run_seconds), "runs_total": len(runs)},
+            "runs": runs},
+        **summary}
+    path = (directory or results_dir(plan)) / f"{plan.stem}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(path, json.dumps(document, indent=1, sort_keys=False) + "\n")
+    return path
+
+
+def differences(plan: batch_lib.Plan, document: Mapping[str, Any]) -> list[str]:
+    """How the plan differs from the one the results were published from (empty: same)."""
+    recorded = {r["name"]: r.get("parameters", {}) for r in document["provenance"]["runs"]}
+    current = {p.name: _jsonable(p.parameters()) for p in plan.runs}
+    out = [f"{n} (new in the plan)" for n in current if n not in recorded]
+    out += [f"{n} (no longer in the plan)" for n in recorded if n not in current]
+    for name in current:
+        if name in recorded and recorded[name] != current[name]:
+            keys = sorted(k for k in set(recorded[name]) | set(current[name])
+                          if recorded[name].get(k) != current[name].get(k))
+            out.append(f"{name} ({', '.join(keys)} changed)")
+    if document.get("evaluation") != dataclasses.asdict(evaluation_config(plan)):
+        out.append("the evaluation section")
+    return out
+
+
+def load_results(plan: batch_lib.Plan | str | Path, path: Path | None = None,
+                 check_plan: bool = True) -> dict[str, Any]:
+    """A plan's published results, checked: present, valid JSON of the expected shape, and
+    published from the plan as it is now. Any problem is one UserError."""
+    plan = plan if isinstance(plan, batch_lib.Plan) else batch_lib.load_plan(plan)
+    path = Path(path or results_path(plan))
+    fix = f"run `{publish_command(plan)}`"
+    if not path.is_file():
+        raise UserError(f"plan {plan_label(plan)} has never been published ({path} is "
+                        f"missing): {fix}")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UserError(f"results file {path} is corrupt ({type(err).__name__}: "
+                        f"{str(err).splitlines()[0]}): {fix} to rewrite it") from None
+    missing = ([k for k in REQUIRED_KEYS if k not in document]
+               if isinstance(document, dict) else ["everything"])
+    if not missing:
+        prov = document["provenance"]
+        missing = ([f"provenance.{k}" for k in PROVENANCE_KEYS if k not in prov]
+                   if isinstance(prov, dict) else ["provenance"])
+    if missing or document.get("format") != FORMAT:
+        what = f"missing {', '.join(missing)}" if missing else f"format {document.get('format')}"
+        raise UserError(f"results file {path} is corrupt or of another version ({what}): "
+                        f"{fix} to rewrite it")
+    if check_plan:
+        changed = differences(plan, document)
+        if changed:
+            raise UserError(f"results file {path} is stale: the plan changed since it was "
+                            f"published, runs that differ: {'; '.join(changed)}; {fix}")
+    return document
+
+
+# -- tables ----------------------------------------------------------------------------------
+
+def _ci(interval: Mapping[str, float]) -> str:
+    return f"{interval['mean']:.1f} [{interval['ci_low']:.1f}, {interval['ci_high']:.1f}]"
+
+
+def _setting(setting: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in setting.items()) or "-"
+
+
+def cluster_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per (setting, cluster): base, tuned and difference as 'mean [low, high]'."""
+    rows = []
+    for c in document["clusters"]:
+        row = {"setting": _setting(c["setting"])} if any(
+            x["setting"] for x in document["clusters"]) else {}
+        row.update({"cluster": c["cluster"], "seeds": c["num_seeds"],
+                    "base": _ci(c["base"]), "tuned": _ci(c["tuned"]),
+                    "tuned - base": _ci(c["difference"]), "verdict": c["verdict"]})
+        rows.append(row)
+    return rows
+
+
+def dataset_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for d in document["datasets"]:
+        floors = d.get("floors") or {}
+        flags = [m for m in MODELS if d[f"{m}_figures"]["histogram"]["dominant"]]
+        rows.append({"dataset": d["dataset"], "metric": d["metric"], "n": d["num_examples"],
+                     "tpl": d["num_templates"], "base": _ci(d["base"]), "tuned": _ci(d["tuned"]),
+                     "diff": _ci(d["difference"]),
+                     "floor": (f"{floors['majority']:.0f}/{floors['random']:.0f}"
+                               if floors else "-"),
+                     "one answer": ",".join(flags) or "-"})
+    return rows
+
+
+def provenance_lines(document: Mapping[str, Any]) -> list[str]:
+    """Provenance as short lines (each under 88 characters)."""
+    prov = document["provenance"]
+    m = prov["machine"]
+    wall = prov["wall_seconds"]
+    commit = prov["commit"][:12] + (" (uncommitted changes)" if prov.get("dirty") else "")
+    return [f"plan: {document['plan']}  (sha256 {prov['plan_sha256'][:12]})",
+            f"code: commit {commit}, published {prov['date']}",
+            f"machine: {m['cores']} cores, {m['num_devices']} x {m['device_kind']}",
+            f"wall time: runs {wall['runs'] / 60:.1f} min ({wall['runs_timed']} of "
+            f"{wall['runs_total']} timed), evaluation {wall['evaluation'] / 60:.1f} min",
+            f"regenerate: {prov['regenerate']}"]
+
+
+def format_results(document: Mapping[str, Any]) -> str:
+    """The readable table of `flan-nb results`."""
+    from flan_nb.report import format_table
+
+    parts = provenance_lines(document) + [
+        "", "Held-out clusters (mean [95% CI] over examples and seeds):",
+        format_table(cluster_rows(document))]
+    if document.get("probe"):
+        parts += ["", "Knowledge probe (accuracy on the same facts, chance "
+                      f"{document['probe'][0]['chance']:.0f}):",
+                  format_table(probe_rows(document))]
+    return "\n".join(parts)
+
+
+def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
+             "templates": _ci(p["template"]), "cloze - templates": _ci(p["gap"])}
+            for p in document.get("probe", [])]
+
+
+def table_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """What `flan-nb results --json` prints: everything but the per-example scores."""
+    return {k: v for k, v in document.items() if k != "scores"}
+
+
+def _cmd_results(args) -> int:
+    plan = batch_lib.load_plan(args.plan)
+    document = load_results(plan)
+    if args.json:
+        print(json.dumps(table_json(document), indent=1))
+    else:
+        print(format_results(document))
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("results", help="the published results of a plan, as a table")
+    p.add_argument("plan", help="plan file, e.g. notebooks/plans/book.yaml")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_results)
