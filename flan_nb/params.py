@@ -304,7 +304,7 @@ def _is_path_value(name: str, value: Any) -> bool:
         return False
     if name == "CORPUS":
         return not value.startswith("tinyworld/")
-    if name == "BASE_RUN":
+    if name in ("BASE_RUN", "EXAMPLE_RUN"):
         return "/" in value
     return name in ("PLAN", "DATA_DIR")
 
@@ -330,8 +330,9 @@ def _plan_steps(path: str, plan: str) -> list[dict]:
 def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = None,
                 pending_runs: set[str] | frozenset = frozenset()) -> None:
     """The checks that need the file system, for the parameters among `values` that name files
-    or runs: CORPUS exists, BASE_RUN holds checkpoints (or is one of `pending_runs`, made
-    earlier in the same plan), PLAN exists and has a run of TUNING_NOTEBOOK, DATA_DIR exists."""
+    or runs: CORPUS exists, BASE_RUN and EXAMPLE_RUN hold checkpoints (or are among
+    `pending_runs`, made earlier in the same plan), PLAN exists and has a run of
+    TUNING_NOTEBOOK, DATA_DIR exists."""
     from flan_nb.paths import runs_dir
 
     corpus = values.get("CORPUS")
@@ -360,17 +361,23 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
                     f"{', '.join(stems)}")
         if values.get("RUN_PLAN", False):  # the plan makes its runs before they are read
             pending_runs = set(pending_runs) | {str(step["name"]) for step in steps}
-    base = values.get("BASE_RUN")
-    if isinstance(base, str) and base and not _is_url(base) and base not in pending_runs:
-        if "/" in base:
-            folder = Path(book_path(base, notebooks_dir))
+    # Runs a notebook loads: BASE_RUN (the model tuning starts from), EXAMPLE_RUN (chapter 09's
+    # worked example; with RUN_PLAN the plan makes it, and the chapter checks it after the plan).
+    run_names = {"BASE_RUN": values.get("BASE_RUN")}
+    if not values.get("RUN_PLAN", False):
+        run_names["EXAMPLE_RUN"] = values.get("EXAMPLE_RUN")
+    for name, run in run_names.items():
+        if not isinstance(run, str) or not run or _is_url(run) or run in pending_runs:
+            continue
+        if "/" in run:
+            folder = Path(book_path(run, notebooks_dir))
             where = str(folder)
         else:
-            require(base not in (".", ".."), f"BASE_RUN {base!r} is not a run name")
-            folder, where = runs_dir() / base, f"under {runs_dir()}"
+            require(run not in (".", ".."), f"{name} {run!r} is not a run name")
+            folder, where = runs_dir() / run, f"under {runs_dir()}"
         require((folder / "checkpoints").is_dir(),
-                f"BASE_RUN {base!r} has no checkpoints ({where}): run its notebook first "
-                f"(notebook 07 pretrains: `flan-nb run notebooks/07_pretraining.ipynb` makes "
+                f"{name} {run!r} has no checkpoints ({where}): run its notebook first "
+                f"(e.g. `flan-nb run notebooks/07_pretraining.ipynb` makes "
                 f"07_pretraining-book), or name a run folder that has them")
     data_dir = values.get("DATA_DIR")
     if _is_path_value("DATA_DIR", data_dir):

@@ -607,20 +607,3 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 def table_json(document: Mapping[str, Any]) -> dict[str, Any]:
     """What `flan-nb results --json` prints: everything but the per-example scores."""
     return {k: v for k, v in document.items() if k != "scores"}
-
-
-def _cmd_results(args) -> int:
-    plan = batch_lib.load_plan(args.plan)
-    document = load_results(plan)
-    if args.json:
-        print(json.dumps(table_json(document), indent=1))
-    else:
-        print(format_results(document))
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser("results", help="the published results of a plan, as a table")
-    p.add_argument("plan", help="plan file, e.g. notebooks/plans/book.yaml")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.set_defaults(func=_cmd_results)
