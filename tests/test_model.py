@@ -207,35 +207,58 @@ def test_untied_bfloat16_and_dropout():
     np.testing.assert_allclose(plain, full, atol=0.1)  # same init, bfloat16 matmuls
 
 
-def test_attention_backward_matches_autodiff():
-    """The hand-written attention backward (and causal block skipping) equals autodiff of the
-    textbook formula."""
+def _textbook_attention(q, k, v, mask):
+    s = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(q.shape[-1])
+    p = jax.nn.softmax(jnp.where(mask, s, -1e9), axis=-1)
+    return jnp.einsum("bhqk,bhkd->bhqd", p, v)
+
+
+@pytest.mark.parametrize("prefix_lm", [False, True])
+def test_flash_attention_equals_the_textbook_formula(prefix_lm):
+    """Blocked attention (query x key tiles, online softmax, hand-written backward) gives the
+    outputs and gradients of autodiff through the masked softmax, for packed rows with several
+    segments, padding and (prefix LM) bidirectional input prefixes, at several tile sizes."""
     rng = np.random.RandomState(0)
-    q, k, v = (jnp.asarray(rng.randn(2, 3, 128, 8).astype(np.float32)) for _ in range(3))
-    segments = np.where(np.arange(128) < 70, 1, 2)[None].repeat(2, 0)
-    segments[1, 120:] = 0  # some padding
-    mask = model_lib.attention_mask(jnp.asarray(segments))
-
-    def textbook(q, k, v):
-        s = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(8)
-        p = jax.nn.softmax(jnp.where(mask, s, -1e9), axis=-1)
-        return jnp.einsum("bhqk,bhkd->bhqd", p, v)
-
-    # Padding queries see nothing; their (unused) outputs may differ, so they are left out.
-    real = jnp.asarray(segments != 0)[:, None, :, None]  # (b, 1, l, 1)
+    length, hd = 96, 8
+    q, k, v = (jnp.asarray(rng.randn(3, 2, length, hd).astype(np.float32)) for _ in range(3))
+    segments = np.zeros((3, length), np.int32)
+    segments[0, :50], segments[0, 50:] = 1, 2  # a boundary inside a tile
+    segments[1, :32], segments[1, 32:64], segments[1, 64:90] = 1, 2, 3  # on tile edges; pad
+    segments[2, :] = 1
+    prefix = np.zeros((3, length), bool)
+    prefix[0, :20], prefix[0, 50:75] = True, True  # each segment's input prefix
+    prefix[1, :10], prefix[1, 32:60], prefix[2, :70] = True, True, True
+    causal = jnp.asarray(prefix) if prefix_lm else None
+    mask = model_lib.attention_mask(jnp.asarray(segments), causal, prefix_lm)
+    real = jnp.asarray(segments != 0)[:, None, :, None]  # padding queries see nothing: left out
 
     def loss(f):
-        return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(8.0))
+        return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(hd))
 
-    expected = jax.jit(jax.grad(loss(textbook), argnums=(0, 1, 2)))(q, k, v)
-    for blocks in (1, 4):
-        attend = lambda q, k, v, n=blocks: model_lib.causal_attention(q, k, v, mask, n)  # noqa
-        np.testing.assert_allclose(jnp.where(real, jax.jit(attend)(q, k, v), 0),
-                                   jnp.where(real, textbook(q, k, v), 0), atol=1e-5)
-        got = jax.jit(jax.grad(loss(attend), argnums=(0, 1, 2)))(q, k, v)
-        for a, b in zip(got, expected):
+    want = _textbook_attention(q, k, v, mask)
+    want_grads = jax.jit(jax.grad(loss(lambda *a: _textbook_attention(*a, mask)),
+                                  argnums=(0, 1, 2)))(q, k, v)
+    for block in (16, 32, 96):
+        def flash(q, k, v, block=block):
+            return model_lib.flash_attention(q, k, v, jnp.asarray(segments), causal,
+                                             block=block)
+
+        np.testing.assert_allclose(jnp.where(real, jax.jit(flash)(q, k, v), 0),
+                                   jnp.where(real, want, 0), atol=1e-5, rtol=1e-5)
+        got = jax.jit(jax.grad(loss(flash), argnums=(0, 1, 2)))(q, k, v)
+        for a, b in zip(got, want_grads):
             np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
-    assert model_lib.attention_blocks(256) == 4 and model_lib.attention_blocks(24) == 1
+    # A changed key of segment 1 moves no output of segment 2 (isolation across tiles).
+    k2 = k.at[0, :, 10].add(5.0)
+    out, out2 = (model_lib.flash_attention(q, kk, v, jnp.asarray(segments), causal, block=16)
+                 for kk in (k, k2))
+    np.testing.assert_array_equal(out[0, :, 50:], out2[0, :, 50:])
+    assert not np.allclose(out[0, :, 10:50], out2[0, :, 10:50])
+
+
+def test_attention_tiles():
+    assert model_lib.attention_tiles(256) == 4 and model_lib.attention_tiles(64) == 1
+    assert model_lib.attention_tiles(24) == 1 and model_lib.attention_tiles(96, 32) == 3
 
 
 def test_dense_backward_matches_autodiff():
