@@ -424,15 +424,23 @@ class Attention(nnx.Module):
     def _project(self, x, rope):
         """x (b, l, d) -> rotated q, k and v, each (b, heads, l, head_dim); `rope` holds the
         `rotary_tables` of x's positions."""
-        dt = self.config.compute_dtype
-        q = jnp.einsum("bld,dhk->bhlk", x, self.wq[...].astype(dt))  # (b, heads, l, hd)
-        k = jnp.einsum("bld,dhk->bhlk", x, self.wk[...].astype(dt))
-        v = jnp.einsum("bld,dhk->bhlk", x, self.wv[...].astype(dt))
+        c = self.config
+        b, length, d = x.shape
+        # One (d_model x 3 d_model) matmul in the plain (tokens, features) layout: XLA computed
+        # each "bld,dhk->bhlk" projection transposed, with its input transposed too.
+        w = jnp.concatenate([p[...].reshape(d, -1) for p in (self.wq, self.wk, self.wv)], axis=1)
+        # Split, not sliced: the gradient of a split is one concatenation, of three slices a sum
+        # of three zero-padded copies.
+        qkv = jnp.split(dense(x, w.astype(c.compute_dtype)), 3, axis=-1)  # 3 x (b, l, d)
+        q, k, v = (t.reshape(b, length, c.num_heads, c.head_dim).transpose(0, 2, 1, 3)
+                   for t in qkv)  # (b, heads, l, hd)
         return rotate(q, rope), rotate(k, rope), v
 
     def _output(self, out):
         """(b, heads, l, head_dim) -> (b, l, d_model)."""
-        return jnp.einsum("bhlk,hkd->bld", out, self.wo[...].astype(self.config.compute_dtype))
+        b, h, length, hd = out.shape
+        w = self.wo[...].reshape(h * hd, -1).astype(self.config.compute_dtype)
+        return dense(out.transpose(0, 2, 1, 3).reshape(b, length, h * hd), w)
 
     def __call__(self, x, rope, segment_ids, prefix=None):
         """Training/scoring pass over packed rows: `flash_attention` with the packing mask."""
@@ -531,7 +539,8 @@ class Transformer(nnx.Module):
         dt = self.config.compute_dtype
         if self.unembed is None:
             # Tied: 1/sqrt(d_model) gives other tokens' logits unit variance at initialisation.
-            logits = dense(x, self.embed[...].astype(dt).T) * self.config.d_model ** -0.5
+            # Applied to x, not to the (tokens x vocab) logits: a pass over d_model, not vocab.
+            logits = dense(x * self.config.d_model ** -0.5, self.embed[...].astype(dt).T)
         else:
             logits = dense(x, self.unembed[...].astype(dt))
         return logits.astype(jnp.float32)  # (batch, len, vocab)
