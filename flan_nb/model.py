@@ -319,13 +319,22 @@ def flash_attention(q, k, v, segment_ids, prefix=None, *, block: int = ATTENTION
     prefix); None is a plain causal LM. Equal to `dot_attention` with that mask to float32
     rounding, except on padding queries (segment 0), which attend to nothing and get 0 here.
     """
-    length = q.shape[2]
-    n = attention_tiles(length, block)
-    seg = segment_ids.reshape(-1, n, length // n).transpose(1, 0, 2)
-    pre = None if prefix is None else prefix.astype(bool).reshape(-1, n, length // n).transpose(
-        1, 0, 2)
-    out = _flash(_to_tiles(q, n), _to_tiles(k, n), _to_tiles(v, n), seg, pre)
+    n = attention_tiles(q.shape[2], block)
+    out = flash_attention_tiles(_to_tiles(q, n), _to_tiles(k, n), _to_tiles(v, n), segment_ids,
+                                prefix)
     return _from_tiles(out)
+
+
+def flash_attention_tiles(q, k, v, segment_ids, prefix=None):
+    """`flash_attention` on inputs already tile-major, (tiles, batch, heads, block, head_dim),
+    as `Attention` projects them (so no tile is cut out of a (batch, heads, ...) array)."""
+    n, block = q.shape[0], q.shape[3]
+
+    def tiles(x):  # (batch, length) -> (tiles, batch, block)
+        return x.reshape(-1, n, block).transpose(1, 0, 2)
+
+    return _flash(q, k, v, tiles(segment_ids), None if prefix is None
+                  else tiles(prefix.astype(bool)))
 
 
 @jax.custom_vjp
@@ -421,19 +430,24 @@ class Attention(nnx.Module):
         out_scale = (h * dh) ** -0.5 / math.sqrt(2 * config.num_layers)
         self.wo = _param(rngs.params(), (h, dh, d), out_scale, ("heads", "head_dim", "embed"))
 
+    def _qkv(self, x):
+        """x (b, l, d) -> q, k, v, each (b, l, heads * head_dim), not yet rotated.
+
+        One (d_model x 3 d_model) matmul in the plain (tokens, features) layout: XLA computed
+        each "bld,dhk->bhlk" projection transposed, with its input transposed too. Split, not
+        sliced: the gradient of a split is one concatenation, of three slices a sum of three
+        zero-padded copies."""
+        d = x.shape[-1]
+        w = jnp.concatenate([p[...].reshape(d, -1) for p in (self.wq, self.wk, self.wv)], axis=1)
+        return jnp.split(dense(x, w.astype(self.config.compute_dtype)), 3, axis=-1)
+
     def _project(self, x, rope):
         """x (b, l, d) -> rotated q, k and v, each (b, heads, l, head_dim); `rope` holds the
         `rotary_tables` of x's positions."""
         c = self.config
-        b, length, d = x.shape
-        # One (d_model x 3 d_model) matmul in the plain (tokens, features) layout: XLA computed
-        # each "bld,dhk->bhlk" projection transposed, with its input transposed too.
-        w = jnp.concatenate([p[...].reshape(d, -1) for p in (self.wq, self.wk, self.wv)], axis=1)
-        # Split, not sliced: the gradient of a split is one concatenation, of three slices a sum
-        # of three zero-padded copies.
-        qkv = jnp.split(dense(x, w.astype(c.compute_dtype)), 3, axis=-1)  # 3 x (b, l, d)
+        b, length, _ = x.shape
         q, k, v = (t.reshape(b, length, c.num_heads, c.head_dim).transpose(0, 2, 1, 3)
-                   for t in qkv)  # (b, heads, l, hd)
+                   for t in self._qkv(x))  # (b, heads, l, hd)
         return rotate(q, rope), rotate(k, rope), v
 
     def _output(self, out):
@@ -443,9 +457,21 @@ class Attention(nnx.Module):
         return dense(out.transpose(0, 2, 1, 3).reshape(b, length, h * hd), w)
 
     def __call__(self, x, rope, segment_ids, prefix=None):
-        """Training/scoring pass over packed rows: `flash_attention` with the packing mask."""
-        q, k, v = self._project(x, rope)
-        return self._output(flash_attention(q, k, v, segment_ids, prefix))
+        """Training/scoring pass over packed rows: `flash_attention` with the packing mask.
+
+        q, k and v go from the projection straight into the tile-major layout (one transpose,
+        fused with the rotation) and the output straight back."""
+        c = self.config
+        b, length, _ = x.shape
+        n = attention_tiles(length)
+        block = length // n
+        cos, sin = (t.reshape(b, 1, n, block, -1).transpose(2, 0, 1, 3, 4) for t in rope)
+        q, k, v = (t.reshape(b, n, block, c.num_heads, c.head_dim).transpose(1, 0, 3, 2, 4)
+                   for t in self._qkv(x))  # (tiles, b, heads, block, hd)
+        out = flash_attention_tiles(rotate(q, (cos, sin)), rotate(k, (cos, sin)), v,
+                                    segment_ids, prefix)
+        out = out.transpose(1, 0, 3, 2, 4).reshape(b, length, -1)  # (b, length, heads * hd)
+        return dense(out, self.wo[...].reshape(-1, c.d_model).astype(c.compute_dtype))
 
     def prefill(self, x, rope, mask, layer_cache):
         """Full attention over the prompt, storing its keys/values in slots 0..length-1."""
