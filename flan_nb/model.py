@@ -5,7 +5,10 @@ One architecture at every scale: token embeddings, rotary position encodings com
 multi-head self-attention and a gated-GELU MLP (as in LaMDA and T5.1.1), RMSNorm, no biases, and
 an output layer tied to the embeddings or separate. Attention is allowed from query i to key j
 when j <= i (or both lie in the bidirectional input prefix), i and j belong to the same packed
-segment, and neither is padding (segment id 0): `flan_nb.packing.attention_mask`.
+segment, and neither is padding (segment id 0): `flan_nb.packing.attention_mask`. The forward
+pass over packed rows (training, scoring) computes it in 64-token tiles from the segment ids
+(`flash_attention`: no (length x length) matrix, no tiles above the causal diagonal); the cached
+decoding paths below take explicit masks (`dot_attention`).
 
 Parameters are float32; `dtype="bfloat16"` runs the matmuls in bfloat16 (TPU) while softmax,
 norms and the loss stay in float32. Every parameter carries `logical_axes` metadata (e.g.
@@ -317,7 +320,8 @@ def flash_attention(q, k, v, segment_ids, prefix=None, *, block: int = ATTENTION
     The mask is the one `flan_nb.packing.attention_mask` builds from `segment_ids` (batch,
     length) and, for a prefix LM, `prefix` (batch, length; true on the bidirectional input
     prefix); None is a plain causal LM. Equal to `dot_attention` with that mask to float32
-    rounding, except on padding queries (segment 0), which attend to nothing and get 0 here.
+    rounding, except on padding queries (segment 0), which attend to nothing: they get the mean
+    of the values of the tiles visited (`dot_attention`: of all values). Nothing reads them.
     """
     n = attention_tiles(q.shape[2], block)
     out = flash_attention_tiles(_to_tiles(q, n), _to_tiles(k, n), _to_tiles(v, n), segment_ids,
@@ -370,10 +374,9 @@ def _flash_fwd(q, k, v, seg, prefix):
                 total = total * rescale + jnp.sum(p, axis=-1)
                 acc = acc * rescale[..., None] + pv
             m = m_new
-        # A query that sees nothing (padding) has total 0: its output is 0, not 0/0.
-        safe = jnp.where(total > 0, total, 1.0)
-        outs.append((acc / safe[..., None]).astype(q.dtype))
-        lses.append(m + jnp.log(safe))  # (b, h, block)
+        # total >= 1: the row's maximum contributes exp(0) (for a padding row, every key does).
+        outs.append((acc / total[..., None]).astype(q.dtype))
+        lses.append(m + jnp.log(total))  # (b, h, block)
     out = jnp.stack(outs)
     return out, (q, k, v, seg, prefix, out, jnp.stack(lses))
 

@@ -256,6 +256,31 @@ def test_flash_attention_equals_the_textbook_formula(prefix_lm):
     assert not np.allclose(out[0, :, 10:50], out2[0, :, 10:50])
 
 
+def test_tiled_forward_pass_equals_the_cached_path_and_isolates_segments(model, forward,
+                                                                        cached):
+    """At 128 tokens the forward pass runs in two tiles (rotary tables, q/k/v and the output
+    reshaped tile-major): it equals `prefill` (unblocked attention, explicit mask), and a
+    segment crossing the tile edge gives the logits it gives alone."""
+    prefill, _ = cached
+    length = 128
+    assert model_lib.attention_tiles(length) == 2
+    rng = np.random.RandomState(11)
+    tokens = rng.randint(3, 64, (2, length)).astype(np.int32)
+    positions = np.broadcast_to(np.arange(length), (2, length))
+    full = forward(model, tokens, positions, np.ones((2, length), np.int32))
+    cached_logits, _ = prefill(model, jnp.asarray(tokens), model.init_cache(2, length))
+    np.testing.assert_allclose(full, cached_logits, atol=2e-5, rtol=2e-5)
+    segments = np.where(np.arange(length) < 90, 1, 2)[None].astype(np.int32)
+    packed_positions = np.concatenate([np.arange(90), np.arange(length - 90)])[None]
+    packed = forward(model, tokens[:1], packed_positions, segments)
+    np.testing.assert_allclose(packed[0, :90], full[0, :90], atol=2e-5, rtol=2e-5)
+    alone = np.zeros((1, length), np.int32)
+    alone[0, :length - 90] = tokens[0, 90:]
+    second = forward(model, alone, np.arange(length)[None],
+                     (np.arange(length) < length - 90)[None].astype(np.int32))
+    np.testing.assert_allclose(packed[0, 90:], second[0, :length - 90], atol=2e-5, rtol=2e-5)
+
+
 def test_attention_tiles():
     assert model_lib.attention_tiles(256) == 4 and model_lib.attention_tiles(64) == 1
     assert model_lib.attention_tiles(24) == 1 and model_lib.attention_tiles(96, 32) == 3
