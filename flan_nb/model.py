@@ -164,12 +164,6 @@ def rotate(x, tables):
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
 
-def rotary(x, positions, base: float):
-    """Rotate channel pairs of x (batch, heads, length, head_dim) by angles position *
-    frequency, for `positions` (batch, length)."""
-    return rotate(x, rotary_tables(positions, x.shape[-1], base, x.dtype))
-
-
 @jax.custom_vjp
 def dense(x, w):
     """x (..., k) @ w (k, n), with a backward pass that keeps XLA's CPU code fast.
