@@ -22,8 +22,7 @@ import random
 import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
-from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
 

@@ -26,7 +26,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from flan_nb.errors import UserError
+from flan_nb.errors import UserError, require
 
 PROFILES = ("smoke", "book", "tpu_full")
 PARAMS_DIRNAME = "params"
@@ -407,12 +407,6 @@ def make_config(cls, namespace: Mapping[str, Any]):
 def notebook_values() -> dict[str, Any]:
     """The parameter values `make_config` last read from a notebook's globals ({} if none)."""
     return dict(_NOTEBOOK_VALUES)
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise UserError(message) unless `condition` (for config `__post_init__` checks)."""
-    if not condition:
-        raise UserError(message)
 
 
 # -- papermill files and `flan-nb params` ---------------------------------------------------------

@@ -32,9 +32,8 @@ from typing import Any, Iterator, Mapping, Sequence
 import numpy as np
 
 from flan_nb import packing
-from flan_nb.errors import UserError
+from flan_nb.errors import UserError, require
 from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
-from flan_nb.params import require
 
 STATE_VERSION = 1
 

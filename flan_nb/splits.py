@@ -15,8 +15,7 @@ import dataclasses
 from typing import Iterable, NamedTuple, Sequence
 
 from flan_nb import tasks
-from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
 from flan_nb.tinyworld import SIZES
 

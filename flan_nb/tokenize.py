@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 MODEL_TYPES = ("bpe", "unigram")

@@ -30,8 +30,7 @@ import sys
 import time
 from typing import Any, Iterator, Mapping
 
-from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 
 LOG_FILE = "train_log.jsonl"
 FINGERPRINT_FILE = "train_fingerprint.json"

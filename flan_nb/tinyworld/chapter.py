@@ -10,7 +10,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from flan_nb.params import require
+from flan_nb.errors import require
 from flan_nb.tinyworld.world import SIZES
 
 
