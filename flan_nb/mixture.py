@@ -220,20 +220,3 @@ class Mixture:
                                 f"has {value!r}: rebuild the mixture with the checkpoint's settings")
         self._draws = int(state["draws"])
         self._cursors = {n: int(state["cursors"][n]) for n in self.names}
-
-
-def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
-               labels: tuple[str, str] = ("without caps", "with caps")):
-    """Figure: mixing rate per dataset, two bars each, datasets sorted by the first rate."""
-    import matplotlib.pyplot as plt
-
-    names = sorted(before, key=before.get)
-    y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(7, 0.22 * len(names) + 1.2))
-    ax.barh(y + 0.2, [before[n] for n in names], 0.4, label=labels[0], color="0.65")
-    ax.barh(y - 0.2, [after[n] for n in names], 0.4, label=labels[1], color="C0")
-    ax.set_yticks(y, names, fontsize=7)
-    ax.set_xlabel("share of the mixture")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig

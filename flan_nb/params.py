@@ -2,9 +2,11 @@
 
 Every notebook has exactly one cell tagged `parameters` holding `UPPER_SNAKE: type = literal  # why`
 lines (the annotation is what `papermill --help-notebook` shows). Those literals are the `book`
-profile (the notebook defaults). `notebooks/params/<profile>.yaml` maps a notebook stem (e.g.
-`01_bpe`) to the values that profile overrides; `flan-nb params NOTEBOOK --profile P` writes one
-notebook's values as a plain papermill file (`papermill -f FILE`).
+profile: a default is written there and nowhere else (config classes have no defaults, and
+`notebooks/params/book.yaml`, if present, sets nothing that repeats one).
+`notebooks/params/<profile>.yaml` maps a notebook stem (e.g. `01_bpe`) to the values that profile
+changes; `flan-nb params NOTEBOOK --profile P` writes one notebook's values as a plain papermill
+file (`papermill -f FILE`).
 
 Everything is checked here before anything executes: names and types against the parameters cell,
 values by building the notebook's config object (the class its second cell passes to
@@ -156,11 +158,14 @@ def profile_path(notebooks_dir: Path, profile: str) -> Path:
 
 
 def load_profile(notebook: str | Path, profile: str) -> dict[str, Any]:
-    """The overrides `profile` sets for this notebook ({} for `book`, whose values are the defaults)."""
+    """The overrides `profile` sets for this notebook. `book` is the notebook's own defaults: its
+    file is optional and sets nothing for a notebook whose defaults are the book's."""
     if profile not in PROFILES:
         raise UserError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     notebook = Path(notebook)
     path = profile_path(notebook.parent, profile)
+    if profile == "book" and not path.is_file():
+        return {}
     if not path.is_file():
         raise UserError(f"profile file {str(path)} is missing")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -15,9 +15,8 @@ import dataclasses
 from typing import Iterable, NamedTuple, Sequence
 
 from flan_nb import tasks
-from flan_nb.errors import UserError, require
+from flan_nb.errors import UserError
 from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
-from flan_nb.tinyworld import SIZES
 
 RCWC = "reading_comprehension_with_commonsense"
 
@@ -171,25 +170,6 @@ def figure6_rows(source: str | None = None) -> list[dict]:
     return [{"step": FIGURE6_ORDER.index(step) + 1, "added": figure6_step_title(step),
              "train datasets": len(split.train), "paper's datasets": paper[step]}
             for step, split in figure6_steps(source)]
-
-
-@dataclasses.dataclass(frozen=True)
-class TasksChapterConfig:
-    """Parameters of chapter 04 (tasks and clusters)."""
-
-    split_source: str = "tinyworld"
-    held_out: str = "nli"
-    size: str = "book"
-    seed: int = 0
-
-    def __post_init__(self):
-        require(self.split_source in tasks.SOURCES,
-                f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
-                f"got {self.split_source!r}")
-        require(self.held_out in tasks.CLUSTERS,
-                f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "
-                f"got {self.held_out!r}")
-        require(self.size in SIZES, f"SIZE must be one of {', '.join(SIZES)}, got {self.size!r}")
 
 
 def tuning_pool(split: HeldOutSplit, size: str = "book") -> dict[str, list[str]]:

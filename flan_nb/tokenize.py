@@ -225,23 +225,6 @@ def compare_tokenizers(train_docs: Sequence[str], eval_docs: Sequence[str],
     }
 
 
-def compression_curve(train_docs: Sequence[str], eval_docs: Sequence[str],
-                      vocab_sizes: Sequence[int]) -> dict[str, list[float]]:
-    """Characters per token at each vocabulary size: ours (one training run, its merge table
-    truncated, since BPE vocabularies are nested) and SentencePiece BPE (one model per size)."""
-    from flan_nb.bpe import BPETokenizer
-
-    ours_full = BPETokenizer.train("\n".join(train_docs), max(vocab_sizes))
-    first_merge_id = ours_full.vocab_size - len(ours_full.merges)
-    ours, sentencepiece = [], []
-    for size in vocab_sizes:
-        ours_at_size = ours_full.truncated(max(0, size - first_merge_id))
-        ours.append(chars_per_token(ours_at_size.encode, eval_docs))
-        sp = train_sentencepiece(train_docs, SentencePieceSettings(vocab_size=size))
-        sentencepiece.append(chars_per_token(sp.encode, eval_docs))
-    return {"vocab_size": list(vocab_sizes), "ours": ours, "sentencepiece": sentencepiece}
-
-
 def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
                     max_train: int | None = None) -> tuple[list[str], list[str]]:
     """Documents -> (train, held-out eval): the last `eval_fraction` is held out."""
@@ -272,24 +255,3 @@ def load_corpus(corpus: str, seed: int = 0) -> list[str]:
         raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>' nor an existing text "
                         f"file (one document per line)")
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@dataclasses.dataclass(frozen=True)
-class TokenizerChapterConfig:
-    """Parameters of chapters 01 (BPE) and 02 (SentencePiece)."""
-
-    corpus: str = "tinyworld/book"
-    seed: int = 0
-    max_train_documents: int = 4000
-    vocab_sizes: tuple[int, ...] = (400, 600, 1000, 2000, 4000)
-    vocab_size: int = 2000
-
-    def __post_init__(self):
-        object.__setattr__(self, "vocab_sizes", tuple(self.vocab_sizes))
-        require(self.max_train_documents > 0,
-                f"MAX_TRAIN_DOCUMENTS must be positive, got {self.max_train_documents}")
-        require(all(isinstance(v, int) and v >= 280 for v in self.vocab_sizes + (self.vocab_size,)),
-                f"vocabulary sizes must be ints >= 280 (3 special ids + 256 bytes + characters), "
-                f"got {list(self.vocab_sizes)} and {self.vocab_size}")
-        require(list(self.vocab_sizes) == sorted(set(self.vocab_sizes)),
-                f"VOCAB_SIZES must be increasing without repeats, got {list(self.vocab_sizes)}")

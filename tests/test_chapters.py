@@ -1,0 +1,98 @@
+"""The chapter configs (`flan_nb.chapters`): built from their notebook's own defaults, they
+reject bad values with one clear line naming the parameter."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from flan_nb import splits, tasks
+from flan_nb.chapters import book_config
+from flan_nb.chapters.ch07_pretraining import PretrainChapterConfig
+from flan_nb.chapters.ch08_instruction_tuning import TuningChapterConfig
+from flan_nb.chapters.training import TrainingSettings
+from flan_nb.errors import UserError
+from flan_nb.params import notebook_parameters
+from flan_nb.runs import repo_root
+
+NOTEBOOKS = sorted((repo_root() / "notebooks").glob("0[1-8]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_config_field_is_a_parameter_without_a_default_of_its_own(path):
+    config = book_config(path.stem)
+    declared = notebook_parameters(path)
+    for field in dataclasses.fields(config):
+        assert field.default is dataclasses.MISSING, f"{field.name} repeats a default"
+        assert field.name.upper() in declared, f"{field.name} is not a notebook parameter"
+        value = getattr(config, field.name)
+        default = declared[field.name.upper()].default
+        assert value == (tuple(default) if isinstance(value, tuple) else default)
+
+
+def test_both_training_chapters_share_one_settings_type():
+    shared = {f.name for f in dataclasses.fields(TrainingSettings)}
+    for cls in (PretrainChapterConfig, TuningChapterConfig):
+        assert issubclass(cls, TrainingSettings)
+        assert shared <= {f.name for f in dataclasses.fields(cls)}
+    pretrain = book_config("07_pretraining").train_config()
+    tuning = book_config("08_instruction_tuning").train_config()
+    assert (pretrain.batch_tokens, pretrain.seq_length) == (tuning.batch_tokens,
+                                                            tuning.seq_length)
+    assert tuning.max_input_length == 160 and pretrain.max_input_length is None
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"split_source": "hf"}, "SPLIT_SOURCE must be one of"),
+    ({"held_out": "poetry"}, "HELD_OUT must be a cluster id"),
+    ({"size": "huge"}, "SIZE must be one of"),
+])
+def test_chapter_04_config_rejects_bad_values(changes, message):
+    assert book_config("04_tasks_and_clusters").held_out == "nli"
+    with pytest.raises(UserError, match=message):
+        book_config("04_tasks_and_clusters", **changes)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"dataset": "anli"}, "DATASET must be a TinyWorld dataset"),
+    ({"tfds_dataset": "tw_nli"}, "TFDS_DATASET must be a dataset of the paper's collection"),
+    ({"num_shots": -1}, "NUM_SHOTS must be >= 0"),
+    ({"tokenizer": "bytes"}, "TOKENIZER must be one of"),
+    ({"budgets": []}, "BUDGETS must be a non-empty list"),
+    ({"split": "dev"}, "SPLIT must be train, validation or test"),
+])
+def test_chapter_05_config_rejects_bad_values(changes, message):
+    assert book_config("05_templates", budgets=[10, 20]).budgets == (10, 20)
+    with pytest.raises(UserError, match=message):
+        book_config("05_templates", **changes)
+
+
+def test_tuning_config_passes_isolation_on_and_rejects_it_with_a_bidirectional_prefix():
+    assert book_config("08_instruction_tuning").isolate_packed is True  # Flan 2022's packing
+    book_config("08_instruction_tuning", isolate_packed=False)  # FLAN 2021's
+    with pytest.raises(UserError, match="BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED"):
+        book_config("08_instruction_tuning", isolate_packed=False, bidirectional_prefix=True)
+
+
+def test_tuning_config_default_is_the_datasets_and_n_draws_n_tasks():
+    tuning = book_config("08_instruction_tuning", size="smoke")
+    assert tuning.tuning_split() == splits.held_out_split("nli", "tinyworld")
+    split = book_config("08_instruction_tuning", size="smoke", num_tuning_tasks=20,
+                        held_out="closed_book_qa").tuning_split()
+    assert len(split.train) == 20 and split.eval == ["tw_trivia_qa", "tw_arc"]
+    assert not any(tasks.get(n).cluster == "closed_book_qa" for n in split.train)
+    assert set(split.train_clusters) == {tasks.get(n).cluster for n in split.train}
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"NUM_TUNING_TASKS": -1}, "NUM_TUNING_TASKS must be an integer >= 0"),
+    ({"NUM_TUNING_TASKS": True}, "NUM_TUNING_TASKS must be an integer >= 0"),
+    ({"NUM_TUNING_TASKS": 198, "SIZE": "smoke"}, r"has 197 tuning tasks with nli held out"),
+    ({"NUM_TUNING_TASKS": 5000, "SIZE": "smoke", "HELD_OUT": "closed_book_qa"},
+     r"choose 0 \(the datasets\) to 226"),
+    ({"NUM_TUNING_TASKS": 9, "SOURCE": "tfds"}, 'needs SOURCE = "tinyworld"'),
+])
+def test_bad_num_tuning_tasks_fail_before_anything_runs(values, message):
+    with pytest.raises(UserError, match=message):
+        book_config("08_instruction_tuning", **{k.lower(): v for k, v in values.items()})
