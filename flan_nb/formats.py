@@ -22,9 +22,11 @@ import random
 import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from flan_nb.checkpoint import load_tokenizer
 from flan_nb.errors import UserError
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
+from flan_nb.tokenize import tinyworld_tokenizer
 
 FORMATS = ("zero-shot", "few-shot", "no-template", "dataset-name")
 INPUT_TARGET_DELIMITER = "\n"  # between an exemplar's inputs and its target
@@ -205,7 +207,6 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
                         f"{', '.join(TOKEN_COUNTERS)}")
     if kind == "words":
         return count_words
-    from flan_nb.tokenize import tinyworld_tokenizer
 
     tokenizer = tinyworld_tokenizer(vocab_size=vocab_size, size=size, seed=seed)
     return lambda text: len(tokenizer.encode(text))
@@ -214,8 +215,6 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
 def load_sentencepiece(path: str):
     """`--tokenizer PATH`: a SentencePiece model file, or a run (or its checkpoints folder),
     which keeps its model's tokenizer as `checkpoints/tokenizer.model`."""
-    from flan_nb.checkpoint import load_tokenizer
-
     try:
         return load_tokenizer(path)
     except UserError as err:

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from flan_nb import tasks
 from flan_nb.errors import UserError
 
 PAPER_MAX_EXAMPLES = 30_000  # training examples used per dataset (paper)
@@ -128,8 +129,6 @@ class Mixture:
         `data_seed`/`size` choose the TinyWorld world; `limits` keeps only the first
         `limits[name]` examples of a dataset; other keyword arguments go to `Mixture`.
         """
-        from flan_nb import tasks
-
         if not names:
             raise UserError("a mixture needs at least one dataset name")
         specs = {name: tasks.get(name) for name in names}

@@ -30,7 +30,8 @@ from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from flan_nb import packing
+from flan_nb import mixture as mixture_lib
+from flan_nb import packing, tasks
 from flan_nb.errors import UserError, require
 from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
 
@@ -269,8 +270,6 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
     this host yields `batch_size // num_shards` rows per batch (hosts default to JAX's).
     `isolate=False` packs as FLAN 2021 (EOS between examples, no masking across them).
     """
-    from flan_nb import mixture as mixture_lib
-
     shard_index, num_shards = host_shard(shard_index, num_shards)
     mixture = Mixture.from_registry(
         dataset_names, split=split, seed=seed, data_seed=data_seed, size=size, data_dir=data_dir,
@@ -333,8 +332,6 @@ PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
 
 def tinyworld_names() -> list[str]:
     """Every registered TinyWorld dataset (the book's mixture)."""
-    from flan_nb import tasks
-
     names = [spec.name for spec in tasks.all_datasets(source="tinyworld")]
     if not names:
         raise UserError("no TinyWorld datasets are registered (flan_nb.tinyworld is missing)")

@@ -12,6 +12,7 @@ while NLI, closed-book QA and commonsense stay held out.
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Iterable, NamedTuple, Sequence
 
 from flan_nb import tasks
@@ -209,8 +210,6 @@ def select_tuning_tasks(split: HeldOutSplit, num_tasks: int, *, seed: int = 0,
     cluster's share of the N in proportion to its share of the pool) and seeded: within a
     cluster the datasets come first, then its variants in an order shuffled by `seed`. A
     larger N keeps every task of a smaller one (Flan 2022's mixtures grow the same way)."""
-    import random
-
     if not isinstance(num_tasks, int) or isinstance(num_tasks, bool) or num_tasks < 0:
         raise UserError(f"NUM_TUNING_TASKS must be an integer >= 0, got {num_tasks!r}")
     if num_tasks == 0:

@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from flan_nb.bpe import BPETokenizer
 from flan_nb.errors import UserError, require
+from flan_nb.runs import repo_root
 
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 MODEL_TYPES = ("bpe", "unigram")
@@ -27,8 +29,6 @@ CACHE_ENV = "FLAN_NB_CACHE"
 
 def cache_dir() -> Path:
     """Where trained tokenizers are kept (`$FLAN_NB_CACHE`, default `<repo>/.cache/flan_nb`)."""
-    from flan_nb.runs import repo_root
-
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else repo_root() / ".cache" / "flan_nb"
 
@@ -201,8 +201,6 @@ def compare_tokenizers(train_docs: Sequence[str], eval_docs: Sequence[str],
                        vocab_size: int) -> dict:
     """Our teaching BPE against SentencePiece BPE, trained on the same documents at the same
     vocabulary size, measured on held-out documents: training time, speed, compression."""
-    from flan_nb.bpe import BPETokenizer
-
     start = time.perf_counter()
     ours = BPETokenizer.train("\n".join(train_docs), vocab_size)
     ours_train_s = time.perf_counter() - start

@@ -30,7 +30,20 @@ import sys
 import time
 from typing import Any, Iterator, Mapping
 
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from tqdm import tqdm
+
+from flan_nb import model as model_lib
+from flan_nb import sharding
+from flan_nb.checkpoint import Checkpoints, _epath, save_tokenizer
 from flan_nb.errors import UserError, require
+from flan_nb.model import logits_for_batch, token_losses
+from flan_nb.runs import append_text, as_path, atomic_write_text, is_local
+from flan_nb.sharding import allgather_json, describe_mesh, is_primary, replicated
 
 LOG_FILE = "train_log.jsonl"
 FINGERPRINT_FILE = "train_fingerprint.json"
@@ -107,8 +120,6 @@ class TrainConfig:
 
 def make_optimizer(config: TrainConfig):
     """Adafactor with a constant learning rate (factored second moments, update clipping 1)."""
-    import optax
-
     return optax.adafactor(learning_rate=config.learning_rate,
                            multiply_by_parameter_scale=config.parameter_scale)
 
@@ -122,8 +133,6 @@ class TrainLog:
     """
 
     def __init__(self, path):
-        from flan_nb.runs import as_path
-
         self.path = as_path(path)
         self._waiting: list[str] = []
 
@@ -140,18 +149,12 @@ class TrainLog:
 
     def truncate(self, last_step: int) -> list[dict]:
         """Keep rows with step <= last_step (the checkpoint being resumed) and return them."""
-        from flan_nb.runs import atomic_write_text
-        from flan_nb.sharding import is_primary
-
         rows = [r for r in self.read() if r["step"] <= last_step]
         if is_primary():
             atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
     def append(self, rows: list[dict]) -> None:
-        from flan_nb.runs import append_text, is_local
-        from flan_nb.sharding import is_primary
-
         if rows and is_primary():
             text = "".join(json.dumps(r) + "\n" for r in rows)
             if is_local(self.path):
@@ -161,8 +164,6 @@ class TrainLog:
 
     def flush(self) -> None:
         """Write the rows waiting for a bucket (see the class docstring)."""
-        from flan_nb.runs import append_text
-
         if self._waiting:
             append_text(self.path, "".join(self._waiting))
             self._waiting = []
@@ -177,8 +178,6 @@ class ProgressBar:
     """
 
     def __init__(self, start: int, total: int):
-        from tqdm import tqdm
-
         self.sparse = "ipykernel" in sys.modules
         self.bar = tqdm(total=total, initial=start, unit="step", file=sys.stdout,
                         mininterval=math.inf if self.sparse else 2.0, smoothing=0.1,
@@ -223,10 +222,6 @@ def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = 
     Their ratio is the training loss; summing both over microbatches or devices before dividing
     keeps every target token's weight equal.
     """
-    import jax.numpy as jnp
-
-    from flan_nb.model import logits_for_batch, token_losses
-
     logits = logits_for_batch(model, batch, dropout_rng=dropout_rng,
                               bidirectional_prefix=bidirectional_prefix)
     weights = jnp.asarray(batch["decoder_loss_weights"]).astype(jnp.float32)  # (batch, len)
@@ -237,18 +232,11 @@ def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = 
 def normalized_loss(loss_sum, weight_sum):
     """The loss of a step: summed target-token losses over the number of target tokens, both
     summed over every microbatch and device first (a batch with no targets has loss 0)."""
-    import jax.numpy as jnp
-
     return loss_sum / jnp.maximum(weight_sum, 1.0)
 
 
 def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     """The pure update function: (params, opt_state, batch, step) -> (params, opt_state, m)."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-    from flax import nnx
-
     def micro_loss(params, micro, rng):
         return batch_loss(nnx.merge(graphdef, params), micro, dropout_rng=rng,
                           bidirectional_prefix=config.bidirectional_prefix)
@@ -294,12 +282,6 @@ class Trainer:
     def __init__(self, model_config, train_config: TrainConfig, *, checkpoint_dir=None,
                  log_path=None, mesh=None, init_params=None, progress: bool = True,
                  data_settings: Mapping[str, Any] | None = None):
-        import jax
-        from flax import nnx
-
-        from flan_nb import model as model_lib
-        from flan_nb import sharding
-
         self.model_config = model_config
         self.config = train_config
         # The settings that decide the data and the mixture (a notebook's parameters): resuming
@@ -323,8 +305,6 @@ class Trainer:
                 ("init", model_config, seed, self.mesh),
                 lambda: jax.jit(init, out_shardings=self.param_shardings))()
         else:
-            import jax.numpy as jnp
-
             placed = jax.device_put(init_params, self.param_shardings)
             # Copied: the step donates (frees) its inputs, and the caller may still use theirs.
             self.params = jax.tree.map(jnp.copy, placed)
@@ -339,8 +319,6 @@ class Trainer:
             self.mesh, jax.sharding.PartitionSpec(*leading, sharding.BATCH_AXES, None))
         self.checkpoints = None
         if checkpoint_dir is not None:
-            from flan_nb.checkpoint import Checkpoints
-
             self._prepare_checkpoint_dir(checkpoint_dir)
             self.checkpoints = Checkpoints(checkpoint_dir,
                                            max_to_keep=train_config.max_checkpoints)
@@ -350,10 +328,6 @@ class Trainer:
 
     def _place_on_mesh(self, tree):
         """Leaves that jit left on one device (constants such as a step count) -> replicated."""
-        import jax
-
-        from flan_nb.sharding import replicated
-
         def place(x):
             sharding = getattr(x, "sharding", None)
             if isinstance(sharding, jax.sharding.NamedSharding) and sharding.mesh == self.mesh:
@@ -371,9 +345,6 @@ class Trainer:
     def _prepare_checkpoint_dir(self, directory) -> None:
         """Checkpoints made with other settings cannot be resumed: clear them (runs are caches
         of a notebook's results; changing its parameters means starting over)."""
-        from flan_nb.checkpoint import _epath
-        from flan_nb.sharding import is_primary
-
         directory = _epath(directory)  # Orbax's path type: it has rmtree
         path = directory / FINGERPRINT_FILE
         want = json.dumps(self._fingerprint(), sort_keys=True)
@@ -387,10 +358,6 @@ class Trainer:
 
     # -- the compiled step ----------------------------------------------------------------
     def _compiled_step(self):
-        import jax
-
-        from flan_nb.sharding import replicated
-
         if self._step_fn is None:
             opt_shardings = jax.tree.map(lambda x: x.sharding, self.opt_state)
             fn = _make_step(self.graphdef, self.tx, self.config,
@@ -406,9 +373,6 @@ class Trainer:
         Each of P processes passes its own batch_size / P rows (one process: the whole batch),
         as `flan_nb.pipeline` yields them; microbatches are stacked in front.
         """
-        import jax
-        import numpy as np
-
         c = self.config
         missing = [name for name in REQUIRED_FEATURES if name not in batch]
         if missing:
@@ -434,8 +398,6 @@ class Trainer:
 
     def train_step(self, batch: Mapping[str, Any]) -> dict:
         """One update on one host batch; returns its metrics (device scalars)."""
-        import jax.numpy as jnp
-
         step_fn = self._compiled_step()
         self.params, self.opt_state, metrics = step_fn(
             self.params, self.opt_state, self.device_batch(batch), jnp.int32(self.step))
@@ -452,8 +414,6 @@ class Trainer:
             return False
         self.step, self.params, self.opt_state, data_states, _meta = restored
         if data is not None:
-            import jax
-
             saved = data_states["per_process"]
             if len(saved) != jax.process_count():
                 # Each host's pipeline reads its own shard of the data; another host count
@@ -467,8 +427,6 @@ class Trainer:
 
     def save(self, data) -> None:
         """Checkpoint the current step with every process's data-iterator state."""
-        from flan_nb.sharding import allgather_json
-
         if self.checkpoints is not None:
             state = data.get_state() if data is not None else None
             self.checkpoints.save(self.step, self.params, self.opt_state,
@@ -478,21 +436,16 @@ class Trainer:
 
     def model(self):
         """The current parameters as a `Transformer` (shares the arrays)."""
-        from flax import nnx
-
         return nnx.merge(self.graphdef, self.params)
 
     # -- the loop -----------------------------------------------------------------------------
     def fit(self, data: Iterator[Mapping[str, Any]], num_steps: int | None = None) -> TrainResult:
         """Train until `num_steps` (default: the config's), resuming from a checkpoint."""
-        import jax
-
         num_steps = self.config.num_steps if num_steps is None else num_steps
         self.restore(data)
         start = self.step
         # Steps after the checkpoint are redone, so their old log lines go.
         history = self.log.truncate(start) if self.log is not None else []
-        from flan_nb.sharding import describe_mesh, is_primary
 
         if start and is_primary():
             print(f"resumed from the checkpoint at step {start}")
@@ -557,8 +510,6 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
     """Train (or resume) and return the result; with `run`, checkpoints go to
     `<run>/checkpoints/` (with `tokenizer`, when given, beside them) and the loss log to
     `<run>/train_log.jsonl`."""
-    from flan_nb.runs import as_path
-
     run_path = None if run is None else getattr(run, "path", run)
     trainer = Trainer(
         model_config, train_config, mesh=mesh, init_params=init_params, progress=progress,
@@ -566,8 +517,6 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
         log_path=None if run_path is None else as_path(run_path) / LOG_FILE,
         data_settings=run_settings(run))
     if tokenizer is not None and run_path is not None:
-        from flan_nb.checkpoint import save_tokenizer
-
         save_tokenizer(as_path(run_path) / "checkpoints", tokenizer)
     try:
         return trainer.fit(data)
@@ -588,15 +537,11 @@ def run_settings(run) -> dict[str, Any]:
 
 def read_log(run) -> list[dict]:
     """Every logged step of a run (its `train_log.jsonl`)."""
-    from flan_nb.runs import as_path
-
     return TrainLog(as_path(getattr(run, "path", run)) / LOG_FILE).read()
 
 
 def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:
     """Token-weighted mean cross-entropy of `model` over packed batches (no dropout)."""
-    from flax import nnx
-
     loss_fn = nnx.jit(batch_loss, static_argnames="bidirectional_prefix")
     total = weight = 0.0
     for batch in batches:
