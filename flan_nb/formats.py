@@ -23,6 +23,7 @@ import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb.checkpoint import load_tokenizer
+from flan_nb.collection import title as collection_title
 from flan_nb.errors import UserError
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
@@ -126,9 +127,7 @@ def no_template(spec: DatasetSpec, fields: Mapping[str, Any]) -> Rendered:
 
 def dataset_title(spec: DatasetSpec) -> str:
     """The display name of a dataset (the paper's Figure 3 name for the TFDS collection)."""
-    from flan_nb.collection._common import TITLES
-
-    return TITLES.get(spec.name, spec.name)
+    return collection_title(spec.name)
 
 
 def dataset_prefix(spec: DatasetSpec) -> str:

@@ -16,6 +16,8 @@ import re
 import string
 from typing import Sequence
 
+import sacrebleu
+
 from flan_nb.errors import UserError
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -95,8 +97,6 @@ def f1(predictions: Sequence[str], references: Sequence[Reference]) -> float:
 
 def bleu(predictions: Sequence[str], references: Sequence[Reference]) -> float:
     """Corpus BLEU from sacrebleu (its default 13a tokenization), in percent."""
-    import sacrebleu
-
     _check_lengths(predictions, references)
     refs = [_as_list(r) for r in references]
     num_streams = max(len(r) for r in refs)

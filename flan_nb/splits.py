@@ -15,7 +15,7 @@ import dataclasses
 import random
 from typing import Iterable, NamedTuple, Sequence
 
-from flan_nb import tasks
+from flan_nb import tasks, tinyworld
 from flan_nb.errors import UserError
 from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
 
@@ -178,8 +178,6 @@ def tuning_pool(split: HeldOutSplit, size: str = "book") -> dict[str, list[str]]
     split's datasets (registry order), then TinyWorld's task variants of that cluster that
     exist in the world of `size` (catalog order). A held-out cluster, and every cluster the
     paper's rules remove with it, has no entry: its variants never reach tuning."""
-    from flan_nb import tinyworld
-
     pool: dict[str, list[str]] = {c: [] for c in split.train_clusters}
     for name in split.train:
         pool[tasks.get(name).cluster].append(name)

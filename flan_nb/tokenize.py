@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import sentencepiece as spm
+
+from flan_nb import tinyworld
 from flan_nb.bpe import BPETokenizer
 from flan_nb.errors import UserError, require
 from flan_nb.runs import repo_root
@@ -59,8 +62,6 @@ class Tokenizer:
     pad_id, eos_id, unk_id = PAD_ID, EOS_ID, UNK_ID
 
     def __init__(self, model_proto: bytes, settings: SentencePieceSettings | None = None):
-        import sentencepiece as spm
-
         self.model_proto = model_proto
         self.settings = settings
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
@@ -105,8 +106,6 @@ def _sentences(texts: Iterable[str]) -> Iterable[str]:
 
 def train_sentencepiece(texts: Iterable[str], settings: SentencePieceSettings) -> Tokenizer:
     """Train a SentencePiece model on `texts` (in memory; see `load_or_train` for the cache)."""
-    import sentencepiece as spm
-
     model = io.BytesIO()
     try:
         spm.SentencePieceTrainer.train(
@@ -233,8 +232,6 @@ def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
 
 def benchmark(quick: bool = False) -> dict:
     """`flan-nb bench tokenize`: ours against SentencePiece on the TinyWorld corpus."""
-    from flan_nb import tinyworld
-
     size = "smoke" if quick else "book"
     train_docs, eval_docs = split_documents(tinyworld.build(seed=0, size=size).corpus)
     result = compare_tokenizers(train_docs, eval_docs, vocab_size=600 if quick else 2000)
@@ -245,8 +242,6 @@ def load_corpus(corpus: str, seed: int = 0) -> list[str]:
     """Documents of `corpus`: "tinyworld/<size>" (generated) or a UTF-8 text file with one
     document per line (for real data at paper scale)."""
     if corpus.startswith("tinyworld/"):
-        from flan_nb import tinyworld
-
         return tinyworld.build(seed=seed, size=corpus.split("/", 1)[1]).corpus
     path = Path(corpus)
     if not path.is_file():
