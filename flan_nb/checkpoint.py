@@ -1,5 +1,8 @@
 """Orbax checkpoints of a training run, with the data iterator's position, robust to kills.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+sharding, train, **checkpoint** -> evaluate.
+
 A checkpoint directory (usually `runs/<run>/checkpoints/`, or a `gs://` path on TPU VMs) holds
 `model_config.json` and one folder per saved step with four items: `params`, `opt_state` (both
 Orbax PyTrees, sharded arrays written by every process), `data` (the JSON state of the batch

@@ -1,5 +1,8 @@
 """Prompt formats: zero-shot, few-shot, and the two ablation formats of the paper's Figure 8.
 
+Data path, stage 2 of 6: tasks -> **templates, formats** -> tokenize -> mixture/packing/pipeline ->
+model/train -> evaluate.
+
 Every format returns a `flan_nb.templates.Rendered` (inputs, targets, options), so tuning and
 evaluation code does not care which one made it.
 - zero-shot: the example through one template;

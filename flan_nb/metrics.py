@@ -1,5 +1,8 @@
 """Scores of the paper's evaluation: accuracy, exact match, F1, BLEU and ROUGE.
 
+Data path, stage 6 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model/train
+-> evaluate, decoding, **metrics**, report.
+
 The paper picks one metric per cluster: accuracy for most NLU tasks, F1 for DROP, MultiRC and
 SQuAD, exact match for closed-book QA, BLEU for translation, ROUGE for struct-to-text and
 summarization. BLEU comes from sacrebleu and ROUGE from rouge-score (well-kept libraries whose

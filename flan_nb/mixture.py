@@ -1,5 +1,8 @@
 """The instruction-tuning mixture: which example, of which dataset, through which template.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> **mixture** -> packing -> pipeline ->
+model/train -> evaluate.
+
 FLAN mixes datasets *examples-proportionally* with two caps (paper, Section 2.3): at most
 `max_examples` (30k) training examples are used per dataset, and a dataset's mixing rate is
 `min(num_examples, rate_cap)` (3,000), so big datasets cannot crowd out small ones. An optional

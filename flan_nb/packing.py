@@ -1,5 +1,8 @@
 """Packing tokenized examples into fixed-length rows for a decoder-only prefix LM.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> mixture -> **packing** -> pipeline ->
+model/train -> evaluate.
+
 An instruction example becomes one *segment*: `inputs EOS targets EOS`. Several segments share a
 row of `seq_length` tokens; the rest of the row is padding (id 0). A pretraining document becomes
 a segment with no inputs: every token is a target.

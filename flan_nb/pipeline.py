@@ -1,5 +1,8 @@
 """Input pipelines: mixture -> tokens -> packed rows -> batches laid out for a device mesh.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> mixture -> packing -> **pipeline** ->
+model/train -> evaluate.
+
 Two pipelines, one interface (`iter`/`next` yields a batch; `get_state()`/`set_state()`):
 
 - `InstructionPipeline` (built by `make_batches`): a `flan_nb.mixture.Mixture` of rendered

@@ -1,5 +1,8 @@
 """Scale-out with JAX SPMD: the device mesh, parameter and batch shardings, multi-host start-up.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+**sharding**, train, checkpoint -> evaluate.
+
 The same training code runs on one CPU and on a TPU pod; only the mesh changes. The mesh has three
 named axes:
 

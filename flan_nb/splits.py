@@ -1,5 +1,8 @@
 """Held-out splits: which datasets to tune on when a cluster is evaluated zero-shot.
 
+Data path, stage 2 of 6: tasks -> **templates, splits** (which datasets are tuned on) -> tokenize
+-> mixture/packing/pipeline -> model/train -> evaluate.
+
 The paper evaluates a cluster on a model tuned on the other clusters, and removes more than the
 held-out cluster where tasks overlap: NLI and Paraphrase exclude each other, and Reading
 comprehension with commonsense goes whenever Reading comprehension or Commonsense is held out

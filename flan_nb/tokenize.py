@@ -1,5 +1,8 @@
 """SentencePiece tokenization: the tokenizer every model in the book uses.
 
+Data path, stage 3 of 6: tasks -> templates -> **tokenize** -> mixture/packing/pipeline ->
+model/train -> evaluate.
+
 The paper's LaMDA-PT uses a 32k SentencePiece vocabulary. We train BPE or unigram SentencePiece
 models on the book's corpus, with the project's ids (pad 0, eos 1, unk 2, no bos) and settings that
 make encode -> decode lossless on any text: identity normalization, extra whitespace kept, and byte

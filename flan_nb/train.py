@@ -1,5 +1,8 @@
 """Training the LM: pretraining from scratch and instruction tuning use the same loop.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+sharding, **train**, checkpoint -> evaluate.
+
 - Optimizer: optax Adafactor (the paper's), constant learning rate, all parameters trained.
 - Batches are measured in tokens: `batch_tokens = batch_size x seq_length`, optionally split
   into `grad_accum_steps` microbatches whose gradients are summed before one update.
