@@ -26,7 +26,6 @@ from etils import epath
 from flan_nb import sharding
 from flan_nb.errors import UserError
 from flan_nb.runs import as_path, runs_dir
-from flan_nb.sharding import is_primary
 from flan_nb.tokenize import Tokenizer
 
 MODEL_CONFIG_FILE = "model_config.json"
@@ -66,7 +65,7 @@ class Checkpoints:
     # -- model config -------------------------------------------------------------------
     def write_model_config(self, config) -> None:
         """Store the ModelConfig next to the steps (what `load_model` rebuilds)."""
-        if is_primary():
+        if sharding.is_primary():
             path = self.directory / MODEL_CONFIG_FILE
             path.write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
 
@@ -129,7 +128,7 @@ class Checkpoints:
                     step, self.directory, type(err).__name__, str(err)[:200])
         print(f"checkpoint {step} is damaged ({type(err).__name__}); falling back to an older one")
         src = self.directory / str(step)
-        if is_primary() and src.exists():
+        if sharding.is_primary() and src.exists():
             dst = self.directory / f"{step}.corrupt"
             n = 1
             while dst.exists():
@@ -176,7 +175,7 @@ def trained_run_path(run: str):
 def save_tokenizer(run_or_path, tokenizer) -> None:
     """Keep the tokenizer beside the checkpoints: a model is only usable with the ids it was
     trained on, and later chapters (and other hosts) load both from the run."""
-    if is_primary():
+    if sharding.is_primary():
         directory = checkpoint_dir(run_or_path)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / TOKENIZER_FILE).write_bytes(tokenizer.model_proto)

@@ -46,7 +46,6 @@ from flan_nb.checkpoint import Checkpoints, _epath, save_tokenizer
 from flan_nb.errors import UserError, require
 from flan_nb.model import logits_for_batch, token_losses
 from flan_nb.runs import append_text, as_path, atomic_write_text, is_local
-from flan_nb.sharding import allgather_json, describe_mesh, is_primary, replicated
 
 LOG_FILE = "train_log.jsonl"
 FINGERPRINT_FILE = "train_fingerprint.json"
@@ -153,12 +152,12 @@ class TrainLog:
     def truncate(self, last_step: int) -> list[dict]:
         """Keep rows with step <= last_step (the checkpoint being resumed) and return them."""
         rows = [r for r in self.read() if r["step"] <= last_step]
-        if is_primary():
+        if sharding.is_primary():
             atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
     def append(self, rows: list[dict]) -> None:
-        if rows and is_primary():
+        if rows and sharding.is_primary():
             text = "".join(json.dumps(r) + "\n" for r in rows)
             if is_local(self.path):
                 append_text(self.path, text)
@@ -240,6 +239,7 @@ def normalized_loss(loss_sum, weight_sum):
 
 def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     """The pure update function: (params, opt_state, batch, step) -> (params, opt_state, m)."""
+
     def micro_loss(params, micro, rng):
         return batch_loss(nnx.merge(graphdef, params), micro, dropout_rng=rng,
                           bidirectional_prefix=config.bidirectional_prefix)
@@ -331,11 +331,12 @@ class Trainer:
 
     def _place_on_mesh(self, tree):
         """Leaves that jit left on one device (constants such as a step count) -> replicated."""
+
         def place(x):
-            sharding = getattr(x, "sharding", None)
-            if isinstance(sharding, jax.sharding.NamedSharding) and sharding.mesh == self.mesh:
+            placed = getattr(x, "sharding", None)
+            if isinstance(placed, jax.sharding.NamedSharding) and placed.mesh == self.mesh:
                 return x
-            return jax.device_put(x, replicated(self.mesh))
+            return jax.device_put(x, sharding.replicated(self.mesh))
 
         return jax.tree.map(place, tree)
 
@@ -351,11 +352,11 @@ class Trainer:
         directory = _epath(directory)  # Orbax's path type: it has rmtree
         path = directory / FINGERPRINT_FILE
         want = json.dumps(self._fingerprint(), sort_keys=True)
-        if path.exists() and path.read_text() != want and is_primary():
+        if path.exists() and path.read_text() != want and sharding.is_primary():
             print(f"settings changed since the checkpoints in {directory} were written: "
                   f"starting over")
             directory.rmtree()
-        if is_primary():
+        if sharding.is_primary():
             directory.mkdir(parents=True, exist_ok=True)
             path.write_text(want)
 
@@ -367,7 +368,8 @@ class Trainer:
                             dropout=self.model_config.dropout_rate > 0)
             self._step_fn = _cached_jit(("step",) + self._key, lambda: jax.jit(
                 fn, donate_argnums=(0, 1),
-                out_shardings=(self.param_shardings, opt_shardings, replicated(self.mesh))))
+                out_shardings=(self.param_shardings, opt_shardings,
+                               sharding.replicated(self.mesh))))
         return self._step_fn
 
     def device_batch(self, batch: Mapping[str, Any]) -> dict:
@@ -433,7 +435,8 @@ class Trainer:
         if self.checkpoints is not None:
             state = data.get_state() if data is not None else None
             self.checkpoints.save(self.step, self.params, self.opt_state,
-                                  {"per_process": allgather_json(state)}, {"step": self.step})
+                                  {"per_process": sharding.allgather_json(state)},
+                                  {"step": self.step})
         if self.log is not None:
             self.log.flush()
 
@@ -450,10 +453,10 @@ class Trainer:
         # Steps after the checkpoint are redone, so their old log lines go.
         history = self.log.truncate(start) if self.log is not None else []
 
-        if start and is_primary():
+        if start and sharding.is_primary():
             print(f"resumed from the checkpoint at step {start}")
         if start < num_steps and self.progress:
-            print(f"training on a {describe_mesh(self.mesh)}")
+            print(f"training on a {sharding.describe_mesh(self.mesh)}")
         bar = self._progress_bar(start, num_steps)
         pending: list[tuple[int, dict]] = []
         tokens_seen = history[-1]["tokens_seen"] if history else 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from flan_nb import tasks
@@ -88,6 +87,8 @@ def per_cluster_counts(tw) -> dict[str, dict[str, int]]:
 
 def plot_clusters(counts: dict[str, dict[str, int]]):
     """Bars: datasets per cluster (TinyWorld and the paper's) and examples per cluster."""
+    import matplotlib.pyplot as plt
+
     clusters = list(counts)
     y = np.arange(len(clusters))
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.6), sharey=True)
@@ -108,6 +109,8 @@ def plot_clusters(counts: dict[str, dict[str, int]]):
 
 def plot_floors(table: dict[str, dict[str, float]]):
     """Bars per classification dataset: random, majority and bag-of-words probe accuracy."""
+    import matplotlib.pyplot as plt
+
     names = list(table)
     y = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(7, 0.32 * len(names) + 1.2))

@@ -7,9 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from flan_nb import mixture as mixture_lib
 from flan_nb import packing
@@ -84,6 +82,8 @@ def rates_next_to_paper(num_examples: Mapping[str, int], *, rate_cap: int | None
 def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
                labels: tuple[str, str] = ("without caps", "with caps")):
     """Figure: mixing rate per dataset, two bars each, datasets sorted by the first rate."""
+    import matplotlib.pyplot as plt
+
     names = sorted(before, key=before.get)
     y = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(7, 0.22 * len(names) + 1.2))
@@ -98,6 +98,8 @@ def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
 
 def plot_padding(table: Mapping[str, Mapping[str, packing.PackStats]]):
     """Figure: padding fraction of each packer at each length setting."""
+    import matplotlib.pyplot as plt
+
     labels = list(table)
     x = np.arange(len(labels))
     fig, ax = plt.subplots(figsize=(6, 3.2))
@@ -116,6 +118,9 @@ def plot_packed_batch(batch: dict[str, np.ndarray], row: int = 0,
                       bidirectional_prefix: bool = True, num_segments: int = 2):
     """Figure: the batch's segment ids (rows x positions) and, for row `row`, the attention
     mask over its first `num_segments` segments (zoomed so the causal part is visible)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
     ids = batch["decoder_segment_ids"]  # (rows, seq)
     mask = attention_mask(ids[row:row + 1], batch["decoder_causal_attention"][row:row + 1],
                           bidirectional_prefix)[0, 0]  # (seq, seq)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from flan_nb import splits, tasks
@@ -108,6 +107,8 @@ class TuningChapterConfig(TrainingSettings):
 
 def plot_before_after(before: dict[str, float], after: dict[str, float]):
     """Grouped bars: validation loss of each group (held-in, held-out) before and after."""
+    import matplotlib.pyplot as plt
+
     names = list(before)
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(5.2, 3.2))

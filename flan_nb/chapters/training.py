@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from flan_nb.errors import require
@@ -64,6 +63,8 @@ def smooth(values, window: int):
 def plot_loss(history: list[dict], *, label: str, reference: dict[str, float] | None = None,
               ax=None):
     """Training loss per step (raw and smoothed) with horizontal reference lines."""
+    import matplotlib.pyplot as plt
+
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.6))
     steps = [r["step"] for r in history]
@@ -83,6 +84,8 @@ def plot_tokens_seen(history: list[dict], *, paper_tokens: float, paper_label: s
     """Tokens seen per step (ours), with the paper's total as a reference. Steps, not seconds:
     a figure the book tracks draws no timings (they differ on every machine; notebooks print
     them)."""
+    import matplotlib.pyplot as plt
+
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
     ax1.plot([r["step"] for r in history], [r["tokens_seen"] for r in history])
     ax1.set_xlabel("step")
