@@ -155,27 +155,6 @@ def figure6_plan(source: str | None = None) -> list[HeldOutSplit]:
     return [split for _, split in figure6_steps(source)]
 
 
-def held_out_rows(source: str | None = None) -> list[dict]:
-    """One row per cluster: datasets evaluated, clusters the rules remove, datasets tuned on."""
-    rows = []
-    for cluster in tasks.CLUSTERS:
-        split = held_out_split(cluster, source)
-        removed = excluded_clusters([cluster])
-        rows.append({"held out": tasks.CLUSTERS[cluster], "eval": len(split.eval),
-                     "also removed": ", ".join(tasks.CLUSTERS[c] for c in removed) or "-",
-                     "excluded": len(split.excluded), "train": len(split.train)})
-    return rows
-
-
-def figure6_rows(source: str | None = None) -> list[dict]:
-    """The Figure 6 plan as rows: the step number and what it adds, our dataset count and the
-    paper's (which counts some configs, e.g. SQuAD v1/v2, as separate datasets)."""
-    paper = dict(zip(FIGURE6_ORDER, FIGURE6_PAPER_DATASETS))
-    return [{"step": FIGURE6_ORDER.index(step) + 1, "added": figure6_step_title(step),
-             "train datasets": len(split.train), "paper's datasets": paper[step]}
-            for step, split in figure6_steps(source)]
-
-
 def tuning_pool(split: HeldOutSplit, size: str = "book") -> dict[str, list[str]]:
     """Per tuning cluster of `split`, the tasks a NUM_TUNING_TASKS selection draws from: the
     split's datasets (registry order), then TinyWorld's task variants of that cluster that

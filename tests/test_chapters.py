@@ -9,6 +9,7 @@ import pytest
 
 from flan_nb import splits, tasks
 from flan_nb.chapters import book_config
+from flan_nb.chapters.ch04_tasks_and_clusters import figure6_rows, held_out_rows
 from flan_nb.chapters.ch07_pretraining import PretrainChapterConfig
 from flan_nb.chapters.ch08_instruction_tuning import TuningChapterConfig
 from flan_nb.chapters.training import TrainingSettings
@@ -41,6 +42,20 @@ def test_both_training_chapters_share_one_settings_type():
     assert (pretrain.batch_tokens, pretrain.seq_length) == (tuning.batch_tokens,
                                                             tuning.seq_length)
     assert tuning.max_input_length == 160 and pretrain.max_input_length is None
+
+
+def test_tables_of_chapter_04():
+    rows = held_out_rows("tfds")
+    assert [r["held out"] for r in rows] == list(tasks.CLUSTERS.values())
+    nli = rows[0]
+    assert (nli["eval"], nli["excluded"], nli["train"]) == (7, 4, 51)
+    assert nli["also removed"] == "Paraphrase"
+    plan = figure6_rows("tfds")
+    assert [r["paper's datasets"] for r in plan] == list(splits.FIGURE6_PAPER_DATASETS)
+    assert [r["train datasets"] for r in plan] == [len(s.train)
+                                                   for s in splits.figure6_plan("tfds")]
+    assert figure6_rows("tfds")[-1]["added"] == "Conversational QA"
+    assert [r["step"] for r in figure6_rows("tinyworld")] == [1, 2, 3, 4, 5, 6]
 
 
 @pytest.mark.parametrize("changes,message", [

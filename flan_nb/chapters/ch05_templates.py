@@ -1,14 +1,18 @@
-"""Chapter 05 (instruction templates and prompt formats): its config. The formats it shows are
-the stage's own (`flan_nb.templates`, `flan_nb.formats`)."""
+"""Chapter 05 (instruction templates and prompt formats): its config and the figure of one
+example through all its templates (the paper's Figure 4). The formats it shows are the stage's
+own (`flan_nb.templates`, `flan_nb.formats`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import textwrap
+from typing import Sequence
 
 from flan_nb import tasks
 from flan_nb.collection import SAMPLE_FEATURES
 from flan_nb.errors import require
 from flan_nb.formats import TOKEN_COUNTERS
+from flan_nb.templates import Rendered, options_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,3 +53,36 @@ class TemplatesChapterConfig:
         require(self.num_eval_examples >= 1,
                 f"NUM_EVAL_EXAMPLES must be >= 1, got {self.num_eval_examples}")
         object.__setattr__(self, "budgets", tuple(int(b) for b in self.budgets))
+
+
+def templates_figure(rendered: Sequence[Rendered], turned: Sequence[bool], title: str,
+                     width: int = 48, max_lines: int = 10):
+    """One example through each of its templates (the paper's Figure 4), two columns of boxes:
+    the inputs, then the target; turned-around templates are marked."""
+    import matplotlib.pyplot as plt
+
+    rows = -(-len(rendered) // 2)
+    fig, axes = plt.subplots(rows, 2, figsize=(11, 2.05 * rows))
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(rendered):
+            continue
+        inputs = rendered[i].inputs
+        if rendered[i].options:  # one line for the options block, to keep the boxes small
+            inputs = inputs.replace(options_text(rendered[i].options),
+                                    "OPTIONS: " + " | ".join(rendered[i].options))
+        lines = [line for part in inputs.split("\n")
+                 for line in (textwrap.wrap(part, width) or [""])]
+        if len(lines) > max_lines:
+            lines = lines[: max_lines - 1] + ["[...]"]
+        mark = " (turned around)" if turned[i] else ""
+        ax.set_title(f"template {i}{mark}", fontsize=8, loc="left",
+                     color="#b07aa1" if turned[i] else "black")
+        ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=6.8,
+                family="monospace", transform=ax.transAxes)
+        target = textwrap.shorten(rendered[i].targets, width=width + 10)
+        ax.text(0.0, 0.0, f"-> {target}", va="bottom", ha="left", fontsize=7,
+                fontweight="bold", transform=ax.transAxes, color="#4e79a7")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
