@@ -29,6 +29,9 @@ from typing import Any, Mapping
 import yaml
 
 from flan_nb.errors import UserError, require
+from flan_nb.notebook import pretty_config
+from flan_nb.runs import repo_root, runs_dir
+from flan_nb.tinyworld import SIZES
 
 PROFILES = ("smoke", "book", "tpu_full")
 PARAMS_DIRNAME = "params"
@@ -256,8 +259,6 @@ def _check_conventions(values: Mapping[str, Any]) -> None:
             require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
                     f"{name} must be a whole number >= 0, got {value!r}")
     if "SIZE" in values:
-        from flan_nb.tinyworld import SIZES
-
         require(values["SIZE"] in SIZES,
                 f"SIZE must be one of {', '.join(SIZES)} (TinyWorld sizes), got "
                 f"{values['SIZE']!r}")
@@ -292,7 +293,6 @@ def book_path(text: str, notebooks_dir: str | Path | None = None) -> str:
     from the notebooks folder; never from the current directory. URLs are kept."""
     if not text or _is_url(text) or os.path.isabs(os.path.expanduser(text)):
         return os.path.expanduser(text) if text and not _is_url(text) else text
-    from flan_nb.runs import repo_root
 
     root = repo_root()
     candidates = [root / text, Path(notebooks_dir or root / "notebooks") / text]
@@ -319,12 +319,8 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
     """The checks that need the file system, for the parameters among `values` that name files
     or runs: CORPUS exists, BASE_RUN holds checkpoints (or is one of `pending_runs`, made
     earlier in the same plan), PLAN exists and has a run of TUNING_NOTEBOOK, DATA_DIR exists."""
-    from flan_nb.runs import runs_dir
-
     corpus = values.get("CORPUS")
     if isinstance(corpus, str) and corpus.startswith("tinyworld/"):
-        from flan_nb.tinyworld import SIZES
-
         size = corpus.split("/", 1)[1]
         require(size in SIZES, f"CORPUS {corpus!r}: TinyWorld sizes are "
                                f"{', '.join(SIZES)} (e.g. 'tinyworld/book'), or give a text file")
@@ -401,7 +397,6 @@ def make_config(cls, namespace: Mapping[str, Any]):
     resolved = {k: book_path(v) if _is_path_value(k, v) else v for k, v in values.items()}
     config = _construct(cls, resolved)
     if "_repr_pretty_" not in vars(cls):  # shown one field a line, within the page's width
-        from flan_nb.notebook import pretty_config
 
         cls._repr_pretty_ = pretty_config
     _NOTEBOOK_VALUES.clear()

@@ -14,9 +14,12 @@ an object in a bucket is replaced whole by the store itself.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Union
 
@@ -64,8 +67,6 @@ def as_path(location: str | os.PathLike) -> AnyPath:
 def _check_bucket_support(scheme: str) -> None:
     """epath reaches a bucket through fsspec (gcsfs for gs://) or TensorFlow: say which extra
     brings it, instead of an ImportError at the first file operation."""
-    import importlib.util
-
     try:
         import fsspec
 
@@ -175,8 +176,6 @@ class Run:
 def _run_folder_name(stem: str, values: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(folder name, profile, every parameter value) for a notebook executed outside `flan-nb
     run` with these parameter values, read against the notebook's parameters cell."""
-    import hashlib
-
     from flan_nb import params as params_lib
 
     notebook = repo_root() / "notebooks" / f"{stem}.ipynb"
@@ -226,7 +225,6 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
         if name == default_name and os.environ.get(BOOK_BUILD_ENV) and is_local(run.path):
             # The book build's own run, made with defaults the notebook no longer has: like a
             # stale run of a plan, it starts clean (flan-nb batch does the same).
-            import shutil
 
             print(f"{run.path} was made with other defaults ({', '.join(different)}): "
                   f"starting it again")
