@@ -35,7 +35,7 @@ from flax import nnx
 
 from flan_nb.errors import UserError
 from flan_nb.packing import attention_mask
-from flan_nb.params import require
+from flan_nb.errors import require
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 # Large negative logit for masked attention: finite, so a fully masked (padding) query row gives
