@@ -1,7 +1,18 @@
 """flan_nb: the tested helper package behind the FLAN notebook book.
 
-One module per stage of the data path (see DESIGN.md):
-tasks/templates -> tokenize -> mixture -> packing -> model/train -> evaluate -> plotting.
+One module per stage of the data path (see DESIGN.md), in order:
+tasks (registry; sources plug in) -> templates/formats/splits -> tokenize -> mixture -> packing
+-> pipeline -> model/train/checkpoint -> evaluate/decoding/metrics -> report/plotting.
+Each notebook's config, figures and chapter-only helpers live in `flan_nb.chapters`.
+
+Imports sit at the top of each module, with two measured exceptions (`python -c "import X"` on
+the shared 2-core machine: jax 2.2 s, flax.nnx 2.8 s, optax 2.2 s, orbax 2.5 s, rouge_score
+1.0 s, matplotlib.pyplot 0.85 s). Modules that light commands import (`flan-nb tasks`, `show`,
+`split`, `params`) import the first five inside the functions that need them. matplotlib.pyplot
+is imported inside each plotting function: on a fresh machine its import also starts `fc-list` to
+build a font cache, which the assignment grader's sandbox refuses when it imports a chapter module
+to check a forbidden function.
+
 Importing the package plugs the data sources into the dataset registry (`flan_nb.sources`).
 """
 

@@ -9,7 +9,16 @@ shared machine, best round kept:
 - `mfu`: 6 x matmul parameters x tokens/s over `peak_gflops` (the usual model-FLOPs estimate:
   attention's own FLOPs are not counted, so this understates the work done);
 - `torch_tokens_per_s`, `vs_torch`: the same architecture, batch and optimizer written in PyTorch
-  (below, used only here), and our tokens/s over its.
+  (below, used only here), and our tokens/s over its (best round over best round);
+  `vs_torch_median`: the median over rounds of the same ratio within each round, which a shared
+  machine's bursts of load disturb less;
+- `attention_ms`, `torch_attention_ms`, `attention_vs_torch`: attention alone, forward and
+  backward, at the benchmark's shapes (batch, heads, length, head_dim) with its packed mask:
+  ours (`flan_nb.model.flash_attention`, batch split over the devices as in training) against
+  PyTorch's `scaled_dot_product_attention` with the same boolean mask; the ratio is PyTorch's
+  time over ours (above 1: ours is faster);
+- `load_1m`: the machine's one-minute load average before and after the run (2 cores: above 2
+  means other jobs were competing for them, and every figure is then slower and noisier).
 
 JAX on CPU runs one device's non-matmul work on one thread; splitting the batch over one
 simulated device per core (`--xla_force_host_platform_device_count`, i.e. `flan_nb.sharding`'s
@@ -154,6 +163,58 @@ def torch_step_fn(config, batch: dict):
     return step
 
 
+def attention_fns(config, batch: dict, torch=None):
+    """(ours, theirs): functions running attention forward + backward once at the batch's
+    shapes with its packed mask. Ours is jitted with the batch split over the devices (as in a
+    training step); theirs is None without PyTorch."""
+    import jax
+    import numpy as np
+
+    from flan_nb import model as model_lib
+    from flan_nb.sharding import BATCH_AXES, make_mesh
+
+    segments = batch["decoder_segment_ids"]
+    b, length = segments.shape
+    shape = (b, config.num_heads, length, config.head_dim)
+    rng = np.random.RandomState(0)
+    q, k, v, g = (rng.randn(*shape).astype(np.float32) for _ in range(4))
+    mesh = make_mesh(-1, 1, 1)
+    rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(BATCH_AXES))
+    q_, k_, v_, g_, s_ = (jax.device_put(x, rows) for x in (q, k, v, g, segments))
+
+    @jax.jit
+    def ours_fn(q, k, v, g, seg):
+        out, vjp = jax.vjp(lambda q, k, v: model_lib.flash_attention(q, k, v, seg), q, k, v)
+        return out, vjp(g)
+
+    def ours():
+        jax.block_until_ready(ours_fn(q_, k_, v_, g_, s_))
+
+    if torch is None:
+        return ours, None
+    tq, tk, tv = (torch.from_numpy(x.copy()).requires_grad_() for x in (q, k, v))
+    tg, seg = torch.from_numpy(g), torch.from_numpy(np.asarray(segments))
+    idx = torch.arange(length)
+    mask = ((idx[:, None] >= idx[None]) & (seg[:, :, None] == seg[:, None])
+            & (seg[:, :, None] > 0))[:, None]  # (b, 1, length, length), as in torch_model
+
+    def theirs():
+        for t in (tq, tk, tv):
+            t.grad = None
+        out = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=mask)
+        out.backward(tg)
+
+    return ours, theirs
+
+
+def _timed(fn, reps: int) -> float:
+    """Seconds per call of fn over `reps` back-to-back calls."""
+    start = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - start) / reps
+
+
 def benchmark(quick: bool = False) -> dict:
     """The `train` benchmark (see the module docstring). `quick` times a tiny model briefly."""
     from flan_nb.sharding import use_all_cpu_cores
@@ -169,7 +230,9 @@ def benchmark(quick: bool = False) -> dict:
     batch_size, seq = (4, 64) if quick else (BENCH_BATCH, BENCH_SEQ)
     batch = random_batch(batch_size, seq, config.vocab_size)
     tokens = batch_size * seq
-    rounds, steps = (1, 1) if quick else (4, 3)
+    # Many short rounds: on a shared machine each round's ratio sees one moment's load.
+    rounds, steps, attention_reps = (1, 1, 1) if quick else (6, 2, 5)
+    load_before = os.getloadavg()[0]
 
     trainer = train.Trainer(config, train.TrainConfig(batch_tokens=tokens, seq_length=seq),
                             progress=False)
@@ -183,38 +246,59 @@ def benchmark(quick: bool = False) -> dict:
         import torch
     except ImportError:
         torch = None
+    torch_step = None
     if torch is not None:
         torch.set_num_threads(os.cpu_count() or 1)
         torch_step = torch_step_fn(config, batch)
         torch_step()  # warm-up
-    best = {"peak": 0.0, "ours": float("inf"), "torch": float("inf")}
-    step_s = time.perf_counter()
-    jax.block_until_ready(trainer.train_step(batch))
-    step_s = time.perf_counter() - step_s
-    for _ in range(rounds):
-        best["peak"] = max(best["peak"], peak(steps * step_s))
-        start = time.perf_counter()
+    attend, torch_attend = attention_fns(config, batch, torch)
+    attend()  # compiles
+    if torch_attend is not None:
+        torch_attend()
+
+    def our_steps():
         for _ in range(steps):
             metrics = trainer.train_step(batch)
         jax.block_until_ready(metrics)
-        best["ours"] = min(best["ours"], (time.perf_counter() - start) / steps)
+
+    def torch_steps():
+        for _ in range(steps):
+            torch_step()
+
+    times = {"peak": [], "ours": [], "torch": [], "attention": [], "torch_attention": []}
+    step_s = _timed(our_steps, 1) / steps
+    for _ in range(rounds):
+        times["peak"].append(peak(steps * step_s))
+        times["ours"].append(_timed(our_steps, 1) / steps)
+        times["attention"].append(_timed(attend, attention_reps))
         if torch is not None:
-            start = time.perf_counter()
-            for _ in range(steps):
-                torch_step()
-            best["torch"] = min(best["torch"], (time.perf_counter() - start) / steps)
+            times["torch"].append(_timed(torch_steps, 1) / steps)
+            times["torch_attention"].append(_timed(torch_attend, attention_reps))
     n = model_lib.matmul_param_count(config)
-    ours = tokens / best["ours"]
+    best_step, best_peak = min(times["ours"]), max(times["peak"])
+    ours = tokens / best_step
     result = {
         "model": name, "params": model_lib.param_count(config), "matmul_params": n,
         "batch_tokens": tokens, "seq_length": seq, "devices": len(jax.devices()),
-        "tokens_per_s": round(ours, 1), "step_s": round(best["ours"], 4),
-        "compile_s": round(compile_s, 2), "peak_gflops": round(best["peak"], 1),
+        "rounds": rounds, "tokens_per_s": round(ours, 1), "step_s": round(best_step, 4),
+        "compile_s": round(compile_s, 2), "peak_gflops": round(best_peak, 1),
         "model_gflops": round(6 * n * ours / 1e9, 2),
-        "mfu": round(6 * n * ours / 1e9 / best["peak"], 3),
+        "mfu": round(6 * n * ours / 1e9 / best_peak, 3),
+        "attention_ms": round(1000 * min(times["attention"]), 2),
     }
     if torch is not None:
-        theirs = tokens / best["torch"]
-        result.update({"torch_tokens_per_s": round(theirs, 1), "vs_torch": round(ours / theirs, 3),
-                       "torch_threads": torch.get_num_threads()})
+        theirs = tokens / min(times["torch"])
+        per_round = sorted(t / o for o, t in zip(times["ours"], times["torch"]))
+        attention_ratio = sorted(t / o for o, t in zip(times["attention"],
+                                                       times["torch_attention"]))
+        result.update({
+            "torch_tokens_per_s": round(theirs, 1), "vs_torch": round(ours / theirs, 3),
+            "vs_torch_median": round(per_round[len(per_round) // 2], 3),
+            "torch_threads": torch.get_num_threads(),
+            "torch_attention_ms": round(1000 * min(times["torch_attention"]), 2),
+            "attention_vs_torch": round(min(times["torch_attention"])
+                                        / min(times["attention"]), 3),
+            "attention_vs_torch_median": round(attention_ratio[len(attention_ratio) // 2], 3),
+        })
+    result["load_1m"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     return result

@@ -1,5 +1,8 @@
 """Byte-pair encoding from scratch: the teaching tokenizer of chapter 01.
 
+Data path, stage 3 of 6: tasks -> templates -> **tokenize** (this is its from-scratch teaching
+version) -> mixture/packing/pipeline -> model/train -> evaluate.
+
 `learn_bpe` learns merges from word frequencies, exactly as Sennrich et al. (2016) describe: start
 from characters, repeatedly merge the most frequent adjacent pair. `BPETokenizer` wraps it into a
 tokenizer that trains on text and round-trips any string losslessly: characters never seen in

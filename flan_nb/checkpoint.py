@@ -1,5 +1,8 @@
 """Orbax checkpoints of a training run, with the data iterator's position, robust to kills.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+sharding, train, **checkpoint** -> evaluate.
+
 A checkpoint directory (usually `runs/<run>/checkpoints/`, or a `gs://` path on TPU VMs) holds
 `model_config.json` and one folder per saved step with four items: `params`, `opt_state` (both
 Orbax PyTrees, sharded arrays written by every process), `data` (the JSON state of the batch
@@ -18,7 +21,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from etils import epath
+
+from flan_nb import sharding
 from flan_nb.errors import UserError
+from flan_nb.runs import as_path, runs_dir
+from flan_nb.tokenize import Tokenizer
 
 MODEL_CONFIG_FILE = "model_config.json"
 TOKENIZER_FILE = "tokenizer.model"  # the SentencePiece model whose ids the model was trained on
@@ -28,10 +36,6 @@ log = logging.getLogger(__name__)
 
 def _epath(directory):
     """A local or cloud path (`gs://...`) as an etils Path (what Orbax takes)."""
-    from etils import epath
-
-    from flan_nb.runs import as_path
-
     return epath.Path(as_path(directory))
 
 
@@ -61,9 +65,7 @@ class Checkpoints:
     # -- model config -------------------------------------------------------------------
     def write_model_config(self, config) -> None:
         """Store the ModelConfig next to the steps (what `load_model` rebuilds)."""
-        from flan_nb.sharding import is_primary
-
-        if is_primary():
+        if sharding.is_primary():
             path = self.directory / MODEL_CONFIG_FILE
             path.write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True) + "\n")
 
@@ -122,13 +124,11 @@ class Checkpoints:
         raise UserError(f"no readable checkpoint in {self.directory} ({last_error})")
 
     def _quarantine(self, step: int, err: Exception) -> None:
-        from flan_nb.sharding import is_primary
-
         log.warning("checkpoint step %d in %s is damaged (%s: %s); using an older one",
                     step, self.directory, type(err).__name__, str(err)[:200])
         print(f"checkpoint {step} is damaged ({type(err).__name__}); falling back to an older one")
         src = self.directory / str(step)
-        if is_primary() and src.exists():
+        if sharding.is_primary() and src.exists():
             dst = self.directory / f"{step}.corrupt"
             n = 1
             while dst.exists():
@@ -160,8 +160,6 @@ def checkpoint_dir(run_or_path) -> Path | Any:
 def trained_run_path(run: str):
     """The folder of a run that holds checkpoints: a run name under the runs folder, or a path
     (local or gs://) to a run folder, as the notebooks' BASE_RUN and tuned-run parameters take."""
-    from flan_nb.runs import as_path, runs_dir
-
     if "/" in run:
         return as_path(run)
     path = runs_dir() / run
@@ -177,9 +175,7 @@ def trained_run_path(run: str):
 def save_tokenizer(run_or_path, tokenizer) -> None:
     """Keep the tokenizer beside the checkpoints: a model is only usable with the ids it was
     trained on, and later chapters (and other hosts) load both from the run."""
-    from flan_nb.sharding import is_primary
-
-    if is_primary():
+    if sharding.is_primary():
         directory = checkpoint_dir(run_or_path)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / TOKENIZER_FILE).write_bytes(tokenizer.model_proto)
@@ -188,8 +184,6 @@ def save_tokenizer(run_or_path, tokenizer) -> None:
 def load_tokenizer(run_or_path):
     """The tokenizer a run's model was trained with (see `save_tokenizer`), from a run, its
     checkpoints folder, or a SentencePiece model file."""
-    from flan_nb.tokenize import Tokenizer
-
     path = _epath(getattr(run_or_path, "path", run_or_path))
     if not path.exists():
         raise UserError(f"{path} not found: give a run folder (its checkpoints hold "
@@ -226,7 +220,6 @@ def load_model(run_or_path, step: int | None = None, mesh=None):
     from flax import nnx
 
     from flan_nb import model as model_lib
-    from flan_nb import sharding
 
     directory = checkpoint_dir(run_or_path)
     if not directory.exists():

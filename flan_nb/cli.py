@@ -18,8 +18,7 @@ from flan_nb.errors import UserError
 VERB_MODULES = [
     "flan_nb.runner",
     "flan_nb.bench",
-    "flan_nb.batch",
-    "flan_nb.results",
+    "flan_nb.plans_cli",  # batch, results
     "flan_nb.export",
     "flan_nb.tinyworld.cli",
     "flan_nb.catalog_cli",

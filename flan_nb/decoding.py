@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 
 from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import require
 
 PAD_ID, EOS_ID = 0, 1
 

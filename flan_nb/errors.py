@@ -7,3 +7,9 @@ propagate so papermill reports the message. Its text names the bad value and how
 
 class UserError(ValueError):
     """Bad input from a user: an unknown name, a value of the wrong type, missing data."""
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise UserError(message) unless `condition` (the check configs and stages make on input)."""
+    if not condition:
+        raise UserError(message)

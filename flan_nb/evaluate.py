@@ -576,6 +576,14 @@ class EvalChapterConfig:
         require(isinstance(self.example_run, str) and self.example_run.strip() != "",
                 f"EXAMPLE_RUN must name a tuned run (e.g. 08_instruction_tuning), got "
                 f"{self.example_run!r}")
+        if self.run_plan and "/" not in self.example_run:  # else checked as a run folder
+            from flan_nb import batch
+            from flan_nb.params import book_path
+
+            planned = [r.name for r in batch.load_plan(book_path(self.plan)).runs]
+            require(self.example_run in planned,
+                    f"EXAMPLE_RUN {self.example_run!r} is not a run of PLAN {self.plan!r}, which "
+                    f"RUN_PLAN executes; its runs are {', '.join(planned)}")
         from flan_nb.sharding import check_mesh_sizes
 
         check_mesh_sizes(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)

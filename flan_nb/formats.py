@@ -1,5 +1,8 @@
 """Prompt formats: zero-shot, few-shot, and the two ablation formats of the paper's Figure 8.
 
+Data path, stage 2 of 6: tasks -> **templates, formats** -> tokenize -> mixture/packing/pipeline ->
+model/train -> evaluate.
+
 Every format returns a `flan_nb.templates.Rendered` (inputs, targets, options), so tuning and
 evaluation code does not care which one made it.
 - zero-shot: the example through one template;
@@ -22,10 +25,12 @@ import random
 import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from flan_nb.checkpoint import load_tokenizer
+from flan_nb.collection import title as collection_title
 from flan_nb.errors import UserError
-from flan_nb.params import require
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render
+from flan_nb.tokenize import tinyworld_tokenizer
 
 FORMATS = ("zero-shot", "few-shot", "no-template", "dataset-name")
 INPUT_TARGET_DELIMITER = "\n"  # between an exemplar's inputs and its target
@@ -125,9 +130,7 @@ def no_template(spec: DatasetSpec, fields: Mapping[str, Any]) -> Rendered:
 
 def dataset_title(spec: DatasetSpec) -> str:
     """The display name of a dataset (the paper's Figure 3 name for the TFDS collection)."""
-    from flan_nb.collection._common import TITLES
-
-    return TITLES.get(spec.name, spec.name)
+    return collection_title(spec.name)
 
 
 def dataset_prefix(spec: DatasetSpec) -> str:
@@ -206,7 +209,6 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
                         f"{', '.join(TOKEN_COUNTERS)}")
     if kind == "words":
         return count_words
-    from flan_nb.tokenize import tinyworld_tokenizer
 
     tokenizer = tinyworld_tokenizer(vocab_size=vocab_size, size=size, seed=seed)
     return lambda text: len(tokenizer.encode(text))
@@ -215,8 +217,6 @@ def token_counter(kind: str = "words", *, vocab_size: int = 2000, size: str = "b
 def load_sentencepiece(path: str):
     """`--tokenizer PATH`: a SentencePiece model file, or a run (or its checkpoints folder),
     which keeps its model's tokenizer as `checkpoints/tokenizer.model`."""
-    from flan_nb.checkpoint import load_tokenizer
-
     try:
         return load_tokenizer(path)
     except UserError as err:
@@ -250,49 +250,6 @@ def command_line_budget(tokenizer: str | None, max_input_tokens: int, *, tfds: b
                         "the model to evaluate (e.g. runs/<run>/checkpoints/tokenizer.model), "
                         "or 'words' to count whitespace words")
     return TokenBudget(token_counter("sentencepiece", size=size, seed=seed), max_input_tokens)
-
-
-@dataclasses.dataclass(frozen=True)
-class TemplatesChapterConfig:
-    """Parameters of chapter 05 (instruction templates)."""
-
-    dataset: str = "tw_nli"
-    size: str = "book"
-    split: str = "validation"
-    example_index: int = 0
-    tfds_dataset: str = "anli"
-    num_shots: int = 3
-    tokenizer: str = "sentencepiece"
-    vocab_size: int = 2000
-    max_input_tokens: int = 400
-    budgets: tuple[int, ...] = (100, 200, 300, 400, 500)
-    num_eval_examples: int = 40
-    seed: int = 0
-
-    def __post_init__(self):
-        from flan_nb import tasks
-        from flan_nb.collection import SAMPLE_FEATURES
-
-        spec = tasks.get(self.dataset)
-        require(spec.source == "tinyworld",
-                f"DATASET must be a TinyWorld dataset (tw_*), got {self.dataset!r}")
-        require(self.split in ("train", "validation", "test"),
-                f"SPLIT must be train, validation or test, got {self.split!r}")
-        require(self.example_index >= 0, f"EXAMPLE_INDEX must be >= 0, got {self.example_index}")
-        require(self.tfds_dataset in SAMPLE_FEATURES,
-                f"TFDS_DATASET must be a dataset of the paper's collection (see `flan-nb tasks "
-                f"--source tfds`), got {self.tfds_dataset!r}")
-        require(self.num_shots >= 0, f"NUM_SHOTS must be >= 0, got {self.num_shots}")
-        require(self.tokenizer in TOKEN_COUNTERS,
-                f"TOKENIZER must be one of {', '.join(TOKEN_COUNTERS)}, got {self.tokenizer!r}")
-        require(self.vocab_size >= 100, f"VOCAB_SIZE must be >= 100, got {self.vocab_size}")
-        require(self.max_input_tokens >= 1,
-                f"MAX_INPUT_TOKENS must be >= 1, got {self.max_input_tokens}")
-        require(len(self.budgets) > 0 and all(int(b) >= 1 for b in self.budgets),
-                f"BUDGETS must be a non-empty list of positive token counts, got {self.budgets}")
-        require(self.num_eval_examples >= 1,
-                f"NUM_EVAL_EXAMPLES must be >= 1, got {self.num_eval_examples}")
-        object.__setattr__(self, "budgets", tuple(int(b) for b in self.budgets))
 
 
 def shots_kept(spec: DatasetSpec, examples: Sequence[Mapping[str, Any]],

@@ -1,5 +1,8 @@
 """Scores of the paper's evaluation: accuracy, exact match, F1, BLEU and ROUGE.
 
+Data path, stage 6 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model/train
+-> evaluate, decoding, **metrics**, report.
+
 The paper picks one metric per cluster: accuracy for most NLU tasks, F1 for DROP, MultiRC and
 SQuAD, exact match for closed-book QA, BLEU for translation, ROUGE for struct-to-text and
 summarization. BLEU comes from sacrebleu and ROUGE from rouge-score (well-kept libraries whose
@@ -15,6 +18,8 @@ import collections
 import re
 import string
 from typing import Sequence
+
+import sacrebleu
 
 from flan_nb.errors import UserError
 
@@ -95,8 +100,6 @@ def f1(predictions: Sequence[str], references: Sequence[Reference]) -> float:
 
 def bleu(predictions: Sequence[str], references: Sequence[Reference]) -> float:
     """Corpus BLEU from sacrebleu (its default 13a tokenization), in percent."""
-    import sacrebleu
-
     _check_lengths(predictions, references)
     refs = [_as_list(r) for r in references]
     num_streams = max(len(r) for r in refs)

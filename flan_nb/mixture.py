@@ -1,5 +1,8 @@
 """The instruction-tuning mixture: which example, of which dataset, through which template.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> **mixture** -> packing -> pipeline ->
+model/train -> evaluate.
+
 FLAN mixes datasets *examples-proportionally* with two caps (paper, Section 2.3): at most
 `max_examples` (30k) training examples are used per dataset, and a dataset's mixing rate is
 `min(num_examples, rate_cap)` (3,000), so big datasets cannot crowd out small ones. An optional
@@ -29,6 +32,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from flan_nb import tasks
 from flan_nb.errors import UserError
 
 PAPER_MAX_EXAMPLES = 30_000  # training examples used per dataset (paper)
@@ -128,8 +132,6 @@ class Mixture:
         `data_seed`/`size` choose the TinyWorld world; `limits` keeps only the first
         `limits[name]` examples of a dataset; other keyword arguments go to `Mixture`.
         """
-        from flan_nb import tasks
-
         if not names:
             raise UserError("a mixture needs at least one dataset name")
         specs = {name: tasks.get(name) for name in names}
@@ -220,20 +222,3 @@ class Mixture:
                                 f"has {value!r}: rebuild the mixture with the checkpoint's settings")
         self._draws = int(state["draws"])
         self._cursors = {n: int(state["cursors"][n]) for n in self.names}
-
-
-def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
-               labels: tuple[str, str] = ("without caps", "with caps")):
-    """Figure: mixing rate per dataset, two bars each, datasets sorted by the first rate."""
-    import matplotlib.pyplot as plt
-
-    names = sorted(before, key=before.get)
-    y = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(7, 0.22 * len(names) + 1.2))
-    ax.barh(y + 0.2, [before[n] for n in names], 0.4, label=labels[0], color="0.65")
-    ax.barh(y - 0.2, [after[n] for n in names], 0.4, label=labels[1], color="C0")
-    ax.set_yticks(y, names, fontsize=7)
-    ax.set_xlabel("share of the mixture")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    return fig

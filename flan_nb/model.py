@@ -5,7 +5,10 @@ One architecture at every scale: token embeddings, rotary position encodings com
 multi-head self-attention and a gated-GELU MLP (as in LaMDA and T5.1.1), RMSNorm, no biases, and
 an output layer tied to the embeddings or separate. Attention is allowed from query i to key j
 when j <= i (or both lie in the bidirectional input prefix), i and j belong to the same packed
-segment, and neither is padding (segment id 0): `flan_nb.packing.attention_mask`.
+segment, and neither is padding (segment id 0): `flan_nb.packing.attention_mask`. The forward
+pass over packed rows (training, scoring) computes it in 64-token tiles from the segment ids
+(`flash_attention`: no (length x length) matrix, no tiles above the causal diagonal); the cached
+decoding paths below take explicit masks (`dot_attention`).
 
 Parameters are float32; `dtype="bfloat16"` runs the matmuls in bfloat16 (TPU) while softmax,
 norms and the loss stay in float32. Every parameter carries `logical_axes` metadata (e.g.
@@ -32,7 +35,7 @@ from flax import nnx
 
 from flan_nb.errors import UserError
 from flan_nb.packing import attention_mask
-from flan_nb.params import require
+from flan_nb.errors import require
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 # Large negative logit for masked attention: finite, so a fully masked (padding) query row gives
@@ -139,14 +142,24 @@ class RMSNorm(nnx.Module):
         return (normed * self.scale[...]).astype(x.dtype)
 
 
-def rotary(x, positions, base: float):
-    """Rotate channel pairs of x (..., length, head_dim) by angles position * frequency;
-    `positions` (..., length) broadcasts against x's leading dimensions."""
-    half = x.shape[-1] // 2
+def rotary_tables(positions, head_dim: int, base: float, dtype=jnp.float32):
+    """(cos, sin) of the rotary angles position * frequency, each (batch, 1, length, head_dim
+    / 2), for `positions` (batch, length): computed once per forward pass and shared by every
+    layer and head. The barrier keeps XLA from fusing sin and cos into each of their consumers,
+    which recomputed them for every head of every layer (measured: a sixth of the attention
+    time on CPU)."""
+    half = head_dim // 2
     freqs = base ** (-jnp.arange(half, dtype=jnp.float32) / half)  # (half,)
-    angles = positions.astype(jnp.float32)[..., None] * freqs  # (..., length, half)
-    sin = jnp.sin(angles).astype(x.dtype)
-    cos = jnp.cos(angles).astype(x.dtype)
+    angles = positions.astype(jnp.float32)[:, None, :, None] * freqs  # (b, 1, length, half)
+    return jax.lax.optimization_barrier((jnp.cos(angles).astype(dtype),
+                                         jnp.sin(angles).astype(dtype)))
+
+
+def rotate(x, tables):
+    """Rotate channel pairs (i, i + head_dim/2) of x (batch, heads, length, head_dim) by the
+    angles of `tables` = `rotary_tables(...)`."""
+    cos, sin = tables
+    half = x.shape[-1] // 2
     x1, x2 = x[..., :half], x[..., half:]
     return jnp.concatenate([x1 * cos - x2 * sin, x2 * cos + x1 * sin], axis=-1)
 
@@ -237,25 +250,163 @@ def _attention_bwd(residuals, d_out):
 dot_attention.defvjp(_attention_fwd, _attention_bwd)
 
 
-def causal_attention(q, k, v, mask, num_blocks: int):
-    """`dot_attention` for a causal mask, skipping the blocks above the diagonal: query block i
-    only looks at keys of blocks 0..i (about half the work for long sequences)."""
-    length = q.shape[2]
-    if num_blocks <= 1 or length % num_blocks:
-        return dot_attention(q, k, v, mask)
-    size = length // num_blocks
-    outs = []
-    for i in range(num_blocks):
-        lo, hi = i * size, (i + 1) * size
-        outs.append(dot_attention(q[:, :, lo:hi], k[:, :, :hi], v[:, :, :hi],
-                                  mask[:, :, lo:hi, :hi]))
-    return jnp.concatenate(outs, axis=2)  # (b, h, length, hd)
+# -- blocked ("flash") attention for training ---------------------------------------------------
+#
+# The (length x length) score matrix is never built: queries and keys are cut into tiles of
+# `block` tokens, laid out tile-major, (tiles, batch, heads, block, head_dim), so that each tile
+# is one contiguous array (a strided slice would cost a copy on CPU). Each query tile visits the
+# key tiles its mask can reach (none above the causal diagonal), keeping a running row maximum,
+# row sum and weighted sum of values (online softmax), so every intermediate is a (block x block)
+# tile that stays in cache. The backward pass recomputes each tile's probabilities from the saved
+# log-sum-exp, as FlashAttention does.
+
+ATTENTION_BLOCK = 64  # tokens per tile: 64 x 64 float32 scores per (row, head) fit in L1/L2
 
 
-def attention_blocks(length: int) -> int:
-    """How many query blocks `causal_attention` uses: blocks of 64+ tokens, at most 8."""
-    size = max(64, length // 8)
-    return length // size if length % size == 0 and length > size else 1
+def attention_tiles(length: int, block: int = ATTENTION_BLOCK) -> int:
+    """How many tiles `flash_attention` cuts a sequence of `length` into (1 if it does not
+    divide into blocks of `block`: then the one tile is the whole sequence)."""
+    return length // block if length % block == 0 and length > block else 1
+
+
+def _tile_pairs(n: int, causal: bool) -> list[tuple[int, int]]:
+    """(query tile, key tile) pairs to visit: below or on the diagonal when causal."""
+    return [(i, j) for i in range(n) for j in range(n) if j <= i or not causal]
+
+
+def _tile_mask(seg, prefix, i: int, j: int, block: int):
+    """Boolean (b, 1, block, block): may query r of tile i attend to key c of tile j?
+
+    Same segment, not padding, and causal (j*block + c <= i*block + r) or, with a prefix, both
+    in the bidirectional input prefix. `seg` and `prefix` are tile-major (tiles, b, block)."""
+    sq, sk = seg[i][:, :, None], seg[j][:, None, :]
+    allowed = (sq == sk) & (sq > 0)
+    if i == j:
+        r = jnp.arange(block)
+        causal = (r[:, None] >= r[None, :])[None]
+    else:
+        causal = i > j  # a whole tile below (True) or above (False) the diagonal
+    if prefix is not None:
+        both = prefix[i][:, :, None] & prefix[j][:, None, :]
+        allowed = allowed & (both | causal)
+    elif i < j:
+        return jnp.zeros_like(allowed)[:, None]
+    elif i == j:
+        allowed = allowed & causal
+    return allowed[:, None]
+
+
+def _to_tiles(x, n: int):
+    """(b, h, length, d) -> (n, b, h, length / n, d)."""
+    b, h, length, d = x.shape
+    return x.reshape(b, h, n, length // n, d).transpose(2, 0, 1, 3, 4)
+
+
+def _from_tiles(x):
+    """(n, b, h, block, d) -> (b, h, n * block, d)."""
+    n, b, h, block, d = x.shape
+    return x.transpose(1, 2, 0, 3, 4).reshape(b, h, n * block, d)
+
+
+def flash_attention(q, k, v, segment_ids, prefix=None, *, block: int = ATTENTION_BLOCK):
+    """Masked softmax attention of q, k, v (batch, heads, length, head_dim) in tiles.
+
+    The mask is the one `flan_nb.packing.attention_mask` builds from `segment_ids` (batch,
+    length) and, for a prefix LM, `prefix` (batch, length; true on the bidirectional input
+    prefix); None is a plain causal LM. Equal to `dot_attention` with that mask to float32
+    rounding, except on padding queries (segment 0), which attend to nothing: they get the mean
+    of the values of the tiles visited (`dot_attention`: of all values). Nothing reads them.
+    """
+    n = attention_tiles(q.shape[2], block)
+    out = flash_attention_tiles(_to_tiles(q, n), _to_tiles(k, n), _to_tiles(v, n), segment_ids,
+                                prefix)
+    return _from_tiles(out)
+
+
+def flash_attention_tiles(q, k, v, segment_ids, prefix=None):
+    """`flash_attention` on inputs already tile-major, (tiles, batch, heads, block, head_dim),
+    as `Attention` projects them (so no tile is cut out of a (batch, heads, ...) array)."""
+    n, block = q.shape[0], q.shape[3]
+
+    def tiles(x):  # (batch, length) -> (tiles, batch, block)
+        return x.reshape(-1, n, block).transpose(1, 0, 2)
+
+    return _flash(q, k, v, tiles(segment_ids), None if prefix is None
+                  else tiles(prefix.astype(bool)))
+
+
+@jax.custom_vjp
+def _flash(q, k, v, seg, prefix):
+    return _flash_fwd(q, k, v, seg, prefix)[0]
+
+
+def _tile_scores(q_i, k_j, mask):
+    """Scaled scores of one tile pair, float32 (b, h, block, block), masked to _MASKED."""
+    s = jnp.einsum("bhqd,bhkd->bhqk", q_i, k_j, preferred_element_type=jnp.float32)
+    return jnp.where(mask, s * q_i.shape[-1] ** -0.5, _MASKED)
+
+
+def _flash_fwd(q, k, v, seg, prefix):
+    n, block = q.shape[0], q.shape[3]
+    pairs = _tile_pairs(n, causal=prefix is None)
+    outs, lses = [], []
+    for i in range(n):
+        m = total = acc = None
+        for _, j in (p for p in pairs if p[0] == i):
+            mask = _tile_mask(seg, prefix, i, j, block)
+            s = _tile_scores(q[i], k[j], mask)
+            m_new = jnp.max(s, axis=-1) if m is None else jnp.maximum(m, jnp.max(s, axis=-1))
+            # Masked scores are -1e9: their exp underflows to 0 once the row has seen a real
+            # score (a row seeing nothing yet has m = -1e9; the next real tile rescales it away).
+            p = jnp.exp(s - m_new[..., None])
+            pv = jnp.einsum("bhqk,bhkd->bhqd", p.astype(v.dtype), v[j],
+                            preferred_element_type=jnp.float32)
+            if m is None:
+                total, acc = jnp.sum(p, axis=-1), pv
+            else:
+                rescale = jnp.exp(m - m_new)  # earlier tiles' sums were relative to m
+                total = total * rescale + jnp.sum(p, axis=-1)
+                acc = acc * rescale[..., None] + pv
+            m = m_new
+        # total >= 1: the row's maximum contributes exp(0) (for a padding row, every key does).
+        outs.append((acc / total[..., None]).astype(q.dtype))
+        lses.append(m + jnp.log(total))  # (b, h, block)
+    out = jnp.stack(outs)
+    return out, (q, k, v, seg, prefix, out, jnp.stack(lses))
+
+
+def _flash_bwd(residuals, d_out):
+    q, k, v, seg, prefix, out, lse = residuals
+    n, block = q.shape[0], q.shape[3]
+    scale = q.shape[-1] ** -0.5
+    # rowsum(dP * P) = rowsum(dO * O): one (b, h, block) vector per query tile.
+    row = jnp.sum(d_out.astype(jnp.float32) * out.astype(jnp.float32), axis=-1)
+    d_q, d_k, d_v = [None] * n, [None] * n, [None] * n
+
+    def add(acc, x):
+        return x if acc is None else acc + x
+
+    for i, j in _tile_pairs(n, causal=prefix is None):
+        mask = _tile_mask(seg, prefix, i, j, block)
+        s = _tile_scores(q[i], k[j], mask)
+        p = jnp.exp(s - lse[i][..., None])
+        d_v[j] = add(d_v[j], jnp.einsum("bhqk,bhqd->bhkd", p.astype(v.dtype), d_out[i],
+                                        preferred_element_type=jnp.float32))
+        d_p = jnp.einsum("bhqd,bhkd->bhqk", d_out[i], v[j], preferred_element_type=jnp.float32)
+        d_s = (p * (d_p - row[i][..., None]) * scale).astype(q.dtype)
+        d_q[i] = add(d_q[i], jnp.einsum("bhqk,bhkd->bhqd", d_s, k[j],
+                                        preferred_element_type=jnp.float32))
+        d_k[j] = add(d_k[j], jnp.einsum("bhqk,bhqd->bhkd", d_s, q[i],
+                                        preferred_element_type=jnp.float32))
+
+    def stack(grads, like):
+        return jnp.stack([jnp.zeros(like.shape[1:], like.dtype) if g is None
+                          else g.astype(like.dtype) for g in grads])
+
+    return stack(d_q, q), stack(d_k, k), stack(d_v, v), None, None
+
+
+_flash.defvjp(_flash_fwd, _flash_bwd)
 
 
 def _write_block(layer_cache: dict, k, v, start):
@@ -276,42 +427,68 @@ class Attention(nnx.Module):
         out_scale = (h * dh) ** -0.5 / math.sqrt(2 * config.num_layers)
         self.wo = _param(rngs.params(), (h, dh, d), out_scale, ("heads", "head_dim", "embed"))
 
-    def _project(self, x, positions):
-        """x (b, l, d) -> rotated q, k and v, each (b, heads, l, head_dim)."""
-        dt = self.config.compute_dtype
-        q = jnp.einsum("bld,dhk->bhlk", x, self.wq[...].astype(dt))  # (b, heads, l, hd)
-        k = jnp.einsum("bld,dhk->bhlk", x, self.wk[...].astype(dt))
-        v = jnp.einsum("bld,dhk->bhlk", x, self.wv[...].astype(dt))
-        positions = positions[:, None, :]  # (b, 1, l): the same angles for every head
-        base = self.config.rope_base
-        return rotary(q, positions, base), rotary(k, positions, base), v
+    def _qkv(self, x):
+        """x (b, l, d) -> q, k, v, each (b, l, heads * head_dim), not yet rotated.
+
+        One (d_model x 3 d_model) matmul in the plain (tokens, features) layout: XLA computed
+        each "bld,dhk->bhlk" projection transposed, with its input transposed too. Split, not
+        sliced: the gradient of a split is one concatenation, of three slices a sum of three
+        zero-padded copies."""
+        d = x.shape[-1]
+        w = jnp.concatenate([p[...].reshape(d, -1) for p in (self.wq, self.wk, self.wv)], axis=1)
+        return jnp.split(dense(x, w.astype(self.config.compute_dtype)), 3, axis=-1)
+
+    def _project(self, x, rope):
+        """x (b, l, d) -> rotated q, k and v, each (b, heads, l, head_dim); `rope` holds the
+        `rotary_tables` of x's positions."""
+        c = self.config
+        b, length, _ = x.shape
+        q, k, v = (t.reshape(b, length, c.num_heads, c.head_dim).transpose(0, 2, 1, 3)
+                   for t in self._qkv(x))  # (b, heads, l, hd)
+        return rotate(q, rope), rotate(k, rope), v
 
     def _output(self, out):
         """(b, heads, l, head_dim) -> (b, l, d_model)."""
-        return jnp.einsum("bhlk,hkd->bld", out, self.wo[...].astype(self.config.compute_dtype))
+        b, h, length, hd = out.shape
+        w = self.wo[...].reshape(h * hd, -1).astype(self.config.compute_dtype)
+        return dense(out.transpose(0, 2, 1, 3).reshape(b, length, h * hd), w)
 
-    def __call__(self, x, positions, mask, causal: bool = True):
-        q, k, v = self._project(x, positions)
-        blocks = attention_blocks(x.shape[1]) if causal else 1
-        return self._output(causal_attention(q, k, v, mask, blocks))
+    def __call__(self, x, rope, segment_ids, prefix=None):
+        """Training/scoring pass over packed rows: `flash_attention` with the packing mask.
 
-    def prefill(self, x, positions, mask, layer_cache):
+        q, k and v go from the projection straight into the tile-major layout (one transpose,
+        fused with the rotation) and the output straight back."""
+        c = self.config
+        b, length, _ = x.shape
+        n = attention_tiles(length)
+        block = length // n
+        cos, sin = (t.reshape(b, 1, n, block, -1).transpose(2, 0, 1, 3, 4) for t in rope)
+        q, k, v = (t.reshape(b, n, block, c.num_heads, c.head_dim).transpose(1, 0, 3, 2, 4)
+                   for t in self._qkv(x))  # (tiles, b, heads, block, hd)
+        out = flash_attention_tiles(rotate(q, (cos, sin)), rotate(k, (cos, sin)), v,
+                                    segment_ids, prefix)
+        out = out.transpose(1, 0, 3, 2, 4).reshape(b, length, -1)  # (b, length, heads * hd)
+        return dense(out, self.wo[...].reshape(-1, c.d_model).astype(c.compute_dtype))
+
+    def prefill(self, x, rope, mask, layer_cache):
         """Full attention over the prompt, storing its keys/values in slots 0..length-1."""
-        q, k, v = self._project(x, positions)
+        q, k, v = self._project(x, rope)
         layer_cache = _write_block(layer_cache, k, v, 0)
         return self._output(dot_attention(q, k, v, mask)), layer_cache
 
-    def extend(self, x, positions, start: int, mask, layer_cache):
-        """x (b, block, d) at `positions` (b, block): write slots start..start+block-1, attend
-        to the slots `mask` (b, block, max_len) allows."""
-        q, k, v = self._project(x, positions)  # (b, heads, block, hd)
+    def extend(self, x, rope, start: int, mask, layer_cache):
+        """x (b, block, d) with the `rotary_tables` of its positions: write slots
+        start..start+block-1, attend to the slots `mask` (b, block, max_len) allows."""
+        q, k, v = self._project(x, rope)  # (b, heads, block, hd)
         layer_cache = _write_block(layer_cache, k, v, start)
         out = dot_attention(q, layer_cache["k"], layer_cache["v"], mask[:, None])
         return self._output(out), layer_cache
 
     def decode(self, x, positions, layer_cache):
         """x (b, 1, d) at `positions` (b,): write slot `position`, attend to slots <= it."""
-        q, k, v = self._project(x, positions[:, None])  # (b, heads, 1, hd)
+        rope = rotary_tables(positions[:, None], self.config.head_dim, self.config.rope_base,
+                             self.config.compute_dtype)
+        q, k, v = self._project(x, rope)  # (b, heads, 1, hd)
         rows = jnp.arange(x.shape[0])
         layer_cache = {"k": layer_cache["k"].at[rows, :, positions].set(k[:, :, 0]),
                        "v": layer_cache["v"].at[rows, :, positions].set(v[:, :, 0])}
@@ -349,9 +526,9 @@ class Block(nnx.Module):
         self.mlp_norm = RMSNorm(config.d_model)
         self.mlp = MLP(config, rngs=rngs)
 
-    def __call__(self, x, positions, mask, dropout_rng=None, causal: bool = True):
+    def __call__(self, x, rope, segment_ids, prefix=None, dropout_rng=None):
         rate = self.config.dropout_rate
-        x = x + _dropout(self.attn(self.attn_norm(x), positions, mask, causal), rate,
+        x = x + _dropout(self.attn(self.attn_norm(x), rope, segment_ids, prefix), rate,
                          _fold(dropout_rng, 0))
         return x + _dropout(self.mlp(self.mlp_norm(x)), rate, _fold(dropout_rng, 1))
 
@@ -376,12 +553,17 @@ class Transformer(nnx.Module):
         table = self.embed[...].astype(self.config.compute_dtype)
         return jnp.take(table, tokens, axis=0)  # (batch, len, d_model)
 
+    def _rope(self, positions):
+        c = self.config
+        return rotary_tables(jnp.asarray(positions), c.head_dim, c.rope_base, c.compute_dtype)
+
     def _logits(self, x):
         x = self.final_norm(x)
         dt = self.config.compute_dtype
         if self.unembed is None:
             # Tied: 1/sqrt(d_model) gives other tokens' logits unit variance at initialisation.
-            logits = dense(x, self.embed[...].astype(dt).T) * self.config.d_model ** -0.5
+            # Applied to x, not to the (tokens x vocab) logits: a pass over d_model, not vocab.
+            logits = dense(x * self.config.d_model ** -0.5, self.embed[...].astype(dt).T)
         else:
             logits = dense(x, self.unembed[...].astype(dt))
         return logits.astype(jnp.float32)  # (batch, len, vocab)
@@ -392,15 +574,18 @@ class Transformer(nnx.Module):
 
         `dropout_rng` switches dropout on (training); None means deterministic.
         """
-        mask = attention_mask(segment_ids, causal_attention, bidirectional_prefix)
-        # A bidirectional prefix looks ahead, so causal block skipping would be wrong there.
-        causal = not bidirectional_prefix
+        prefix = None
+        if bidirectional_prefix:
+            if causal_attention is None:
+                raise UserError("bidirectional_prefix=True needs causal_attention "
+                                "(the decoder_causal_attention feature)")
+            prefix = jnp.asarray(causal_attention) > 0  # (batch, length)
         x = _dropout(self._embed(tokens), self.config.dropout_rate,
                      _fold(dropout_rng, self.config.num_layers))
-        call = (nnx.remat(Block.__call__, static_argnums=(5,)) if self.config.remat
-                else Block.__call__)
+        call = nnx.remat(Block.__call__) if self.config.remat else Block.__call__
+        rope = self._rope(positions)
         for i, block in enumerate(self.blocks):
-            x = call(block, x, positions, mask, _fold(dropout_rng, i), causal)
+            x = call(block, x, rope, segment_ids, prefix, _fold(dropout_rng, i))
         return self._logits(x)
 
     # -- decoding with a key/value cache ----------------------------------------------------
@@ -432,8 +617,9 @@ class Transformer(nnx.Module):
         positions = jnp.broadcast_to(jnp.arange(length), (batch, length))
         segments = jnp.ones_like(tokens)
         mask = attention_mask(segments, causal_attention, bidirectional_prefix)
+        rope = self._rope(positions)
         return self._through_blocks(self._embed(tokens), cache,
-                                    lambda attn, h, c: attn.prefill(h, positions, mask, c))
+                                    lambda attn, h, c: attn.prefill(h, rope, mask, c))
 
     def extend(self, tokens, positions, start: int, mask, cache):
         """Run a block of tokens (batch, block) at `positions` (batch, block) against the cache
@@ -444,8 +630,9 @@ class Transformer(nnx.Module):
         the prefix and its own earlier tokens only (a tree). Returns (logits (batch, block,
         vocab), cache).
         """
+        rope = self._rope(positions)
         return self._through_blocks(self._embed(tokens), cache,
-                                    lambda attn, h, c: attn.extend(h, positions, start, mask, c))
+                                    lambda attn, h, c: attn.extend(h, rope, start, mask, c))
 
     def decode_step(self, tokens, positions, cache):
         """One token per row: tokens (batch,) at positions (batch,) -> (logits (batch, vocab),

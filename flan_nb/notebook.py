@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import importlib.metadata
+import json
 import os
 import platform
+import textwrap
+from pathlib import Path
 
 
 def environment_report() -> dict[str, str]:
@@ -37,8 +42,6 @@ MAX_OUTPUT_WIDTH = 88
 def print_wrapped(text: str, width: int = MAX_OUTPUT_WIDTH, indent: str = "  ") -> None:
     """Print `text` with each of its lines wrapped at `width` (continuations indented), so long
     generated documents and lists read whole on the rendered page."""
-    import textwrap
-
     for line in str(text).splitlines() or [""]:
         print(textwrap.fill(line, width, subsequent_indent=indent, break_long_words=True,
                             break_on_hyphens=False, replace_whitespace=False) if line else "")
@@ -47,8 +50,6 @@ def print_wrapped(text: str, width: int = MAX_OUTPUT_WIDTH, indent: str = "  ") 
 def pretty_config(config, printer, cycle: bool) -> None:
     """IPython's display of a config object: one field a line (`make_config` installs it), where
     the dataclass repr is one line wider than the page."""
-    import dataclasses
-
     if cycle:
         printer.text(f"{type(config).__name__}(...)")
         return
@@ -64,9 +65,6 @@ def pretty_config(config, printer, cycle: bool) -> None:
 def wide_output_lines(executed_notebook, width: int = MAX_OUTPUT_WIDTH) -> list[tuple[int, str]]:
     """(cell index, line) for every text output line of an executed notebook wider than `width`
     (printed text, stderr, and the plain-text result of a cell that has no HTML form)."""
-    import json
-    from pathlib import Path
-
     nb = json.loads(Path(executed_notebook).read_text(encoding="utf-8"))
     found = []
     for index, cell in enumerate(nb.get("cells", [])):
@@ -99,7 +97,6 @@ def show_table(rows, columns=None, digits: int = 3) -> None:
             return f"{value:.{digits}f}"
         return "" if value is None else str(value)
 
-    import html
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(cell(r.get(c)))}</td>" for c in columns)

@@ -1,5 +1,8 @@
 """Packing tokenized examples into fixed-length rows for a decoder-only prefix LM.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> mixture -> **packing** -> pipeline ->
+model/train -> evaluate.
+
 An instruction example becomes one *segment*: `inputs EOS targets EOS`. Several segments share a
 row of `seq_length` tokens; the rest of the row is padding (id 0). A pretraining document becomes
 a segment with no inputs: every token is a target.
@@ -350,28 +353,3 @@ def attention_mask(segment_ids, causal_attention=None, bidirectional_prefix: boo
         prefix = xp.asarray(causal_attention) > 0  # (batch, seq)
         allowed = allowed[None] | (prefix[:, :, None] & prefix[:, None, :])
     return (same_segment & allowed)[:, None, :, :]
-
-
-def plot_packed_batch(batch: dict[str, np.ndarray], row: int = 0,
-                      bidirectional_prefix: bool = True, num_segments: int = 2):
-    """Figure: the batch's segment ids (rows x positions) and, for row `row`, the attention
-    mask over its first `num_segments` segments (zoomed so the causal part is visible)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
-
-    ids = batch["decoder_segment_ids"]  # (rows, seq)
-    mask = attention_mask(ids[row:row + 1], batch["decoder_causal_attention"][row:row + 1],
-                          bidirectional_prefix)[0, 0]  # (seq, seq)
-    shown = int(np.flatnonzero((ids[row] > 0) & (ids[row] <= num_segments)).max()) + 1
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2),
-                                      gridspec_kw={"width_ratios": [1.6, 1]})
-    colours = ListedColormap(np.vstack([[1, 1, 1, 1], plt.get_cmap("tab10")(np.arange(10))]))
-    left.imshow(np.where(ids > 0, (ids - 1) % 10 + 1, 0), cmap=colours, vmin=0, vmax=10,
-                aspect="auto", interpolation="nearest")
-    left.set(xlabel="position", ylabel="row", title="segment of each token (white: padding)")
-    right.imshow(mask[:shown, :shown], cmap="Greys", interpolation="nearest")
-    kind = "prefix both ways" if bidirectional_prefix else "causal"
-    right.set(xlabel="key position", ylabel="query position",
-              title=f"row {row}, first {num_segments} segments ({kind})")
-    fig.tight_layout()
-    return fig

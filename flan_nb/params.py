@@ -2,9 +2,11 @@
 
 Every notebook has exactly one cell tagged `parameters` holding `UPPER_SNAKE: type = literal  # why`
 lines (the annotation is what `papermill --help-notebook` shows). Those literals are the `book`
-profile (the notebook defaults). `notebooks/params/<profile>.yaml` maps a notebook stem (e.g.
-`01_bpe`) to the values that profile overrides; `flan-nb params NOTEBOOK --profile P` writes one
-notebook's values as a plain papermill file (`papermill -f FILE`).
+profile: a default is written there and nowhere else (config classes have no defaults, and
+`notebooks/params/book.yaml`, if present, sets nothing that repeats one).
+`notebooks/params/<profile>.yaml` maps a notebook stem (e.g. `01_bpe`) to the values that profile
+changes; `flan-nb params NOTEBOOK --profile P` writes one notebook's values as a plain papermill
+file (`papermill -f FILE`).
 
 Everything is checked here before anything executes: names and types against the parameters cell,
 values by building the notebook's config object (the class its second cell passes to
@@ -26,7 +28,10 @@ from typing import Any, Mapping
 
 import yaml
 
-from flan_nb.errors import UserError
+from flan_nb.errors import UserError, require
+from flan_nb.notebook import pretty_config
+from flan_nb.paths import repo_root, runs_dir
+from flan_nb.tinyworld import SIZES
 
 PROFILES = ("smoke", "book", "tpu_full")
 PARAMS_DIRNAME = "params"
@@ -156,11 +161,14 @@ def profile_path(notebooks_dir: Path, profile: str) -> Path:
 
 
 def load_profile(notebook: str | Path, profile: str) -> dict[str, Any]:
-    """The overrides `profile` sets for this notebook ({} for `book`, whose values are the defaults)."""
+    """The overrides `profile` sets for this notebook. `book` is the notebook's own defaults: its
+    file is optional and sets nothing for a notebook whose defaults are the book's."""
     if profile not in PROFILES:
         raise UserError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     notebook = Path(notebook)
     path = profile_path(notebook.parent, profile)
+    if profile == "book" and not path.is_file():
+        return {}
     if not path.is_file():
         raise UserError(f"profile file {str(path)} is missing")
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -251,8 +259,6 @@ def _check_conventions(values: Mapping[str, Any]) -> None:
             require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
                     f"{name} must be a whole number >= 0, got {value!r}")
     if "SIZE" in values:
-        from flan_nb.tinyworld import SIZES
-
         require(values["SIZE"] in SIZES,
                 f"SIZE must be one of {', '.join(SIZES)} (TinyWorld sizes), got "
                 f"{values['SIZE']!r}")
@@ -287,7 +293,6 @@ def book_path(text: str, notebooks_dir: str | Path | None = None) -> str:
     from the notebooks folder; never from the current directory. URLs are kept."""
     if not text or _is_url(text) or os.path.isabs(os.path.expanduser(text)):
         return os.path.expanduser(text) if text and not _is_url(text) else text
-    from flan_nb.paths import repo_root
 
     root = repo_root()
     candidates = [root / text, Path(notebooks_dir or root / "notebooks") / text]
@@ -304,7 +309,7 @@ def _is_path_value(name: str, value: Any) -> bool:
         return False
     if name == "CORPUS":
         return not value.startswith("tinyworld/")
-    if name == "BASE_RUN":
+    if name in ("BASE_RUN", "EXAMPLE_RUN"):
         return "/" in value
     return name in ("PLAN", "DATA_DIR")
 
@@ -330,14 +335,11 @@ def _plan_steps(path: str, plan: str) -> list[dict]:
 def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = None,
                 pending_runs: set[str] | frozenset = frozenset()) -> None:
     """The checks that need the file system, for the parameters among `values` that name files
-    or runs: CORPUS exists, BASE_RUN holds checkpoints (or is one of `pending_runs`, made
-    earlier in the same plan), PLAN exists and has a run of TUNING_NOTEBOOK, DATA_DIR exists."""
-    from flan_nb.paths import runs_dir
-
+    or runs: CORPUS exists, BASE_RUN and EXAMPLE_RUN hold checkpoints (or are among
+    `pending_runs`, made earlier in the same plan), PLAN exists and has a run of
+    TUNING_NOTEBOOK, DATA_DIR exists."""
     corpus = values.get("CORPUS")
     if isinstance(corpus, str) and corpus.startswith("tinyworld/"):
-        from flan_nb.tinyworld import SIZES
-
         size = corpus.split("/", 1)[1]
         require(size in SIZES, f"CORPUS {corpus!r}: TinyWorld sizes are "
                                f"{', '.join(SIZES)} (e.g. 'tinyworld/book'), or give a text file")
@@ -360,17 +362,23 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
                     f"{', '.join(stems)}")
         if values.get("RUN_PLAN", False):  # the plan makes its runs before they are read
             pending_runs = set(pending_runs) | {str(step["name"]) for step in steps}
-    base = values.get("BASE_RUN")
-    if isinstance(base, str) and base and not _is_url(base) and base not in pending_runs:
-        if "/" in base:
-            folder = Path(book_path(base, notebooks_dir))
+    # Runs a notebook loads: BASE_RUN (the model tuning starts from), EXAMPLE_RUN (chapter 09's
+    # worked example; with RUN_PLAN the plan makes it, and the chapter checks it after the plan).
+    run_names = {"BASE_RUN": values.get("BASE_RUN")}
+    if not values.get("RUN_PLAN", False):
+        run_names["EXAMPLE_RUN"] = values.get("EXAMPLE_RUN")
+    for name, run in run_names.items():
+        if not isinstance(run, str) or not run or _is_url(run) or run in pending_runs:
+            continue
+        if "/" in run:
+            folder = Path(book_path(run, notebooks_dir))
             where = str(folder)
         else:
-            require(base not in (".", ".."), f"BASE_RUN {base!r} is not a run name")
-            folder, where = runs_dir() / base, f"under {runs_dir()}"
+            require(run not in (".", ".."), f"{name} {run!r} is not a run name")
+            folder, where = runs_dir() / run, f"under {runs_dir()}"
         require((folder / "checkpoints").is_dir(),
-                f"BASE_RUN {base!r} has no checkpoints ({where}): run its notebook first "
-                f"(notebook 07 pretrains: `flan-nb run notebooks/07_pretraining.ipynb` makes "
+                f"{name} {run!r} has no checkpoints ({where}): run its notebook first "
+                f"(e.g. `flan-nb run notebooks/07_pretraining.ipynb` makes "
                 f"07_pretraining-book), or name a run folder that has them")
     data_dir = values.get("DATA_DIR")
     if _is_path_value("DATA_DIR", data_dir):
@@ -412,7 +420,6 @@ def make_config(cls, namespace: Mapping[str, Any]):
     resolved = {k: book_path(v) if _is_path_value(k, v) else v for k, v in values.items()}
     config = _construct(cls, resolved)
     if "_repr_pretty_" not in vars(cls):  # shown one field a line, within the page's width
-        from flan_nb.notebook import pretty_config
 
         cls._repr_pretty_ = pretty_config
     _NOTEBOOK_VALUES.clear()
@@ -423,12 +430,6 @@ def make_config(cls, namespace: Mapping[str, Any]):
 def notebook_values() -> dict[str, Any]:
     """The parameter values `make_config` last read from a notebook's globals ({} if none)."""
     return dict(_NOTEBOOK_VALUES)
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise UserError(message) unless `condition` (for config `__post_init__` checks)."""
-    if not condition:
-        raise UserError(message)
 
 
 # -- papermill files and `flan-nb params` ---------------------------------------------------------

@@ -1,5 +1,8 @@
 """Input pipelines: mixture -> tokens -> packed rows -> batches laid out for a device mesh.
 
+Data path, stage 4 of 6: tasks -> templates -> tokenize -> mixture -> packing -> **pipeline** ->
+model/train -> evaluate.
+
 Two pipelines, one interface (`iter`/`next` yields a batch; `get_state()`/`set_state()`):
 
 - `InstructionPipeline` (built by `make_batches`): a `flan_nb.mixture.Mixture` of rendered
@@ -25,16 +28,15 @@ re-tokenized on restore, so the restored pipeline yields the identical stream.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import time
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from flan_nb import packing
-from flan_nb.errors import UserError
+from flan_nb import mixture as mixture_lib
+from flan_nb import packing, tasks
+from flan_nb.errors import UserError, require
 from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
-from flan_nb.params import require
 
 STATE_VERSION = 1
 
@@ -271,8 +273,6 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
     this host yields `batch_size // num_shards` rows per batch (hosts default to JAX's).
     `isolate=False` packs as FLAN 2021 (EOS between examples, no masking across them).
     """
-    from flan_nb import mixture as mixture_lib
-
     shard_index, num_shards = host_shard(shard_index, num_shards)
     mixture = Mixture.from_registry(
         dataset_names, split=split, seed=seed, data_seed=data_seed, size=size, data_dir=data_dir,
@@ -333,81 +333,12 @@ BOOK_VOCAB_SIZE = 2000
 PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
 
 
-@dataclasses.dataclass(frozen=True)
-class MixingChapterConfig:
-    """Parameters of notebook 06 (one field per parameter of its `parameters` cell)."""
-
-    size: str = "book"
-    data_seed: int = 0
-    mix_seed: int = 0
-    rate_cap: int = BOOK_RATE_CAP
-    max_examples: int = BOOK_MAX_EXAMPLES
-    temperature: float = 1.0
-    vocab_size: int = BOOK_VOCAB_SIZE
-    max_input_length: int = BOOK_MAX_INPUT_LENGTH
-    max_target_length: int = BOOK_MAX_TARGET_LENGTH
-    batch_size: int = BOOK_BATCH_SIZE
-    num_samples: int = 4000
-    num_batches: int = 40
-    max_open_rows: int = 64
-    paper_input_length: int = PAPER_INPUT_LENGTH
-    paper_target_length: int = PAPER_TARGET_LENGTH
-
-    def __post_init__(self):
-        for name in ("rate_cap", "max_examples", "vocab_size", "batch_size", "num_samples",
-                     "num_batches", "max_open_rows"):
-            value = getattr(self, name)
-            require(isinstance(value, int) and value >= 1,
-                    f"{name.upper()} must be a positive integer, got {value!r}")
-        for name in ("max_input_length", "max_target_length", "paper_input_length",
-                     "paper_target_length"):
-            value = getattr(self, name)
-            require(isinstance(value, int) and value >= 2,
-                    f"{name.upper()} must be an integer >= 2 (a token and its EOS), "
-                    f"got {value!r}")
-        require(self.temperature > 0, f"TEMPERATURE must be > 0, got {self.temperature}")
-
-    @property
-    def seq_length(self) -> int:
-        return self.max_input_length + self.max_target_length
-
-
 def tinyworld_names() -> list[str]:
     """Every registered TinyWorld dataset (the book's mixture)."""
-    from flan_nb import tasks
-
     names = [spec.name for spec in tasks.all_datasets(source="tinyworld")]
     if not names:
         raise UserError("no TinyWorld datasets are registered (flan_nb.tinyworld is missing)")
     return names
-
-
-@dataclasses.dataclass(frozen=True)
-class RateRow:
-    """One TinyWorld dataset next to the real dataset it mirrors: sizes and mixing rates."""
-
-    name: str
-    mirrors: str
-    real_train: int  # the real dataset's training examples
-    paper_rate: float  # its share at paper scale: min(real, 30,000, 3,000), normalised
-    train: int  # TinyWorld's training examples
-    rate: float  # TinyWorld's share with the book's caps
-
-
-def rates_next_to_paper(num_examples: Mapping[str, int], *, rate_cap: int | None,
-                        max_examples: int | None, temperature: float = 1.0) -> list[RateRow]:
-    """TinyWorld's mixing rates (with the given caps) beside the paper-scale rates of the real
-    datasets they mirror (the paper's caps, 3,000 and 30,000), largest real dataset first."""
-    from flan_nb import mixture as mixture_lib
-    from flan_nb.tinyworld.datasets import BY_NAME
-
-    unknown = sorted(set(num_examples) - set(BY_NAME))
-    require(not unknown, f"not TinyWorld datasets (no real size to compare): {unknown}")
-    paper = mixture_lib.mixing_rates({n: BY_NAME[n].real_train for n in num_examples})
-    ours = mixture_lib.mixing_rates(num_examples, rate_cap, max_examples, temperature)
-    rows = [RateRow(n, BY_NAME[n].mirrors, BY_NAME[n].real_train, paper[n], num_examples[n],
-                    ours[n]) for n in num_examples]
-    return sorted(rows, key=lambda r: (-r.real_train, r.name))
 
 
 def tokenize_samples(samples, tokenizer, max_input_length: int, max_target_length: int):
@@ -442,24 +373,6 @@ def compare_packers(mixture: Mixture, tokenizer, lengths: Mapping[str, tuple[int
             table[label][name] = pipe.stats
     mixture.set_state(start)
     return table
-
-
-def plot_padding(table: Mapping[str, Mapping[str, packing.PackStats]]):
-    """Figure: padding fraction of each packer at each length setting."""
-    import matplotlib.pyplot as plt
-
-    labels = list(table)
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for i, name in enumerate(packing.PACKERS):
-        values = [100 * table[label][name].pad_fraction for label in labels]
-        bars = ax.bar(x + (i - 0.5) * 0.38, values, 0.38, label=name.replace("_", "-"))
-        ax.bar_label(bars, fmt="%.1f%%", fontsize=8)
-    ax.set_xticks(x, labels)
-    ax.set_ylabel("padding (% of positions)")
-    ax.legend()
-    fig.tight_layout()
-    return fig
 
 
 def measure_throughput(pipe: _PackedBatches, num_batches: int) -> dict[str, float]:

@@ -14,9 +14,11 @@ an object in a bucket is replaced whole by the store itself.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +116,6 @@ class Run:
 def _run_folder_name(stem: str, values: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(folder name, profile, every parameter value) for a notebook executed outside `flan-nb
     run` with these parameter values, read against the notebook's parameters cell."""
-    import hashlib
-
     from flan_nb import params as params_lib
 
     notebook = repo_root() / "notebooks" / f"{stem}.ipynb"
@@ -165,7 +165,6 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
         if name == default_name and os.environ.get(BOOK_BUILD_ENV) and is_local(run.path):
             # The book build's own run, made with defaults the notebook no longer has: like a
             # stale run of a plan, it starts clean (flan-nb batch does the same).
-            import shutil
 
             print(f"{run.path} was made with other defaults ({', '.join(different)}): "
                   f"starting it again")

@@ -1,5 +1,8 @@
 """Scale-out with JAX SPMD: the device mesh, parameter and batch shardings, multi-host start-up.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+**sharding**, train, checkpoint -> evaluate.
+
 The same training code runs on one CPU and on a TPU pod; only the mesh changes. The mesh has three
 named axes:
 
@@ -16,9 +19,13 @@ JAX starts).
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import sys
 from typing import Any, Mapping
+
+import numpy as np
 
 from flan_nb.errors import UserError
 
@@ -61,8 +68,6 @@ def use_all_cpu_cores(count: int | None = None) -> int | None:
     +20-50% on a 2-core machine). Only the CPU platform is affected, so it is harmless on TPU.
     Returns the device count asked for, or None when JAX had already started (nothing changes).
     """
-    import sys
-
     count = count or os.cpu_count() or 1
     flags = os.environ.get("XLA_FLAGS", "")
     if "xla_force_host_platform_device_count" in flags:
@@ -76,8 +81,6 @@ def use_all_cpu_cores(count: int | None = None) -> int | None:
 def is_primary() -> bool:
     """True in the one process that writes logs, metrics and figures (process 0 of a multi-host
     job; the only process otherwise). Does not import JAX: `use_all_cpu_cores` must come first."""
-    import sys
-
     distributed = sys.modules.get("jax._src.distributed")  # absent: JAX not even imported
     state = getattr(distributed, "global_state", None)
     return state is None or state.client is None or state.process_id == 0
@@ -113,7 +116,6 @@ def check_mesh_sizes(data: int, fsdp: int, tensor: int) -> None:
 def make_mesh(data: int = -1, fsdp: int = 1, tensor: int = 1, devices=None):
     """A `jax.sharding.Mesh` over `devices` (default: all) with axes data, fsdp, tensor."""
     import jax
-    import numpy as np
 
     devices = list(jax.devices() if devices is None else devices)
     shape = resolve_mesh_shape(len(devices), data, fsdp, tensor)
@@ -185,13 +187,10 @@ def allgather_json(obj: Any) -> list[Any]:
 
     Used for per-host data-iterator states, which differ by host and must all be checkpointed.
     """
-    import json
-
     import jax
 
     if jax.process_count() == 1:
         return [obj]
-    import numpy as np
     from jax.experimental import multihost_utils
 
     data = np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8)

@@ -1,5 +1,8 @@
 """Held-out splits: which datasets to tune on when a cluster is evaluated zero-shot.
 
+Data path, stage 2 of 6: tasks -> **templates, splits** (which datasets are tuned on) -> tokenize
+-> mixture/packing/pipeline -> model/train -> evaluate.
+
 The paper evaluates a cluster on a model tuned on the other clusters, and removes more than the
 held-out cluster where tasks overlap: NLI and Paraphrase exclude each other, and Reading
 comprehension with commonsense goes whenever Reading comprehension or Commonsense is held out
@@ -12,13 +15,12 @@ while NLI, closed-book QA and commonsense stay held out.
 from __future__ import annotations
 
 import dataclasses
+import random
 from typing import Iterable, NamedTuple, Sequence
 
-from flan_nb import tasks
+from flan_nb import tasks, tinyworld
 from flan_nb.errors import UserError
-from flan_nb.params import require
 from flan_nb.tasks import check_source  # noqa: F401 - also called as splits.check_source
-from flan_nb.tinyworld import SIZES
 
 RCWC = "reading_comprehension_with_commonsense"
 
@@ -153,53 +155,11 @@ def figure6_plan(source: str | None = None) -> list[HeldOutSplit]:
     return [split for _, split in figure6_steps(source)]
 
 
-def held_out_rows(source: str | None = None) -> list[dict]:
-    """One row per cluster: datasets evaluated, clusters the rules remove, datasets tuned on."""
-    rows = []
-    for cluster in tasks.CLUSTERS:
-        split = held_out_split(cluster, source)
-        removed = excluded_clusters([cluster])
-        rows.append({"held out": tasks.CLUSTERS[cluster], "eval": len(split.eval),
-                     "also removed": ", ".join(tasks.CLUSTERS[c] for c in removed) or "-",
-                     "excluded": len(split.excluded), "train": len(split.train)})
-    return rows
-
-
-def figure6_rows(source: str | None = None) -> list[dict]:
-    """The Figure 6 plan as rows: the step number and what it adds, our dataset count and the
-    paper's (which counts some configs, e.g. SQuAD v1/v2, as separate datasets)."""
-    paper = dict(zip(FIGURE6_ORDER, FIGURE6_PAPER_DATASETS))
-    return [{"step": FIGURE6_ORDER.index(step) + 1, "added": figure6_step_title(step),
-             "train datasets": len(split.train), "paper's datasets": paper[step]}
-            for step, split in figure6_steps(source)]
-
-
-@dataclasses.dataclass(frozen=True)
-class TasksChapterConfig:
-    """Parameters of chapter 04 (tasks and clusters)."""
-
-    split_source: str = "tinyworld"
-    held_out: str = "nli"
-    size: str = "book"
-    seed: int = 0
-
-    def __post_init__(self):
-        require(self.split_source in tasks.SOURCES,
-                f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
-                f"got {self.split_source!r}")
-        require(self.held_out in tasks.CLUSTERS,
-                f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "
-                f"got {self.held_out!r}")
-        require(self.size in SIZES, f"SIZE must be one of {', '.join(SIZES)}, got {self.size!r}")
-
-
 def tuning_pool(split: HeldOutSplit, size: str = "book") -> dict[str, list[str]]:
     """Per tuning cluster of `split`, the tasks a NUM_TUNING_TASKS selection draws from: the
     split's datasets (registry order), then TinyWorld's task variants of that cluster that
     exist in the world of `size` (catalog order). A held-out cluster, and every cluster the
     paper's rules remove with it, has no entry: its variants never reach tuning."""
-    from flan_nb import tinyworld
-
     pool: dict[str, list[str]] = {c: [] for c in split.train_clusters}
     for name in split.train:
         pool[tasks.get(name).cluster].append(name)
@@ -230,8 +190,6 @@ def select_tuning_tasks(split: HeldOutSplit, num_tasks: int, *, seed: int = 0,
     cluster's share of the N in proportion to its share of the pool) and seeded: within a
     cluster the datasets come first, then its variants in an order shuffled by `seed`. A
     larger N keeps every task of a smaller one (Flan 2022's mixtures grow the same way)."""
-    import random
-
     if not isinstance(num_tasks, int) or isinstance(num_tasks, bool) or num_tasks < 0:
         raise UserError(f"NUM_TUNING_TASKS must be an integer >= 0, got {num_tasks!r}")
     if num_tasks == 0:

@@ -1,5 +1,8 @@
 """The dataset registry: every dataset the book knows, TinyWorld's and the paper's 62.
 
+Data path, stage 1 of 6: **tasks** (the sources register here) -> templates -> tokenize ->
+mixture/packing/pipeline -> model/train -> evaluate.
+
 One registry serves every data source, so a notebook runs the same code on TinyWorld and on TFDS
 data. A `DatasetSpec` says which of the paper's 12 clusters a dataset belongs to, whether it is a
 classification task (answered by picking one option) or a generation task, its 10 templates, its

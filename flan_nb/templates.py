@@ -1,5 +1,8 @@
 """Instruction templates: from an example's fields to (inputs, targets, options) text.
 
+Data path, stage 2 of 6: tasks -> **templates** (with `formats`, `splits`) -> tokenize ->
+mixture/packing/pipeline -> model/train -> evaluate.
+
 A template is a pair of `str.format` strings over the example's fields. Classification templates
 get the paper's options suffix, the word OPTIONS followed by one dash-led line per answer, appended
 to the inputs, or placed where the template writes `{options}`. A turned-around template (the

@@ -1,5 +1,8 @@
 """SentencePiece tokenization: the tokenizer every model in the book uses.
 
+Data path, stage 3 of 6: tasks -> templates -> **tokenize** -> mixture/packing/pipeline ->
+model/train -> evaluate.
+
 The paper's LaMDA-PT uses a 32k SentencePiece vocabulary. We train BPE or unigram SentencePiece
 models on the book's corpus, with the project's ids (pad 0, eos 1, unk 2, no bos) and settings that
 make encode -> decode lossless on any text: identity normalization, extra whitespace kept, and byte
@@ -18,8 +21,12 @@ import time
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from flan_nb.errors import UserError
-from flan_nb.params import require
+import sentencepiece as spm
+
+from flan_nb import tinyworld
+from flan_nb.bpe import BPETokenizer
+from flan_nb.errors import UserError, require
+from flan_nb.runs import repo_root
 
 PAD_ID, EOS_ID, UNK_ID = 0, 1, 2
 MODEL_TYPES = ("bpe", "unigram")
@@ -28,8 +35,6 @@ CACHE_ENV = "FLAN_NB_CACHE"
 
 def cache_dir() -> Path:
     """Where trained tokenizers are kept (`$FLAN_NB_CACHE`, default `<repo>/.cache/flan_nb`)."""
-    from flan_nb.runs import repo_root
-
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else repo_root() / ".cache" / "flan_nb"
 
@@ -60,8 +65,6 @@ class Tokenizer:
     pad_id, eos_id, unk_id = PAD_ID, EOS_ID, UNK_ID
 
     def __init__(self, model_proto: bytes, settings: SentencePieceSettings | None = None):
-        import sentencepiece as spm
-
         self.model_proto = model_proto
         self.settings = settings
         self.sp = spm.SentencePieceProcessor(model_proto=model_proto)
@@ -106,8 +109,6 @@ def _sentences(texts: Iterable[str]) -> Iterable[str]:
 
 def train_sentencepiece(texts: Iterable[str], settings: SentencePieceSettings) -> Tokenizer:
     """Train a SentencePiece model on `texts` (in memory; see `load_or_train` for the cache)."""
-    import sentencepiece as spm
-
     model = io.BytesIO()
     try:
         spm.SentencePieceTrainer.train(
@@ -202,8 +203,6 @@ def compare_tokenizers(train_docs: Sequence[str], eval_docs: Sequence[str],
                        vocab_size: int) -> dict:
     """Our teaching BPE against SentencePiece BPE, trained on the same documents at the same
     vocabulary size, measured on held-out documents: training time, speed, compression."""
-    from flan_nb.bpe import BPETokenizer
-
     start = time.perf_counter()
     ours = BPETokenizer.train("\n".join(train_docs), vocab_size)
     ours_train_s = time.perf_counter() - start
@@ -226,23 +225,6 @@ def compare_tokenizers(train_docs: Sequence[str], eval_docs: Sequence[str],
     }
 
 
-def compression_curve(train_docs: Sequence[str], eval_docs: Sequence[str],
-                      vocab_sizes: Sequence[int]) -> dict[str, list[float]]:
-    """Characters per token at each vocabulary size: ours (one training run, its merge table
-    truncated, since BPE vocabularies are nested) and SentencePiece BPE (one model per size)."""
-    from flan_nb.bpe import BPETokenizer
-
-    ours_full = BPETokenizer.train("\n".join(train_docs), max(vocab_sizes))
-    first_merge_id = ours_full.vocab_size - len(ours_full.merges)
-    ours, sentencepiece = [], []
-    for size in vocab_sizes:
-        ours_at_size = ours_full.truncated(max(0, size - first_merge_id))
-        ours.append(chars_per_token(ours_at_size.encode, eval_docs))
-        sp = train_sentencepiece(train_docs, SentencePieceSettings(vocab_size=size))
-        sentencepiece.append(chars_per_token(sp.encode, eval_docs))
-    return {"vocab_size": list(vocab_sizes), "ours": ours, "sentencepiece": sentencepiece}
-
-
 def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
                     max_train: int | None = None) -> tuple[list[str], list[str]]:
     """Documents -> (train, held-out eval): the last `eval_fraction` is held out."""
@@ -253,8 +235,6 @@ def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
 
 def benchmark(quick: bool = False) -> dict:
     """`flan-nb bench tokenize`: ours against SentencePiece on the TinyWorld corpus."""
-    from flan_nb import tinyworld
-
     size = "smoke" if quick else "book"
     train_docs, eval_docs = split_documents(tinyworld.build(seed=0, size=size).corpus)
     result = compare_tokenizers(train_docs, eval_docs, vocab_size=600 if quick else 2000)
@@ -265,32 +245,9 @@ def load_corpus(corpus: str, seed: int = 0) -> list[str]:
     """Documents of `corpus`: "tinyworld/<size>" (generated) or a UTF-8 text file with one
     document per line (for real data at paper scale)."""
     if corpus.startswith("tinyworld/"):
-        from flan_nb import tinyworld
-
         return tinyworld.build(seed=seed, size=corpus.split("/", 1)[1]).corpus
     path = Path(corpus)
     if not path.is_file():
         raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>' nor an existing text "
                         f"file (one document per line)")
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@dataclasses.dataclass(frozen=True)
-class TokenizerChapterConfig:
-    """Parameters of chapters 01 (BPE) and 02 (SentencePiece)."""
-
-    corpus: str = "tinyworld/book"
-    seed: int = 0
-    max_train_documents: int = 4000
-    vocab_sizes: tuple[int, ...] = (400, 600, 1000, 2000, 4000)
-    vocab_size: int = 2000
-
-    def __post_init__(self):
-        object.__setattr__(self, "vocab_sizes", tuple(self.vocab_sizes))
-        require(self.max_train_documents > 0,
-                f"MAX_TRAIN_DOCUMENTS must be positive, got {self.max_train_documents}")
-        require(all(isinstance(v, int) and v >= 280 for v in self.vocab_sizes + (self.vocab_size,)),
-                f"vocabulary sizes must be ints >= 280 (3 special ids + 256 bytes + characters), "
-                f"got {list(self.vocab_sizes)} and {self.vocab_size}")
-        require(list(self.vocab_sizes) == sorted(set(self.vocab_sizes)),
-                f"VOCAB_SIZES must be increasing without repeats, got {list(self.vocab_sizes)}")

@@ -1,5 +1,8 @@
 """Training the LM: pretraining from scratch and instruction tuning use the same loop.
 
+Data path, stage 5 of 6: tasks -> templates -> tokenize -> mixture/packing/pipeline -> model,
+sharding, **train**, checkpoint -> evaluate.
+
 - Optimizer: optax Adafactor (the paper's), constant learning rate, all parameters trained.
 - Batches are measured in tokens: `batch_tokens = batch_size x seq_length`, optionally split
   into `grad_accum_steps` microbatches whose gradients are summed before one update.
@@ -30,8 +33,19 @@ import sys
 import time
 from typing import Any, Iterator, Mapping
 
-from flan_nb.errors import UserError
-from flan_nb.params import require
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+from tqdm import tqdm
+
+from flan_nb import model as model_lib
+from flan_nb import sharding
+from flan_nb.checkpoint import Checkpoints, _epath, save_tokenizer
+from flan_nb.errors import UserError, require
+from flan_nb.model import logits_for_batch, token_losses
+from flan_nb.runs import append_text, as_path, atomic_write_text, is_local
 
 LOG_FILE = "train_log.jsonl"
 FINGERPRINT_FILE = "train_fingerprint.json"
@@ -108,8 +122,6 @@ class TrainConfig:
 
 def make_optimizer(config: TrainConfig):
     """Adafactor with a constant learning rate (factored second moments, update clipping 1)."""
-    import optax
-
     return optax.adafactor(learning_rate=config.learning_rate,
                            multiply_by_parameter_scale=config.parameter_scale)
 
@@ -123,8 +135,6 @@ class TrainLog:
     """
 
     def __init__(self, path):
-        from flan_nb.runs import as_path
-
         self.path = as_path(path)
         self._waiting: list[str] = []
 
@@ -141,19 +151,13 @@ class TrainLog:
 
     def truncate(self, last_step: int) -> list[dict]:
         """Keep rows with step <= last_step (the checkpoint being resumed) and return them."""
-        from flan_nb.runs import atomic_write_text
-        from flan_nb.sharding import is_primary
-
         rows = [r for r in self.read() if r["step"] <= last_step]
-        if is_primary():
+        if sharding.is_primary():
             atomic_write_text(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
     def append(self, rows: list[dict]) -> None:
-        from flan_nb.runs import append_text, is_local
-        from flan_nb.sharding import is_primary
-
-        if rows and is_primary():
+        if rows and sharding.is_primary():
             text = "".join(json.dumps(r) + "\n" for r in rows)
             if is_local(self.path):
                 append_text(self.path, text)
@@ -162,8 +166,6 @@ class TrainLog:
 
     def flush(self) -> None:
         """Write the rows waiting for a bucket (see the class docstring)."""
-        from flan_nb.runs import append_text
-
         if self._waiting:
             append_text(self.path, "".join(self._waiting))
             self._waiting = []
@@ -178,8 +180,6 @@ class ProgressBar:
     """
 
     def __init__(self, start: int, total: int):
-        from tqdm import tqdm
-
         self.sparse = "ipykernel" in sys.modules
         self.bar = tqdm(total=total, initial=start, unit="step", file=sys.stdout,
                         mininterval=math.inf if self.sparse else 2.0, smoothing=0.1,
@@ -224,10 +224,6 @@ def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = 
     Their ratio is the training loss; summing both over microbatches or devices before dividing
     keeps every target token's weight equal.
     """
-    import jax.numpy as jnp
-
-    from flan_nb.model import logits_for_batch, token_losses
-
     logits = logits_for_batch(model, batch, dropout_rng=dropout_rng,
                               bidirectional_prefix=bidirectional_prefix)
     weights = jnp.asarray(batch["decoder_loss_weights"]).astype(jnp.float32)  # (batch, len)
@@ -238,17 +234,11 @@ def batch_loss(model, batch: Mapping[str, Any], *, bidirectional_prefix: bool = 
 def normalized_loss(loss_sum, weight_sum):
     """The loss of a step: summed target-token losses over the number of target tokens, both
     summed over every microbatch and device first (a batch with no targets has loss 0)."""
-    import jax.numpy as jnp
-
     return loss_sum / jnp.maximum(weight_sum, 1.0)
 
 
 def _make_step(graphdef, tx, config: TrainConfig, dropout: bool):
     """The pure update function: (params, opt_state, batch, step) -> (params, opt_state, m)."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-    from flax import nnx
 
     def micro_loss(params, micro, rng):
         return batch_loss(nnx.merge(graphdef, params), micro, dropout_rng=rng,
@@ -295,12 +285,6 @@ class Trainer:
     def __init__(self, model_config, train_config: TrainConfig, *, checkpoint_dir=None,
                  log_path=None, mesh=None, init_params=None, progress: bool = True,
                  data_settings: Mapping[str, Any] | None = None):
-        import jax
-        from flax import nnx
-
-        from flan_nb import model as model_lib
-        from flan_nb import sharding
-
         self.model_config = model_config
         self.config = train_config
         # The settings that decide the data and the mixture (a notebook's parameters): resuming
@@ -324,8 +308,6 @@ class Trainer:
                 ("init", model_config, seed, self.mesh),
                 lambda: jax.jit(init, out_shardings=self.param_shardings))()
         else:
-            import jax.numpy as jnp
-
             placed = jax.device_put(init_params, self.param_shardings)
             # Copied: the step donates (frees) its inputs, and the caller may still use theirs.
             self.params = jax.tree.map(jnp.copy, placed)
@@ -340,8 +322,6 @@ class Trainer:
             self.mesh, jax.sharding.PartitionSpec(*leading, sharding.BATCH_AXES, None))
         self.checkpoints = None
         if checkpoint_dir is not None:
-            from flan_nb.checkpoint import Checkpoints
-
             self._prepare_checkpoint_dir(checkpoint_dir)
             self.checkpoints = Checkpoints(checkpoint_dir,
                                            max_to_keep=train_config.max_checkpoints)
@@ -351,15 +331,12 @@ class Trainer:
 
     def _place_on_mesh(self, tree):
         """Leaves that jit left on one device (constants such as a step count) -> replicated."""
-        import jax
-
-        from flan_nb.sharding import replicated
 
         def place(x):
-            sharding = getattr(x, "sharding", None)
-            if isinstance(sharding, jax.sharding.NamedSharding) and sharding.mesh == self.mesh:
+            placed = getattr(x, "sharding", None)
+            if isinstance(placed, jax.sharding.NamedSharding) and placed.mesh == self.mesh:
                 return x
-            return jax.device_put(x, replicated(self.mesh))
+            return jax.device_put(x, sharding.replicated(self.mesh))
 
         return jax.tree.map(place, tree)
 
@@ -372,33 +349,27 @@ class Trainer:
     def _prepare_checkpoint_dir(self, directory) -> None:
         """Checkpoints made with other settings cannot be resumed: clear them (runs are caches
         of a notebook's results; changing its parameters means starting over)."""
-        from flan_nb.checkpoint import _epath
-        from flan_nb.sharding import is_primary
-
         directory = _epath(directory)  # Orbax's path type: it has rmtree
         path = directory / FINGERPRINT_FILE
         want = json.dumps(self._fingerprint(), sort_keys=True)
-        if path.exists() and path.read_text() != want and is_primary():
+        if path.exists() and path.read_text() != want and sharding.is_primary():
             print(f"settings changed since the checkpoints in {directory} were written: "
                   f"starting over")
             directory.rmtree()
-        if is_primary():
+        if sharding.is_primary():
             directory.mkdir(parents=True, exist_ok=True)
             path.write_text(want)
 
     # -- the compiled step ----------------------------------------------------------------
     def _compiled_step(self):
-        import jax
-
-        from flan_nb.sharding import replicated
-
         if self._step_fn is None:
             opt_shardings = jax.tree.map(lambda x: x.sharding, self.opt_state)
             fn = _make_step(self.graphdef, self.tx, self.config,
                             dropout=self.model_config.dropout_rate > 0)
             self._step_fn = _cached_jit(("step",) + self._key, lambda: jax.jit(
                 fn, donate_argnums=(0, 1),
-                out_shardings=(self.param_shardings, opt_shardings, replicated(self.mesh))))
+                out_shardings=(self.param_shardings, opt_shardings,
+                               sharding.replicated(self.mesh))))
         return self._step_fn
 
     def device_batch(self, batch: Mapping[str, Any]) -> dict:
@@ -407,9 +378,6 @@ class Trainer:
         Each of P processes passes its own batch_size / P rows (one process: the whole batch),
         as `flan_nb.pipeline` yields them; microbatches are stacked in front.
         """
-        import jax
-        import numpy as np
-
         c = self.config
         missing = [name for name in REQUIRED_FEATURES if name not in batch]
         if missing:
@@ -435,8 +403,6 @@ class Trainer:
 
     def train_step(self, batch: Mapping[str, Any]) -> dict:
         """One update on one host batch; returns its metrics (device scalars)."""
-        import jax.numpy as jnp
-
         step_fn = self._compiled_step()
         self.params, self.opt_state, metrics = step_fn(
             self.params, self.opt_state, self.device_batch(batch), jnp.int32(self.step))
@@ -453,8 +419,6 @@ class Trainer:
             return False
         self.step, self.params, self.opt_state, data_states, _meta = restored
         if data is not None:
-            import jax
-
             saved = data_states["per_process"]
             if len(saved) != jax.process_count():
                 # Each host's pipeline reads its own shard of the data; another host count
@@ -468,37 +432,31 @@ class Trainer:
 
     def save(self, data) -> None:
         """Checkpoint the current step with every process's data-iterator state."""
-        from flan_nb.sharding import allgather_json
-
         if self.checkpoints is not None:
             state = data.get_state() if data is not None else None
             self.checkpoints.save(self.step, self.params, self.opt_state,
-                                  {"per_process": allgather_json(state)}, {"step": self.step})
+                                  {"per_process": sharding.allgather_json(state)},
+                                  {"step": self.step})
         if self.log is not None:
             self.log.flush()
 
     def model(self):
         """The current parameters as a `Transformer` (shares the arrays)."""
-        from flax import nnx
-
         return nnx.merge(self.graphdef, self.params)
 
     # -- the loop -----------------------------------------------------------------------------
     def fit(self, data: Iterator[Mapping[str, Any]], num_steps: int | None = None) -> TrainResult:
         """Train until `num_steps` (default: the config's), resuming from a checkpoint."""
-        import jax
-
         num_steps = self.config.num_steps if num_steps is None else num_steps
         self.restore(data)
         start = self.step
         # Steps after the checkpoint are redone, so their old log lines go.
         history = self.log.truncate(start) if self.log is not None else []
-        from flan_nb.sharding import describe_mesh, is_primary
 
-        if start and is_primary():
+        if start and sharding.is_primary():
             print(f"resumed from the checkpoint at step {start}")
         if start < num_steps and self.progress:
-            print(f"training on a {describe_mesh(self.mesh)}")
+            print(f"training on a {sharding.describe_mesh(self.mesh)}")
         bar = self._progress_bar(start, num_steps)
         pending: list[tuple[int, dict]] = []
         tokens_seen = history[-1]["tokens_seen"] if history else 0
@@ -558,8 +516,6 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
     """Train (or resume) and return the result; with `run`, checkpoints go to
     `<run>/checkpoints/` (with `tokenizer`, when given, beside them) and the loss log to
     `<run>/train_log.jsonl`."""
-    from flan_nb.runs import as_path
-
     run_path = None if run is None else getattr(run, "path", run)
     trainer = Trainer(
         model_config, train_config, mesh=mesh, init_params=init_params, progress=progress,
@@ -567,8 +523,6 @@ def train(model_config, train_config: TrainConfig, data, *, run=None, init_param
         log_path=None if run_path is None else as_path(run_path) / LOG_FILE,
         data_settings=run_settings(run))
     if tokenizer is not None and run_path is not None:
-        from flan_nb.checkpoint import save_tokenizer
-
         save_tokenizer(as_path(run_path) / "checkpoints", tokenizer)
     try:
         return trainer.fit(data)
@@ -589,188 +543,11 @@ def run_settings(run) -> dict[str, Any]:
 
 def read_log(run) -> list[dict]:
     """Every logged step of a run (its `train_log.jsonl`)."""
-    from flan_nb.runs import as_path
-
     return TrainLog(as_path(getattr(run, "path", run)) / LOG_FILE).read()
-
-
-# -- chapters 07 (pretraining) and 08 (instruction tuning) -------------------------------------
-# The paper's recipe, for comparisons printed and drawn beside ours.
-PAPER_PRETRAIN_TOKENS = 2.49e12  # LaMDA-PT's pretraining data (BPE tokens)
-PAPER_TUNING_STEPS = 30_000
-PAPER_TUNING_BATCH_TOKENS = 8_192
-PAPER_LEARNING_RATE = 3e-5
-
-
-def _check_chapter(c) -> None:
-    """Checks both chapters' configs share (they fail before anything is built)."""
-    require(c.dtype in ("float32", "bfloat16"),
-            f"DTYPE must be float32 or bfloat16, got {c.dtype!r}")
-    from flan_nb.sharding import check_mesh_sizes
-
-    check_mesh_sizes(c.mesh_data, c.mesh_fsdp, c.mesh_tensor)
-
-
-def _chapter_train_config(c, **extra) -> TrainConfig:
-    return TrainConfig(num_steps=c.num_steps, batch_tokens=c.batch_tokens,
-                       seq_length=c.seq_length, grad_accum_steps=c.grad_accum_steps,
-                       learning_rate=c.learning_rate, seed=c.seed,
-                       checkpoint_every=c.checkpoint_every,
-                       log_every=max(1, min(10, c.num_steps // 20)), mesh_data=c.mesh_data,
-                       mesh_fsdp=c.mesh_fsdp, mesh_tensor=c.mesh_tensor, **extra)
-
-
-@dataclasses.dataclass(frozen=True)
-class PretrainChapterConfig:
-    """Notebook 07's parameters (one field per parameter), validated on construction."""
-
-    corpus: str = "tinyworld/book"  # "tinyworld/<size>" or a text file, one document per line
-    seed: int = 0  # world, tokenizer, data order, initialisation
-    vocab_size: int = 2000  # SentencePiece vocabulary
-    eval_fraction: float = 0.02  # documents held out to measure generalisation
-    model: str = "tiny-1m"  # a name from flan_nb.model.NAMED_CONFIGS
-    dtype: str = "float32"
-    dropout_rate: float = 0.0
-    seq_length: int = 256
-    batch_tokens: int = 4096
-    grad_accum_steps: int = 1
-    num_steps: int = 300
-    learning_rate: float = 3e-3
-    checkpoint_every: int = 100
-    mesh_data: int = -1
-    mesh_fsdp: int = 1
-    mesh_tensor: int = 1
-
-    def __post_init__(self):
-        _check_chapter(self)
-        require(0 < self.eval_fraction < 0.5,
-                f"EVAL_FRACTION must be in (0, 0.5), got {self.eval_fraction}")
-        self.model_config(self.vocab_size)
-        self.train_config()
-
-    def model_config(self, vocab_size: int):
-        from flan_nb.model import named_config
-
-        return named_config(self.model, vocab_size=vocab_size, dtype=self.dtype,
-                            dropout_rate=self.dropout_rate)
-
-    def train_config(self) -> TrainConfig:
-        return _chapter_train_config(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class TuningChapterConfig:
-    """Notebook 08's parameters (one field per parameter), validated on construction."""
-
-    held_out: str = "nli"  # the cluster left out of tuning (evaluated zero-shot in 09)
-    base_run: str = "07_pretraining"  # run name under runs/, or a path to a run folder
-    source: str = "tinyworld"  # tinyworld or tfds
-    size: str = "book"  # TinyWorld size
-    data_dir: str = ""  # TFDS data folder ("" = TFDS's default)
-    seed: int = 0
-    max_input_length: int = 160
-    max_target_length: int = 96
-    seq_length: int = 256
-    batch_tokens: int = 4096
-    grad_accum_steps: int = 1
-    num_steps: int = 120
-    learning_rate: float = 1e-3
-    dropout_rate: float = 0.0
-    bidirectional_prefix: bool = False
-    # Packed examples masked from each other: Flan 2022's packing, the default, so that each
-    # example trains as chapter 09 scores it (alone, from position 0). False: FLAN 2021's, an EOS
-    # between examples and no masking (flan_nb.packing).
-    isolate_packed: bool = True
-    # Examples-proportional mixing, rate = min(examples, cap); the book's TinyWorld is the real
-    # collection at 1:30, so the paper's 3,000 and 30,000 become 100 and 1,000 (tpu_full: paper's).
-    rate_cap: int = 100
-    max_examples: int = 1000  # training examples per dataset
-    # Flan 2022's task-count axis: 0 tunes on the datasets of the held-out split; N > 0 on N
-    # tasks drawn (seeded, cluster-stratified) from those datasets and TinyWorld's task variants
-    # (flan_nb.splits.select_tuning_tasks); TinyWorld only.
-    num_tuning_tasks: int = 0
-    checkpoint_every: int = 50
-    num_eval_batches: int = 4  # batches of validation examples for the before/after losses
-    mesh_data: int = -1
-    mesh_fsdp: int = 1
-    mesh_tensor: int = 1
-    dtype: str = "float32"  # not a notebook parameter: tuning keeps the base model's dtype
-
-    def __post_init__(self):
-        from flan_nb import splits, tasks
-
-        _check_chapter(self)
-        tasks.check_cluster(self.held_out)
-        splits.check_source(self.source)
-        require(self.rate_cap > 0 and self.max_examples > 0,
-                f"RATE_CAP and MAX_EXAMPLES must be positive, got {self.rate_cap} and "
-                f"{self.max_examples}")
-        require(self.isolate_packed or not self.bidirectional_prefix,
-                "BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED = True: without isolation a "
-                "row is one sequence, and a bidirectional prefix would let an example's inputs "
-                "see the next example's; set one of them to False")
-        self._check_num_tuning_tasks()
-        require(0.0 <= self.dropout_rate < 1.0,
-                f"DROPOUT_RATE must be in [0, 1), got {self.dropout_rate}")
-        require(self.num_eval_batches >= 1,
-                f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
-        for name in ("max_input_length", "max_target_length"):
-            require(getattr(self, name) >= 2, f"{name.upper()} counts the EOS: it must be at "
-                                              f"least 2, got {getattr(self, name)}")
-        self.train_config()
-
-    def _check_num_tuning_tasks(self) -> None:
-        from flan_nb import splits
-
-        n = self.num_tuning_tasks
-        require(isinstance(n, int) and not isinstance(n, bool) and n >= 0,
-                f"NUM_TUNING_TASKS must be an integer >= 0 (0: the datasets), got {n!r}")
-        if n == 0:
-            return
-        require(self.source == "tinyworld",
-                f"NUM_TUNING_TASKS={n} needs SOURCE = \"tinyworld\" (task variants are "
-                f"TinyWorld's), got {self.source!r}; set NUM_TUNING_TASKS = 0 for {self.source}")
-        splits.check_num_tuning_tasks(n, splits.held_out_split(self.held_out, self.source),
-                                      self.size)
-
-    def tuning_split(self):
-        """The held-out split this run tunes on: `train` holds the datasets, or with
-        NUM_TUNING_TASKS = N the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
-        import dataclasses as dc
-
-        from flan_nb import splits, tasks
-
-        split = splits.held_out_split(self.held_out, source=self.source)
-        if self.num_tuning_tasks == 0:
-            return split
-        train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
-                                           size=self.size)
-        clusters = tuple(c for c in split.train_clusters
-                         if any(tasks.get(n).cluster == c for n in train))
-        return dc.replace(split, train=train, train_clusters=clusters)
-
-    def train_config(self) -> TrainConfig:
-        return _chapter_train_config(self, bidirectional_prefix=self.bidirectional_prefix,
-                                     max_input_length=self.max_input_length,
-                                     max_target_length=self.max_target_length)
-
-    def batches(self, datasets, tokenizer, *, split: str = "train"):
-        """The packed instruction pipeline over `datasets` with this chapter's settings."""
-        from flan_nb.pipeline import make_batches
-
-        return make_batches(datasets, tokenizer, batch_size=self.train_config().batch_size,
-                            max_input_length=self.max_input_length,
-                            max_target_length=self.max_target_length,
-                            seq_length=self.seq_length, seed=self.seed, size=self.size,
-                            split=split, rate_cap=self.rate_cap,
-                            max_examples=self.max_examples, data_dir=self.data_dir or None,
-                            isolate=self.isolate_packed)
 
 
 def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:
     """Token-weighted mean cross-entropy of `model` over packed batches (no dropout)."""
-    from flax import nnx
-
     loss_fn = nnx.jit(batch_loss, static_argnames="bidirectional_prefix")
     total = weight = 0.0
     for batch in batches:
@@ -778,102 +555,3 @@ def mean_loss(model, batches, *, bidirectional_prefix: bool = False) -> float:
         total += float(loss_sum)
         weight += float(weight_sum)
     return total / max(weight, 1.0)
-
-
-def unigram_entropy(documents_ids) -> float:
-    """Cross-entropy (nats/token) of the best model that ignores context: token frequencies.
-    A trained LM must beat it to have learned anything beyond word counts."""
-    import numpy as np
-
-    counts = np.bincount(np.concatenate([np.asarray(ids, np.int64) for ids in documents_ids]))
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum())
-
-
-def named_config_table(vocab_size: int | None = None) -> list[dict]:
-    """One row per named model shape with its parameter count (the book's and the paper's)."""
-    from flan_nb import model as model_lib
-
-    rows = []
-    for name, fields in model_lib.NAMED_CONFIGS.items():
-        overrides = {} if vocab_size is None or name.startswith("paper") else {
-            "vocab_size": vocab_size}
-        c = model_lib.named_config(name, **overrides)
-        rows.append({"name": name, "d_model": c.d_model, "layers": c.num_layers,
-                     "heads": c.num_heads, "d_ff": c.d_ff, "vocab": c.vocab_size,
-                     "params": model_lib.param_count(c)})
-    return rows
-
-
-def smooth(values, window: int):
-    """Trailing moving average (the first points average what exists so far)."""
-    import numpy as np
-
-    values = np.asarray(values, dtype=float)
-    cumulative = np.cumsum(np.insert(values, 0, 0.0))
-    idx = np.arange(1, len(values) + 1)
-    lo = np.maximum(0, idx - window)
-    return (cumulative[idx] - cumulative[lo]) / (idx - lo)
-
-
-def plot_loss(history: list[dict], *, label: str, reference: dict[str, float] | None = None,
-              ax=None):
-    """Training loss per step (raw and smoothed) with horizontal reference lines."""
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.6))
-    steps = [r["step"] for r in history]
-    losses = [r["loss"] for r in history]
-    ax.plot(steps, losses, color="0.8", lw=0.8, label=f"{label} (each step)")
-    ax.plot(steps, smooth(losses, max(1, len(losses) // 30)), color="C0", lw=1.8,
-            label=f"{label} (moving average)")
-    for i, (name, value) in enumerate((reference or {}).items()):
-        ax.axhline(value, ls="--", lw=1, color=f"C{i + 1}", label=name)
-    ax.set_xlabel("step")
-    ax.set_ylabel("cross-entropy (nats / target token)")
-    ax.legend(frameon=False, fontsize=8)
-    return ax.figure
-
-
-def plot_tokens_seen(history: list[dict], *, paper_tokens: float, paper_label: str):
-    """Tokens seen per step (ours), with the paper's total as a reference. Steps, not seconds:
-    a figure the book tracks draws no timings (they differ on every machine; notebooks print
-    them)."""
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
-    ax1.plot([r["step"] for r in history], [r["tokens_seen"] for r in history])
-    ax1.set_xlabel("step")
-    ax1.set_ylabel("tokens seen")
-    ours = history[-1]["tokens_seen"] if history else 0
-    ax2.bar(["ours"], [ours], color="C0")
-    from flan_nb.plotting import PAPER_STYLE
-
-    ax2.bar([paper_label], [paper_tokens], **PAPER_STYLE)
-    ax2.set_yscale("log")
-    ax2.set_ylabel("tokens (log scale)")
-    for x, value in enumerate((ours, paper_tokens)):
-        ax2.text(x, value, f"{value:.3g}", ha="center", va="bottom", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_before_after(before: dict[str, float], after: dict[str, float]):
-    """Grouped bars: validation loss of each group (held-in, held-out) before and after."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    names = list(before)
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(5.2, 3.2))
-    ax.bar(x - 0.2, [before[n] for n in names], 0.4, label="base model", color="0.6")
-    ax.bar(x + 0.2, [after[n] for n in names], 0.4, label="instruction-tuned", color="C0")
-    for i, name in enumerate(names):
-        ax.text(i - 0.2, before[name], f"{before[name]:.2f}", ha="center", va="bottom",
-                fontsize=8)
-        ax.text(i + 0.2, after[name], f"{after[name]:.2f}", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [f"{n} validation" for n in names])
-    ax.set_ylabel("loss on target tokens (nats)")
-    ax.legend(frameon=False, fontsize=8)
-    return fig

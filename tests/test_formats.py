@@ -207,17 +207,3 @@ def test_token_counters():
     assert formats.token_counter("words")("a b  c") == 3
     with pytest.raises(UserError, match="unknown token counter 'bytes'"):
         formats.token_counter("bytes")
-
-
-@pytest.mark.parametrize("changes,message", [
-    ({"dataset": "anli"}, "DATASET must be a TinyWorld dataset"),
-    ({"tfds_dataset": "tw_nli"}, "TFDS_DATASET must be a dataset of the paper's collection"),
-    ({"num_shots": -1}, "NUM_SHOTS must be >= 0"),
-    ({"tokenizer": "bytes"}, "TOKENIZER must be one of"),
-    ({"budgets": []}, "BUDGETS must be a non-empty list"),
-    ({"split": "dev"}, "SPLIT must be train, validation or test"),
-])
-def test_chapter_05_config_rejects_bad_values(changes, message):
-    assert formats.TemplatesChapterConfig(budgets=[10, 20]).budgets == (10, 20)
-    with pytest.raises(UserError, match=message):
-        formats.TemplatesChapterConfig(**changes)

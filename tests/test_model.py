@@ -207,35 +207,83 @@ def test_untied_bfloat16_and_dropout():
     np.testing.assert_allclose(plain, full, atol=0.1)  # same init, bfloat16 matmuls
 
 
-def test_attention_backward_matches_autodiff():
-    """The hand-written attention backward (and causal block skipping) equals autodiff of the
-    textbook formula."""
+def _textbook_attention(q, k, v, mask):
+    s = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(q.shape[-1])
+    p = jax.nn.softmax(jnp.where(mask, s, -1e9), axis=-1)
+    return jnp.einsum("bhqk,bhkd->bhqd", p, v)
+
+
+@pytest.mark.parametrize("prefix_lm", [False, True])
+def test_flash_attention_equals_the_textbook_formula(prefix_lm):
+    """Blocked attention (query x key tiles, online softmax, hand-written backward) gives the
+    outputs and gradients of autodiff through the masked softmax, for packed rows with several
+    segments, padding and (prefix LM) bidirectional input prefixes, at several tile sizes."""
     rng = np.random.RandomState(0)
-    q, k, v = (jnp.asarray(rng.randn(2, 3, 128, 8).astype(np.float32)) for _ in range(3))
-    segments = np.where(np.arange(128) < 70, 1, 2)[None].repeat(2, 0)
-    segments[1, 120:] = 0  # some padding
-    mask = model_lib.attention_mask(jnp.asarray(segments))
-
-    def textbook(q, k, v):
-        s = jnp.einsum("bhqd,bhkd->bhqk", q, k) / np.sqrt(8)
-        p = jax.nn.softmax(jnp.where(mask, s, -1e9), axis=-1)
-        return jnp.einsum("bhqk,bhkd->bhqd", p, v)
-
-    # Padding queries see nothing; their (unused) outputs may differ, so they are left out.
-    real = jnp.asarray(segments != 0)[:, None, :, None]  # (b, 1, l, 1)
+    length, hd = 96, 8
+    q, k, v = (jnp.asarray(rng.randn(3, 2, length, hd).astype(np.float32)) for _ in range(3))
+    segments = np.zeros((3, length), np.int32)
+    segments[0, :50], segments[0, 50:] = 1, 2  # a boundary inside a tile
+    segments[1, :32], segments[1, 32:64], segments[1, 64:90] = 1, 2, 3  # on tile edges; pad
+    segments[2, :] = 1
+    prefix = np.zeros((3, length), bool)
+    prefix[0, :20], prefix[0, 50:75] = True, True  # each segment's input prefix
+    prefix[1, :10], prefix[1, 32:60], prefix[2, :70] = True, True, True
+    causal = jnp.asarray(prefix) if prefix_lm else None
+    mask = model_lib.attention_mask(jnp.asarray(segments), causal, prefix_lm)
+    real = jnp.asarray(segments != 0)[:, None, :, None]  # padding queries see nothing: left out
 
     def loss(f):
-        return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(8.0))
+        return lambda q, k, v: jnp.sum(jnp.where(real, f(q, k, v), 0) ** 2 * jnp.arange(hd))
 
-    expected = jax.jit(jax.grad(loss(textbook), argnums=(0, 1, 2)))(q, k, v)
-    for blocks in (1, 4):
-        attend = lambda q, k, v, n=blocks: model_lib.causal_attention(q, k, v, mask, n)  # noqa
-        np.testing.assert_allclose(jnp.where(real, jax.jit(attend)(q, k, v), 0),
-                                   jnp.where(real, textbook(q, k, v), 0), atol=1e-5)
-        got = jax.jit(jax.grad(loss(attend), argnums=(0, 1, 2)))(q, k, v)
-        for a, b in zip(got, expected):
+    want = _textbook_attention(q, k, v, mask)
+    want_grads = jax.jit(jax.grad(loss(lambda *a: _textbook_attention(*a, mask)),
+                                  argnums=(0, 1, 2)))(q, k, v)
+    for block in (16, 32, 96):
+        def flash(q, k, v, block=block):
+            return model_lib.flash_attention(q, k, v, jnp.asarray(segments), causal,
+                                             block=block)
+
+        np.testing.assert_allclose(jnp.where(real, jax.jit(flash)(q, k, v), 0),
+                                   jnp.where(real, want, 0), atol=1e-5, rtol=1e-5)
+        got = jax.jit(jax.grad(loss(flash), argnums=(0, 1, 2)))(q, k, v)
+        for a, b in zip(got, want_grads):
             np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
-    assert model_lib.attention_blocks(256) == 4 and model_lib.attention_blocks(24) == 1
+    # A changed key of segment 1 moves no output of segment 2 (isolation across tiles).
+    k2 = k.at[0, :, 10].add(5.0)
+    out, out2 = (model_lib.flash_attention(q, kk, v, jnp.asarray(segments), causal, block=16)
+                 for kk in (k, k2))
+    np.testing.assert_array_equal(out[0, :, 50:], out2[0, :, 50:])
+    assert not np.allclose(out[0, :, 10:50], out2[0, :, 10:50])
+
+
+def test_tiled_forward_pass_equals_the_cached_path_and_isolates_segments(model, forward,
+                                                                        cached):
+    """At 128 tokens the forward pass runs in two tiles (rotary tables, q/k/v and the output
+    reshaped tile-major): it equals `prefill` (unblocked attention, explicit mask), and a
+    segment crossing the tile edge gives the logits it gives alone."""
+    prefill, _ = cached
+    length = 128
+    assert model_lib.attention_tiles(length) == 2
+    rng = np.random.RandomState(11)
+    tokens = rng.randint(3, 64, (2, length)).astype(np.int32)
+    positions = np.broadcast_to(np.arange(length), (2, length))
+    full = forward(model, tokens, positions, np.ones((2, length), np.int32))
+    cached_logits, _ = prefill(model, jnp.asarray(tokens), model.init_cache(2, length))
+    np.testing.assert_allclose(full, cached_logits, atol=2e-5, rtol=2e-5)
+    segments = np.where(np.arange(length) < 90, 1, 2)[None].astype(np.int32)
+    packed_positions = np.concatenate([np.arange(90), np.arange(length - 90)])[None]
+    packed = forward(model, tokens[:1], packed_positions, segments)
+    np.testing.assert_allclose(packed[0, :90], full[0, :90], atol=2e-5, rtol=2e-5)
+    alone = np.zeros((1, length), np.int32)
+    alone[0, :length - 90] = tokens[0, 90:]
+    second = forward(model, alone, np.arange(length)[None],
+                     (np.arange(length) < length - 90)[None].astype(np.int32))
+    np.testing.assert_allclose(packed[0, 90:], second[0, :length - 90], atol=2e-5, rtol=2e-5)
+
+
+def test_attention_tiles():
+    assert model_lib.attention_tiles(256) == 4 and model_lib.attention_tiles(64) == 1
+    assert model_lib.attention_tiles(24) == 1 and model_lib.attention_tiles(96, 32) == 3
 
 
 def test_dense_backward_matches_autodiff():

@@ -33,13 +33,12 @@ def test_pretraining_chapter_learns_and_checkpoints(run_smoke):
 
 
 def test_bad_pretraining_parameters_fail_before_anything_runs():
+    from flan_nb.chapters import book_config
     from flan_nb.errors import UserError
-    from flan_nb.params import make_config
-    from flan_nb.train import PretrainChapterConfig
 
     for values, message in [({"MODEL": "huge"}, "unknown model config 'huge'"),
                             ({"BATCH_TOKENS": 1000}, "multiple of seq_length"),
                             ({"DTYPE": "float16"}, "DTYPE must be float32 or bfloat16"),
                             ({"EVAL_FRACTION": 0.9}, "EVAL_FRACTION must be in")]:
         with pytest.raises(UserError, match=message):
-            make_config(PretrainChapterConfig, values)
+            book_config("07_pretraining", **{k.lower(): v for k, v in values.items()})

@@ -33,9 +33,8 @@ def test_tuning_chapter_starts_from_the_base_and_holds_out_nli(run_smoke):
     ({"MESH_FSDP": -1, "MESH_DATA": -1}, "one of them may be -1"),
 ])
 def test_bad_tuning_parameters_fail_before_anything_runs(values, message):
+    from flan_nb.chapters import book_config
     from flan_nb.errors import UserError
-    from flan_nb.params import make_config
-    from flan_nb.train import TuningChapterConfig
 
     with pytest.raises(UserError, match=message):
-        make_config(TuningChapterConfig, values)
+        book_config("08_instruction_tuning", **{k.lower(): v for k, v in values.items()})

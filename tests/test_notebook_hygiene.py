@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from flan_nb.params import PROFILES, check_value, notebook_parameters
+from flan_nb.params import PROFILES, check_value, notebook_parameters, resolve_parameters
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -53,11 +53,24 @@ def test_profiles_name_known_parameters_with_right_types(path):
             check_value(name, value, declared[name].default)
 
 
+# Chapter 09's profile lines are being rewritten with the experiment layer (issue 13 leaves them).
+REPEATS_PENDING = {"09_zero_shot_evaluation"}
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_book_profile_equals_the_notebook_defaults(path):
+def test_profiles_hold_only_what_they_change(path):
+    """The parameters cell is the one home of a default: the book profile is those defaults
+    (it sets nothing), and every other profile sets only values that differ from them."""
     declared = notebook_parameters(path)
-    for name, value in (_profile("book").get(path.stem) or {}).items():
-        assert value == declared[name].default, f"book.yaml {name}={value!r} != default"
+    assert resolve_parameters(path, "book", validate=False) == {} or \
+        path.stem in REPEATS_PENDING
+    if path.stem in REPEATS_PENDING:
+        return
+    for profile in PROFILES:
+        for name, value in (_profile(profile).get(path.stem) or {}).items():
+            default = declared[name].default
+            assert value != (list(default) if isinstance(default, tuple) else default), \
+                f"{profile}.yaml repeats the default {name}={value!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)

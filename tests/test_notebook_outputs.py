@@ -12,15 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-# Chapter 09's printed tables are reworked by the experiment layer (published results); strict:
-# this fails as soon as they fit, so the mark is removed then.
-PENDING = {"09_zero_shot_evaluation": "chapter 09 still prints tables wider than the page"}
-
-
 @pytest.mark.notebook
-@pytest.mark.parametrize("stem", [
-    pytest.param(p.stem, marks=pytest.mark.xfail(strict=True, reason=PENDING[p.stem]))
-    if p.stem in PENDING else p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("stem", [p.stem for p in NOTEBOOKS])
 def test_no_output_line_is_wider_than_the_page(run_smoke, stem):
     wide = wide_output_lines(run_smoke(stem).path / EXECUTED_NOTEBOOK)
     assert not wide, (f"{len(wide)} output lines wider than {MAX_OUTPUT_WIDTH} characters, "

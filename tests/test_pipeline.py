@@ -211,12 +211,3 @@ def test_isolation_is_a_pipeline_choice_kept_in_its_state():
                                   next(shared)["decoder_input_tokens"])
     old = {k: v for k, v in isolated.get_state().items() if k != "isolate"}  # saved before
     _pipe().set_state(old)  # the choice existed: such states were isolated
-
-
-def test_tuning_config_passes_isolation_on_and_rejects_it_with_a_bidirectional_prefix():
-    from flan_nb.train import TuningChapterConfig
-
-    assert TuningChapterConfig().isolate_packed is True  # Flan 2022's packing by default
-    TuningChapterConfig(isolate_packed=False)  # FLAN 2021's
-    with pytest.raises(UserError, match="BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED"):
-        TuningChapterConfig(isolate_packed=False, bidirectional_prefix=True)

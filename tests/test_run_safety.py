@@ -50,7 +50,7 @@ ESCAPED = [
     ("07_pretraining", "MODEL", "x", "unknown model config 'x'"),
     ("09_zero_shot_evaluation", "PLAN", "x", "PLAN must be a .yaml plan file"),
     ("09_zero_shot_evaluation", "PLAN", "plans/missing.yaml", "no such plan file"),
-    ("09_zero_shot_evaluation", "TUNING_NOTEBOOK", "nope", "TUNING_NOTEBOOK 'nope' has no run"),
+    ("09_zero_shot_evaluation", "EXAMPLE_RUN", "nope", "EXAMPLE_RUN 'nope'"),
     ("09_zero_shot_evaluation", "DATA_DIR", "no/such/dir", "DATA_DIR 'no/such/dir'"),
     ("06_mixing_and_packing", "MIX_SEED", "-1", "MIX_SEED must be a whole number >= 0"),
     ("08_instruction_tuning", "MAX_INPUT_LENGTH", "1", "MAX_INPUT_LENGTH counts the EOS"),
@@ -106,7 +106,7 @@ def test_a_plan_may_name_an_earlier_run_as_base(runs, tmp_path):
 
 def test_types_come_from_the_annotations():
     params = params_lib.notebook_parameters(NOTEBOOKS / "09_zero_shot_evaluation.ipynb")
-    assert params["NUM_TEMPLATES"].type == "Optional[int]"
+    assert params["RUN_PLAN"].type == "bool"
     assert params_lib.check_value("NUM_TEMPLATES", None, 3, "Optional[int]") is None
     with pytest.raises(UserError, match="must be str"):
         params_lib.check_value("SIZE", None, "book", "str")

@@ -78,14 +78,14 @@ def test_figure6_last_step_is_conversational_qa_only():
     before, last = splits.figure6_plan(source="tfds")[-2:]
     assert set(last.train) - set(before.train) == {"coqa", "quac"}  # as the paper: +2 datasets
     assert "wic" not in last.train and "trec" not in last.train
-    assert splits.figure6_rows("tfds")[-1]["added"] == "Conversational QA"
+    last_step = splits.figure6_steps("tfds")[-1][0]
+    assert splits.figure6_step_title(last_step) == "Conversational QA"
 
 
 def test_figure6_on_tinyworld_stops_before_conversational_qa():
     steps = splits.figure6_steps("tinyworld")
     assert [step for step, _ in steps] == list(splits.FIGURE6_ORDER[:6])
     assert "misc" not in clusters_of(steps[-1][1].train)  # no TinyWorld conversational QA
-    assert [r["step"] for r in splits.figure6_rows("tinyworld")] == [1, 2, 3, 4, 5, 6]
 
 
 def test_split_verb_prints_json(capsys):
@@ -101,26 +101,3 @@ def test_split_verb_unknown_cluster_is_one_line_and_exit_2(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "unknown cluster 'poetry'" in captured.err
-
-
-def test_tables_of_chapter_04():
-    rows = splits.held_out_rows("tfds")
-    assert [r["held out"] for r in rows] == list(tasks.CLUSTERS.values())
-    nli = rows[0]
-    assert (nli["eval"], nli["excluded"], nli["train"]) == (7, 4, 51)
-    assert nli["also removed"] == "Paraphrase"
-    plan = splits.figure6_rows("tfds")
-    assert [r["paper's datasets"] for r in plan] == list(splits.FIGURE6_PAPER_DATASETS)
-    assert [r["train datasets"] for r in plan] == [len(s.train)
-                                                   for s in splits.figure6_plan("tfds")]
-
-
-@pytest.mark.parametrize("changes,message", [
-    ({"split_source": "hf"}, "SPLIT_SOURCE must be one of"),
-    ({"held_out": "poetry"}, "HELD_OUT must be a cluster id"),
-    ({"size": "huge"}, "SIZE must be one of"),
-])
-def test_chapter_04_config_rejects_bad_values(changes, message):
-    assert splits.TasksChapterConfig().held_out == "nli"
-    with pytest.raises(UserError, match=message):
-        splits.TasksChapterConfig(**changes)

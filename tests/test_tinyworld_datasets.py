@@ -183,7 +183,8 @@ def test_book_size_makes_every_split_it_asks_for(book):
 
 def test_book_rate_cap_binds_on_the_datasets_the_papers_cap_binds_on(book):
     from flan_nb.mixture import PAPER_RATE_CAP, mixing_rates
-    from flan_nb.pipeline import BOOK_MAX_EXAMPLES, BOOK_RATE_CAP, BOOK_SCALE, rates_next_to_paper
+    from flan_nb.chapters.ch06_mixing_and_packing import rates_next_to_paper
+    from flan_nb.pipeline import BOOK_MAX_EXAMPLES, BOOK_RATE_CAP, BOOK_SCALE
 
     tw = book[0]
     assert BOOK_SCALE == tw.spec.scale

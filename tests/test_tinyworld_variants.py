@@ -172,34 +172,6 @@ def test_selection_is_exact_stratified_nested_and_seeded():
     assert splits.select_tuning_tasks(split, 0, size="smoke") == split.train
 
 
-def test_tuning_config_default_is_the_datasets_and_n_draws_n_tasks():
-    from flan_nb.train import TuningChapterConfig
-
-    assert TuningChapterConfig(size="smoke").tuning_split() == splits.held_out_split("nli",
-                                                                                     "tinyworld")
-    split = TuningChapterConfig(size="smoke", num_tuning_tasks=20, held_out="closed_book_qa"
-                                ).tuning_split()
-    assert len(split.train) == 20 and split.eval == ["tw_trivia_qa", "tw_arc"]
-    assert not any(tasks.get(n).cluster == "closed_book_qa" for n in split.train)
-    assert set(split.train_clusters) == {tasks.get(n).cluster for n in split.train}
-
-
-@pytest.mark.parametrize("values, message", [
-    ({"NUM_TUNING_TASKS": -1}, "NUM_TUNING_TASKS must be an integer >= 0"),
-    ({"NUM_TUNING_TASKS": True}, "NUM_TUNING_TASKS must be an integer >= 0"),
-    ({"NUM_TUNING_TASKS": 198, "SIZE": "smoke"}, r"has 197 tuning tasks with nli held out"),
-    ({"NUM_TUNING_TASKS": 5000, "SIZE": "smoke", "HELD_OUT": "closed_book_qa"},
-     r"choose 0 \(the datasets\) to 226"),
-    ({"NUM_TUNING_TASKS": 9, "SOURCE": "tfds"}, 'needs SOURCE = "tinyworld"'),
-])
-def test_bad_num_tuning_tasks_fail_before_anything_runs(values, message):
-    from flan_nb.params import make_config
-    from flan_nb.train import TuningChapterConfig
-
-    with pytest.raises(UserError, match=message):
-        make_config(TuningChapterConfig, values)
-
-
 def test_cli_counts_variants_per_cluster_and_the_tuning_pool(capsys):
     from flan_nb.cli import main
 

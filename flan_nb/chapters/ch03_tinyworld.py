@@ -1,4 +1,4 @@
-"""What chapter 03 (TinyWorld) shows: its config, tables, figures and checks.
+"""Chapter 03 (TinyWorld): its config, tables, figures and checks.
 
 The notebook imports these so that its cells stay short: statistics of a world and its corpus,
 one rendered example per cluster, the datasets-per-cluster figure beside the paper's counts, the
@@ -10,19 +10,25 @@ from __future__ import annotations
 import collections
 import dataclasses
 
-from flan_nb.params import require
+import numpy as np
+
+from flan_nb import tasks
+from flan_nb.errors import require
+from flan_nb.plotting import PAPER_STYLE
+from flan_nb.tasks import CLUSTERS
+from flan_nb.tinyworld import solver
 from flan_nb.tinyworld.world import SIZES
 
 
 @dataclasses.dataclass(frozen=True)
 class TinyWorldChapterConfig:
-    """Parameters of notebook 03."""
+    """Parameters of notebook 03 (defaults: its parameters cell)."""
 
-    seed: int = 0
-    size: str = "book"
-    num_sample_documents: int = 3
-    sample_seed: int = 0
-    floor_split: str = "test"
+    seed: int
+    size: str
+    num_sample_documents: int
+    sample_seed: int
+    floor_split: str
 
     def __post_init__(self):
         require(isinstance(self.seed, int), f"SEED must be an integer, got {self.seed!r}")
@@ -55,8 +61,6 @@ def sample_documents(labelled, kinds, rng) -> list[tuple[str, str]]:
 
 def one_example_per_cluster(tw, split: str = "validation", template: int = 0) -> list[dict]:
     """The first dataset of each cluster, its first example rendered through `template`."""
-    from flan_nb import tasks
-
     rows = []
     for cluster in tasks.CLUSTERS:
         spec = tasks.all_datasets(source="tinyworld", cluster=cluster)[0]
@@ -70,8 +74,6 @@ def one_example_per_cluster(tw, split: str = "validation", template: int = 0) ->
 def per_cluster_counts(tw) -> dict[str, dict[str, int]]:
     """cluster -> TinyWorld datasets, TinyWorld examples, and the paper's datasets (if the real
     collection is registered)."""
-    from flan_nb import tasks
-
     counts = {}
     for cluster in tasks.CLUSTERS:
         ours = tasks.all_datasets(source="tinyworld", cluster=cluster)
@@ -86,10 +88,6 @@ def per_cluster_counts(tw) -> dict[str, dict[str, int]]:
 def plot_clusters(counts: dict[str, dict[str, int]]):
     """Bars: datasets per cluster (TinyWorld and the paper's) and examples per cluster."""
     import matplotlib.pyplot as plt
-    import numpy as np
-
-    from flan_nb.plotting import PAPER_STYLE
-    from flan_nb.tasks import CLUSTERS
 
     clusters = list(counts)
     y = np.arange(len(clusters))
@@ -112,7 +110,6 @@ def plot_clusters(counts: dict[str, dict[str, int]]):
 def plot_floors(table: dict[str, dict[str, float]]):
     """Bars per classification dataset: random, majority and bag-of-words probe accuracy."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
     names = list(table)
     y = np.arange(len(names))
@@ -137,7 +134,5 @@ def plot_floors(table: dict[str, dict[str, float]]):
 
 def solver_agreement(tw, split: str = "validation") -> dict[str, float]:
     """Per dataset, the share of `split` the independent solver agrees with (1.0 = all)."""
-    from flan_nb.tinyworld import solver
-
     return {name: solver.accuracy(name, splits[split], tw.world)
             for name, splits in tw.datasets.items()}

@@ -1,22 +1,61 @@
-"""Figures of chapters 04 and 05, drawn from the registry: the cluster map (the paper's Figure 3),
-the held-out rules as a matrix, and one example through all its templates (Figure 4).
-
-Matplotlib is imported inside the functions; each returns the figure for `flan_nb.plotting.savefig`.
-"""
+"""Chapter 04 (tasks and clusters): its config, the tables of the held-out rules and of the
+Figure 6 plan, the cluster map (the paper's Figure 3) and the held-out matrix. The registry and
+the splits themselves are the stages' own (`flan_nb.tasks`, `flan_nb.splits`)."""
 
 from __future__ import annotations
 
-import textwrap
-from typing import Sequence
+import dataclasses
 
 from flan_nb import splits, tasks
 from flan_nb.collection import title
-from flan_nb.templates import Rendered, options_text
+from flan_nb.errors import require
+from flan_nb.tinyworld import SIZES
 
-# Colours of the twelve clusters, one hue each (the map, the matrix and chapter 05 share them).
+# Colours of the twelve clusters, one hue each (the cluster map).
 CLUSTER_COLOURS = dict(zip(tasks.CLUSTERS, (
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948",
     "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#86bcb6", "#d4a6c8")))
+
+
+@dataclasses.dataclass(frozen=True)
+class TasksChapterConfig:
+    """Parameters of notebook 04 (defaults: its parameters cell)."""
+
+    split_source: str  # whose datasets the held-out split is drawn from: tinyworld or tfds
+    held_out: str  # a cluster id
+    size: str  # TinyWorld size
+    seed: int
+
+    def __post_init__(self):
+        require(self.split_source in tasks.SOURCES,
+                f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
+                f"got {self.split_source!r}")
+        require(self.held_out in tasks.CLUSTERS,
+                f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "
+                f"got {self.held_out!r}")
+        require(self.size in SIZES, f"SIZE must be one of {', '.join(SIZES)}, got {self.size!r}")
+
+
+def held_out_rows(source: str | None = None) -> list[dict]:
+    """One row per cluster: datasets evaluated, clusters the rules remove, datasets tuned on."""
+    rows = []
+    for cluster in tasks.CLUSTERS:
+        split = splits.held_out_split(cluster, source)
+        removed = splits.excluded_clusters([cluster])
+        rows.append({"held out": tasks.CLUSTERS[cluster], "eval": len(split.eval),
+                     "also removed": ", ".join(tasks.CLUSTERS[c] for c in removed) or "-",
+                     "excluded": len(split.excluded), "train": len(split.train)})
+    return rows
+
+
+def figure6_rows(source: str | None = None) -> list[dict]:
+    """The Figure 6 plan as rows: the step number and what it adds, our dataset count and the
+    paper's (which counts some configs, e.g. SQuAD v1/v2, as separate datasets)."""
+    paper = dict(zip(splits.FIGURE6_ORDER, splits.FIGURE6_PAPER_DATASETS))
+    return [{"step": splits.FIGURE6_ORDER.index(step) + 1,
+             "added": splits.figure6_step_title(step),
+             "train datasets": len(split.train), "paper's datasets": paper[step]}
+            for step, split in splits.figure6_steps(source)]
 
 
 def _dataset_label(spec: tasks.DatasetSpec) -> str:
@@ -81,38 +120,5 @@ def held_out_matrix_figure(source: str = "tfds"):
     ax.set_yticks(range(len(names)), labels, fontsize=8)
     ax.set_ylabel("held-out cluster")
     ax.set_title("Evaluated (red), removed by the rules (grey), tuned on (green)", fontsize=9)
-    fig.tight_layout()
-    return fig
-
-
-def templates_figure(rendered: Sequence[Rendered], turned: Sequence[bool], title: str,
-                     width: int = 48, max_lines: int = 10):
-    """One example through each of its templates (the paper's Figure 4), two columns of boxes:
-    the inputs, then the target; turned-around templates are marked."""
-    import matplotlib.pyplot as plt
-
-    rows = -(-len(rendered) // 2)
-    fig, axes = plt.subplots(rows, 2, figsize=(11, 2.05 * rows))
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i >= len(rendered):
-            continue
-        inputs = rendered[i].inputs
-        if rendered[i].options:  # one line for the options block, to keep the boxes small
-            inputs = inputs.replace(options_text(rendered[i].options),
-                                    "OPTIONS: " + " | ".join(rendered[i].options))
-        lines = [line for part in inputs.split("\n")
-                 for line in (textwrap.wrap(part, width) or [""])]
-        if len(lines) > max_lines:
-            lines = lines[: max_lines - 1] + ["[...]"]
-        mark = " (turned around)" if turned[i] else ""
-        ax.set_title(f"template {i}{mark}", fontsize=8, loc="left",
-                     color="#b07aa1" if turned[i] else "black")
-        ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", fontsize=6.8,
-                family="monospace", transform=ax.transAxes)
-        target = textwrap.shorten(rendered[i].targets, width=width + 10)
-        ax.text(0.0, 0.0, f"-> {target}", va="bottom", ha="left", fontsize=7,
-                fontweight="bold", transform=ax.transAxes, color="#4e79a7")
-    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig

@@ -1,0 +1,124 @@
+"""Chapter 08 (instruction tuning): its config (what to tune on, how to pack it) and the
+before/after loss figure.
+
+The training settings and the loss figures are shared with chapter 07 (`flan_nb.chapters.training`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from flan_nb import splits, tasks
+from flan_nb.chapters.training import TrainingSettings
+from flan_nb.errors import require
+from flan_nb.pipeline import make_batches
+
+# The paper's recipe, for comparisons printed and drawn beside ours.
+PAPER_TUNING_STEPS = 30_000
+PAPER_TUNING_BATCH_TOKENS = 8_192
+PAPER_LEARNING_RATE = 3e-5
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningChapterConfig(TrainingSettings):
+    """Notebook 08's parameters (one field per parameter), validated on construction.
+
+    Tuning keeps the base model's dtype, so it has no DTYPE parameter.
+    """
+
+    held_out: str  # the cluster left out of tuning (evaluated zero-shot in 09)
+    base_run: str  # run name under runs/, or a path to a run folder
+    source: str  # tinyworld or tfds
+    size: str  # TinyWorld size
+    data_dir: str  # TFDS data folder ("" = TFDS's default)
+    max_input_length: int
+    max_target_length: int
+    bidirectional_prefix: bool
+    # Packed examples masked from each other (Flan 2022's packing) or not (FLAN 2021's, an EOS
+    # between examples): see flan_nb.packing.
+    isolate_packed: bool
+    rate_cap: int  # examples-proportional mixing, rate = min(examples, cap)
+    max_examples: int  # training examples per dataset
+    # Flan 2022's task-count axis: 0 tunes on the datasets of the held-out split; N > 0 on N
+    # tasks drawn (seeded, cluster-stratified) from those datasets and TinyWorld's task variants
+    # (flan_nb.splits.select_tuning_tasks); TinyWorld only.
+    num_tuning_tasks: int
+    num_eval_batches: int  # batches of validation examples for the before/after losses
+
+    def __post_init__(self):
+        tasks.check_cluster(self.held_out)
+        splits.check_source(self.source)
+        require(self.rate_cap > 0 and self.max_examples > 0,
+                f"RATE_CAP and MAX_EXAMPLES must be positive, got {self.rate_cap} and "
+                f"{self.max_examples}")
+        require(self.isolate_packed or not self.bidirectional_prefix,
+                "BIDIRECTIONAL_PREFIX = True needs ISOLATE_PACKED = True: without isolation a "
+                "row is one sequence, and a bidirectional prefix would let an example's inputs "
+                "see the next example's; set one of them to False")
+        self._check_num_tuning_tasks()
+        require(self.num_eval_batches >= 1,
+                f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
+        for name in ("max_input_length", "max_target_length"):
+            require(getattr(self, name) >= 2, f"{name.upper()} counts the EOS: it must be at "
+                                              f"least 2, got {getattr(self, name)}")
+        super().__post_init__()
+
+    def _check_num_tuning_tasks(self) -> None:
+        n = self.num_tuning_tasks
+        require(isinstance(n, int) and not isinstance(n, bool) and n >= 0,
+                f"NUM_TUNING_TASKS must be an integer >= 0 (0: the datasets), got {n!r}")
+        if n == 0:
+            return
+        require(self.source == "tinyworld",
+                f"NUM_TUNING_TASKS={n} needs SOURCE = \"tinyworld\" (task variants are "
+                f"TinyWorld's), got {self.source!r}; set NUM_TUNING_TASKS = 0 for {self.source}")
+        splits.check_num_tuning_tasks(n, splits.held_out_split(self.held_out, self.source),
+                                      self.size)
+
+    def tuning_split(self):
+        """The held-out split this run tunes on: `train` holds the datasets, or with
+        NUM_TUNING_TASKS = N the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
+        split = splits.held_out_split(self.held_out, source=self.source)
+        if self.num_tuning_tasks == 0:
+            return split
+        train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
+                                           size=self.size)
+        clusters = tuple(c for c in split.train_clusters
+                         if any(tasks.get(n).cluster == c for n in train))
+        return dataclasses.replace(split, train=train, train_clusters=clusters)
+
+    def train_config(self):
+        return super().train_config(bidirectional_prefix=self.bidirectional_prefix,
+                                    max_input_length=self.max_input_length,
+                                    max_target_length=self.max_target_length)
+
+    def batches(self, datasets, tokenizer, *, split: str = "train"):
+        """The packed instruction pipeline over `datasets` with this chapter's settings."""
+        return make_batches(datasets, tokenizer, batch_size=self.train_config().batch_size,
+                            max_input_length=self.max_input_length,
+                            max_target_length=self.max_target_length,
+                            seq_length=self.seq_length, seed=self.seed, size=self.size,
+                            split=split, rate_cap=self.rate_cap,
+                            max_examples=self.max_examples, data_dir=self.data_dir or None,
+                            isolate=self.isolate_packed)
+
+
+def plot_before_after(before: dict[str, float], after: dict[str, float]):
+    """Grouped bars: validation loss of each group (held-in, held-out) before and after."""
+    import matplotlib.pyplot as plt
+
+    names = list(before)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(5.2, 3.2))
+    ax.bar(x - 0.2, [before[n] for n in names], 0.4, label="base model", color="0.6")
+    ax.bar(x + 0.2, [after[n] for n in names], 0.4, label="instruction-tuned", color="C0")
+    for i, name in enumerate(names):
+        ax.text(i - 0.2, before[name], f"{before[name]:.2f}", ha="center", va="bottom",
+                fontsize=8)
+        ax.text(i + 0.2, after[name], f"{after[name]:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x, [f"{n} validation" for n in names])
+    ax.set_ylabel("loss on target tokens (nats)")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
