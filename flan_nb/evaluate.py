@@ -34,9 +34,8 @@ import numpy as np
 
 from flan_nb import metrics as metrics_lib
 from flan_nb import packing
-from flan_nb.errors import UserError
 from flan_nb.packing import EOS_ID
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 from flan_nb.report import TemplateScore
 
 Scorer = Callable[[Mapping[str, np.ndarray]], np.ndarray]
@@ -552,57 +551,6 @@ def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
                       bidirectional_prefix=loaded.bidirectional_prefix)
     return evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
                           settings=mode, timings=timings, run=run_name)
-
-
-# -- chapter 09 --------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class EvalChapterConfig:
-    """Notebook 09's parameters, validated."""
-
-    plan: str = "plans/book.yaml"  # held-out plan (relative to notebooks/), published results
-    run_plan: bool = False  # rerun the plan and republish instead of reading results/
-    example_run: str = "08_instruction_tuning"  # tuned run of the worked example
-    data_dir: str = ""  # TFDS data folder ("" = TFDS's default), when RUN_PLAN evaluates
-    mesh_data: int = -1  # devices over which the models are replicated
-    mesh_fsdp: int = 1  # devices that shard the parameters (a model too big for one chip)
-    mesh_tensor: int = 1  # devices that split heads and MLP
-
-    def __post_init__(self):
-        require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml")),
-                f"PLAN must be a .yaml plan file (e.g. plans/book.yaml), got {self.plan!r}")
-        require(isinstance(self.run_plan, bool),
-                f"RUN_PLAN must be True or False, got {self.run_plan!r}")
-        require(isinstance(self.example_run, str) and self.example_run.strip() != "",
-                f"EXAMPLE_RUN must name a tuned run (e.g. 08_instruction_tuning), got "
-                f"{self.example_run!r}")
-        if self.run_plan and "/" not in self.example_run:  # else checked as a run folder
-            from flan_nb import batch
-            from flan_nb.params import book_path
-
-            planned = [r.name for r in batch.load_plan(book_path(self.plan)).runs]
-            require(self.example_run in planned,
-                    f"EXAMPLE_RUN {self.example_run!r} is not a run of PLAN {self.plan!r}, which "
-                    f"RUN_PLAN executes; its runs are {', '.join(planned)}")
-        from flan_nb.sharding import check_mesh_sizes
-
-        check_mesh_sizes(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
-
-    def mesh(self):
-        """The device mesh the models are loaded onto (after `maybe_initialize_distributed`)."""
-        from flan_nb.sharding import make_mesh
-
-        return make_mesh(self.mesh_data, self.mesh_fsdp, self.mesh_tensor)
-
-
-def headline_metrics(document: Mapping[str, Any]) -> dict[str, float]:
-    """Flat `cluster/<cluster>/<model>` means (model: base, tuned, difference) of published
-    results, for run.record."""
-    out = {}
-    for c in document["clusters"]:
-        for model in ("base", "tuned", "difference"):
-            out[f"cluster/{c['cluster']}/{model}"] = c[model]["mean"]
-    return out
 
 
 # -- `flan-nb bench eval` ------------------------------------------------------------------

@@ -20,6 +20,9 @@ matplotlib.rcParams["axes.spines.right"] = False
 
 import io  # noqa: E402
 import os  # noqa: E402
+from typing import Mapping  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 from flan_nb.runs import (  # noqa: E402
     BOOK_BUILD_ENV, RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir)
@@ -88,3 +91,25 @@ def draw_data_path():
     ax.set_xlim(-0.1, 8.2)
     ax.set_ylim(-0.6, n - 0.4)
     return fig
+
+
+def grouped_bars(ax, centers, width, series):
+    """Draw grouped bars: series = [(label, values, errors|None, style)]; an error is a
+    (below, above) pair (asymmetric, e.g. a confidence interval) or None."""
+    n = len(series)
+    for i, (label, values, errors, style) in enumerate(series):
+        x = np.asarray(centers) + (i - (n - 1) / 2) * width
+        present = [v is not None for v in values]
+        yerr = None
+        if errors is not None:
+            kept = [e for e, p in zip(errors, present) if p]
+            yerr = np.array(kept, dtype=float).T if kept else None  # (2, bars)
+        ax.bar(x[present], [v for v in values if v is not None], width, label=label,
+               yerr=yerr, capsize=3, **style)
+
+
+def ci_error(interval: Mapping[str, float] | None) -> tuple[float, float] | None:
+    """(below, above) error-bar lengths of a published `{mean, ci_low, ci_high}`."""
+    if interval is None:
+        return None
+    return (interval["mean"] - interval["ci_low"], interval["ci_high"] - interval["mean"])

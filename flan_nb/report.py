@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import statistics
-import textwrap
 from typing import Any, Iterable, Mapping, Sequence
 
 from flan_nb.errors import UserError
@@ -236,106 +235,6 @@ def cluster_floors(floors: Mapping[str, Mapping[str, float]],
         if names and all(n in floors and kind in floors[n] for n in names):
             out[cluster] = statistics.fmean(floors[n][kind] for n in names)
     return out
-
-
-def _bars(ax, centers, width, series):
-    """Draw grouped bars: series = [(label, values, errors|None, style)]; an error is a
-    (below, above) pair (asymmetric, e.g. a confidence interval) or None."""
-    import numpy as np
-
-    n = len(series)
-    for i, (label, values, errors, style) in enumerate(series):
-        x = np.asarray(centers) + (i - (n - 1) / 2) * width
-        present = [v is not None for v in values]
-        yerr = None
-        if errors is not None:
-            kept = [e for e, p in zip(errors, present) if p]
-            yerr = np.array(kept, dtype=float).T if kept else None  # (2, bars)
-        ax.bar(x[present], [v for v in values if v is not None], width, label=label,
-               yerr=yerr, capsize=3, **style)
-
-
-def _ci_error(interval: Mapping[str, float] | None) -> tuple[float, float] | None:
-    if interval is None:
-        return None
-    return (interval["mean"] - interval["ci_low"], interval["ci_high"] - interval["mean"])
-
-
-def plot_clusters(clusters: Sequence[Mapping[str, Any]],
-                  paper: Mapping[str, Mapping[str, float]] = PAPER_FIGURE1):
-    """Figure 1 analogue from published clusters (`flan_nb.results`): per held-out cluster,
-    base and tuned means with their 95% intervals (error bars), the majority floor on the
-    examples scored, and the paper's bars."""
-    import matplotlib.pyplot as plt
-
-    from flan_nb.plotting import PAPER_STYLE
-    from flan_nb.tasks import CLUSTERS
-
-    names = [c["cluster"] for c in clusters]
-    series = [(MODEL_LABELS[m] + " (95% CI)", [c[m]["mean"] for c in clusters],
-               [_ci_error(c[m]) for c in clusters], {"color": MODEL_COLORS[m]})
-              for m in ("base", "tuned")]
-    for key, shade in (("GPT-3 175B zero-shot", "0.85"), ("FLAN 137B zero-shot", "0.6")):
-        series.append((f"paper ({PAPER_VERSION}): {key}", [paper.get(n, {}).get(key)
-                                                           for n in names], None,
-                       {**PAPER_STYLE, "color": shade}))
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    _bars(ax, range(len(names)), 0.8 / len(series), series)
-    labelled = False
-    for i, c in enumerate(clusters):
-        if c.get("majority_floor") is not None:
-            ax.hlines(c["majority_floor"], i - 0.45, i + 0.45, colors="k", linestyles=":",
-                      label=None if labelled else "majority-class floor")
-            labelled = True
-    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS.get(n, n), 16) for n in names])
-    ax.set_ylabel("zero-shot score (%)")
-    ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
-    return fig
-
-
-def plot_datasets(datasets: Sequence[Mapping[str, Any]],
-                  paper: Mapping[str, float] = PAPER_FIGURE5,
-                  mirrors: Mapping[str, Sequence[str]] = PAPER_MIRRORS):
-    """Figure 5 analogue from published datasets: per dataset, base and tuned means with
-    their 95% intervals, the floors on the examples scored, and the paper's number for a
-    mirrored real dataset."""
-    import matplotlib.pyplot as plt
-
-    from flan_nb.plotting import PAPER_STYLE
-
-    names = [d["dataset"] for d in datasets]
-    series = [(MODEL_LABELS[m] + " (95% CI)", [d[m]["mean"] for d in datasets],
-               [_ci_error(d[m]) for d in datasets], {"color": MODEL_COLORS[m]})
-              for m in ("base", "tuned")]
-    paper_values = [paper_score(n, paper, mirrors) for n in names]
-    series.append((f"paper ({PAPER_VERSION}): FLAN 137B zero-shot (same or mirrored dataset)",
-                   paper_values, None, PAPER_STYLE))
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    _bars(ax, range(len(names)), 0.8 / len(series), series)
-    labelled: set[str] = set()
-    for i, d in enumerate(datasets):
-        floors = d.get("floors") or {}
-        # majority on the left half of the group, random on the right: both stay visible
-        for kind, style, color, (a, b) in (("majority", ":", "k", (-0.45, 0.0)),
-                                           ("random", "--", "0.5", (0.0, 0.45))):
-            if kind in floors:
-                ax.hlines(floors[kind], i + a, i + b, colors=color, linestyles=style,
-                          label=None if kind in labelled else f"{kind} floor")
-                labelled.add(kind)
-    labels = []
-    for d, value in zip(datasets, paper_values):
-        mirror = ""
-        if value is not None:
-            rounds = mirrors[d["dataset"]]  # "ANLI R1" .. "ANLI R3" -> "ANLI R1-R3"
-            label = rounds[0] if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1].split()[-1]}"
-            mirror = f"\npaper: {label}"
-        labels.append(f"{d['dataset']}\n({d['metric']}){mirror}")
-    ax.set_xticks(range(len(names)), labels, fontsize=7)
-    ax.set_ylabel("zero-shot score (%)")
-    ax.set_title("Per dataset: mean over seeds, templates and examples (95% CI)")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
-    return fig
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,

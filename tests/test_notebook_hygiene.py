@@ -53,19 +53,12 @@ def test_profiles_name_known_parameters_with_right_types(path):
             check_value(name, value, declared[name].default)
 
 
-# Chapter 09's profile lines are being rewritten with the experiment layer (issue 13 leaves them).
-REPEATS_PENDING = {"09_zero_shot_evaluation"}
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_profiles_hold_only_what_they_change(path):
     """The parameters cell is the one home of a default: the book profile is those defaults
     (it sets nothing), and every other profile sets only values that differ from them."""
     declared = notebook_parameters(path)
-    assert resolve_parameters(path, "book", validate=False) == {} or \
-        path.stem in REPEATS_PENDING
-    if path.stem in REPEATS_PENDING:
-        return
+    assert resolve_parameters(path, "book", validate=False) == {}
     for profile in PROFILES:
         for name, value in (_profile(profile).get(path.stem) or {}).items():
             default = declared[name].default

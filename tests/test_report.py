@@ -5,6 +5,7 @@ import json
 import pytest
 
 from flan_nb import report
+from flan_nb.chapters import ch09_zero_shot_evaluation as ch09
 from flan_nb.errors import UserError
 
 
@@ -105,7 +106,7 @@ def test_figures_draw_ours_with_intervals_and_the_papers_bars():
     matplotlib.use("Agg")
     clusters = [{"cluster": "nli", "base": _ci(30, 2), "tuned": _ci(40, 3),
                  "majority_floor": 33.3}]
-    fig = report.plot_clusters(clusters)
+    fig = ch09.plot_clusters(clusters)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "paper (arXiv v1): FLAN 137B zero-shot" in labels
     assert "majority-class floor" in labels
@@ -117,7 +118,7 @@ def test_figures_draw_ours_with_intervals_and_the_papers_bars():
     assert (37.0, 43.0) in spans and (28.0, 32.0) in spans
     datasets = [{"dataset": "d1", "metric": "accuracy", "base": _ci(30, 1),
                  "tuned": _ci(35, 1), "floors": {"majority": 50.0, "random": 33.3}}]
-    fig = report.plot_datasets(datasets, mirrors={"d1": ("ANLI R1", "ANLI R2", "ANLI R3")})
+    fig = ch09.plot_datasets(datasets, mirrors={"d1": ("ANLI R1", "ANLI R2", "ANLI R3")})
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels.count("majority floor") == 1 and labels.count("random floor") == 1
     assert any(label.startswith("paper (arXiv v1):") for label in labels)
