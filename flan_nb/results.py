@@ -17,7 +17,8 @@ the repository, that a chapter renders without retraining. It holds:
   template the dev and test means, so every interval can be recomputed.
 
 `setting` holds the values a sweep varies (the tuning runs' plan parameters other than the
-held-out cluster, the seed and the base run); it is empty for the held-out plan.
+held-out cluster and the seed; the base run too when the plan has several); it is empty for the
+held-out plan.
 
 `flan-nb results PLAN [--json]` prints the table after checking that the file is there, parses,
 and still matches the plan (same runs, same parameters, same evaluation); otherwise one line
@@ -120,16 +121,23 @@ class Group:
 def tuned_groups(plan: batch_lib.Plan, config: EvaluationConfig) -> list[Group]:
     """The plan's tuning runs grouped by (setting, held-out cluster), in plan order."""
     groups: dict[str, Group] = {}
-    for planned in plan.runs:
-        if planned.notebook.stem != config.tuning_notebook:
-            continue
+    tuning = [p for p in plan.runs if p.notebook.stem == config.tuning_notebook]
+    for planned in tuning:
         values = planned.parameters()
         for name in (config.held_out_parameter, config.base_parameter):
             if name not in values:
                 raise UserError(f"plan {plan.path}: {planned.notebook.name} has no parameter "
                                 f"{name}; set the evaluation's parameter names")
-        skip = {config.held_out_parameter, config.seed_parameter, config.base_parameter}
+    # The base run is part of the setting when the plan sweeps it (e.g. pretraining length).
+    bases = {str(p.parameters()[config.base_parameter]) for p in tuning}
+    skip = {config.held_out_parameter, config.seed_parameter}
+    if len(bases) <= 1:
+        skip.add(config.base_parameter)
+    for planned in tuning:
+        values = planned.parameters()
         setting = {k: v for k, v in planned.overrides.items() if k not in skip}
+        if config.base_parameter not in skip:
+            setting[config.base_parameter] = str(values[config.base_parameter])
         cluster = values[config.held_out_parameter]
         key = json.dumps([setting, cluster], sort_keys=True, default=str)
         group = groups.setdefault(key, Group(setting, cluster, []))

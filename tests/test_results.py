@@ -40,6 +40,12 @@ def workspace(tmp_path, monkeypatch):
     return nb_dir
 
 
+def make_base_runs(*names):
+    """Base runs with a checkpoints folder, as the plan runner checks before it starts."""
+    for name in names:
+        (runner.runs_dir() / name / "checkpoints").mkdir(parents=True)
+
+
 def write_plan(nb_dir, seeds=(0, 1, 2), **evaluation):
     plan = {"profile": "book", "notebooks_dir": ".",
             "steps": [{"notebook": "tune.ipynb", "name": "tune-{HELD_OUT}",
@@ -95,6 +101,7 @@ def fake_evaluation(plan, data_dir=None, mesh=None, echo=print):
 @pytest.fixture
 def published(workspace, monkeypatch):
     fake_runs(monkeypatch)
+    make_base_runs("base")
     monkeypatch.setattr(results, "evaluate_plan", fake_evaluation)
     plan_path = write_plan(workspace)
     batch.run_plan(plan_path, echo=lambda line: None)
@@ -221,3 +228,25 @@ def test_every_committed_results_file_matches_its_plan_and_has_provenance():
         for cluster in document["clusters"]:
             assert cluster["num_seeds"] >= 3
             assert cluster["difference"]["ci_low"] <= cluster["difference"]["ci_high"]
+
+
+def test_a_plan_sweeping_the_base_run_keeps_the_base_in_the_setting(workspace):
+    plan = {"profile": "book", "notebooks_dir": ".",
+            "steps": [{"notebook": "tune.ipynb", "name": "tune-{HELD_OUT}-{BASE_RUN}",
+                       "grid": {"HELD_OUT": ["nli"], "BASE_RUN": ["short", "long"]},
+                       "seeds": [0, 1, 2]}],
+            "evaluation": {"tuning_notebook": "tune", "size": "smoke", "probe_facts": 0}}
+    path = workspace / "bases.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    loaded = batch.load_plan(path)
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    assert [(g.setting, g.cluster, len(g.runs)) for g in groups] == [
+        ({"BASE_RUN": "short"}, "nli", 3), ({"BASE_RUN": "long"}, "nli", 3)]
+    assert all(base == g.setting["BASE_RUN"] for g in groups for _, _, base in g.runs)
+
+
+def test_one_base_run_is_not_a_setting(published):
+    plan_path, _ = published
+    loaded = batch.load_plan(plan_path)
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    assert {json.dumps(g.setting) for g in groups} == {"{}"}
