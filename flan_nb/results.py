@@ -380,27 +380,45 @@ def summarise(plan: batch_lib.Plan, evaluated: Mapping[str, Any]) -> dict[str, A
                                  for split in SPLITS}})
     unique = {(k["run"], k["dataset"]): k for k in kept}
     return {"clusters": clusters, "datasets": datasets,
-            "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0)),
+            "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0),
+                                     _base_of_runs(plan, config)),
             "scores": list(unique.values())}
 
 
-def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int) -> list[dict]:
-    """Per model (base; tuned without closed-book QA, seeds pooled): cloze and template
-    accuracy and the gap cloze - template on the same facts, with intervals."""
+def _base_of_runs(plan: batch_lib.Plan, config: EvaluationConfig) -> dict[str, str]:
+    """Run name -> the base run it was tuned from (a base run maps to itself)."""
+    base_of = {}
+    for g in tuned_groups(plan, config):
+        for _, run, base in g.runs:
+            base_of[run] = base
+            base_of[base] = base
+    return base_of
+
+
+def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int,
+                    base_of: Mapping[str, str] | None = None) -> list[dict]:
+    """Per base run and model (the base; the runs tuned from it without closed-book QA, seeds
+    pooled): cloze and template accuracy and the gap cloze - template on the same facts, with
+    intervals. A plan that sweeps the base (e.g. pretraining length) gets one row pair per base."""
+    base_of = base_of or {}
+    bases = list(dict.fromkeys(base_of.get(r, "") for r in probes))
     out = []
-    for label in MODELS:
-        runs = [r for r, p in probes.items() if p["model"] == label]
-        if not runs:
-            continue
-        cloze = [probes[r]["cloze"] for r in runs]
-        template = [probes[r]["template"] for r in runs]
-        gap = [[c - t for c, t in zip(cr, tr)] for cr, tr in zip(cloze, template)]
-        out.append({"model": label, "runs": runs, "num_facts": num_items,
-                    "chance": round(probes[runs[0]]["chance"], 2),
-                    "num_templates": len(probes[runs[0]]["templates"]),
-                    "cloze": stats.mean_interval([cloze]).as_dict(),
-                    "template": stats.mean_interval([template]).as_dict(),
-                    "gap": stats.mean_interval([gap]).as_dict()})
+    for base_run in bases:
+        for label in MODELS:
+            runs = [r for r, p in probes.items()
+                    if p["model"] == label and base_of.get(r, "") == base_run]
+            if not runs:
+                continue
+            cloze = [probes[r]["cloze"] for r in runs]
+            template = [probes[r]["template"] for r in runs]
+            gap = [[c - t for c, t in zip(cr, tr)] for cr, tr in zip(cloze, template)]
+            out.append({"model": label, "base_run": base_run or None, "runs": runs,
+                        "num_facts": num_items,
+                        "chance": round(probes[runs[0]]["chance"], 2),
+                        "num_templates": len(probes[runs[0]]["templates"]),
+                        "cloze": stats.mean_interval([cloze]).as_dict(),
+                        "template": stats.mean_interval([template]).as_dict(),
+                        "gap": stats.mean_interval([gap]).as_dict()})
     return out
 
 
@@ -599,9 +617,12 @@ def format_results(document: Mapping[str, Any]) -> str:
 
 
 def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
+    probes = document.get("probe", [])
+    several = len({p.get("base_run") for p in probes}) > 1
+    return [{**({"base run": p.get("base_run")} if several else {}),
+             "model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
              "templates": _ci(p["template"]), "cloze - templates": _ci(p["gap"])}
-            for p in document.get("probe", [])]
+            for p in probes]
 
 
 def table_json(document: Mapping[str, Any]) -> dict[str, Any]:

@@ -250,3 +250,18 @@ def test_one_base_run_is_not_a_setting(published):
     loaded = batch.load_plan(plan_path)
     groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
     assert {json.dumps(g.setting) for g in groups} == {"{}"}
+
+
+def test_the_probe_is_summarised_per_base_run():
+    facts = [1.0, 0.0, 1.0, 1.0]
+    probe = {"chance": 25.0, "templates": [0, 1], "cloze": [100.0, 0.0, 100.0, 100.0],
+             "template": [0.0, 0.0, 100.0, 0.0]}
+    probes = {"short": {"model": "base", **probe}, "long": {"model": "base", **probe},
+              "t-short": {"model": "tuned", **probe}, "t-long": {"model": "tuned", **probe}}
+    base_of = {"short": "short", "long": "long", "t-short": "short", "t-long": "long"}
+    rows = results.summarise_probe(probes, len(facts), base_of)
+    assert [(r["base_run"], r["model"], r["runs"]) for r in rows] == [
+        ("short", "base", ["short"]), ("short", "tuned", ["t-short"]),
+        ("long", "base", ["long"]), ("long", "tuned", ["t-long"])]
+    assert rows[0]["cloze"]["mean"] == 75.0 and rows[0]["gap"]["mean"] == 50.0
+    assert "base run" in results.probe_rows({"probe": rows})[0]
