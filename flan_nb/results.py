@@ -220,9 +220,9 @@ def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=Non
     items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
     scores, probes = [], {}
 
-    def probe(label, run, loaded):
+    def probe(label, run, loaded, base):
         if items:
-            probes[run] = {"model": label, **probe_lib.run_probe(
+            probes[run] = {"model": label, "base_run": base, **probe_lib.run_probe(
                 loaded.model, loaded.tokenizer, world, items,
                 bidirectional_prefix=loaded.bidirectional_prefix,
                 max_input_length=config.max_input_length - 1, batch_size=config.batch_size)}
@@ -232,15 +232,15 @@ def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=Non
         loaded = evaluate.load_run_model(base, mesh)
         scores += evaluate.evaluate_run(base, [c for cl in clusters for c in cells[cl]], "base",
                                         settings, loaded=loaded)
-        probe("base", base, loaded)
+        probe("base", base, loaded, base)
     for g in groups:
-        for _, run, _ in g.runs:
+        for _, run, base in g.runs:
             echo(f"evaluate tuned {run} on {g.cluster}")
             loaded = evaluate.load_run_model(run, mesh)
             scores += evaluate.evaluate_run(run, cells[g.cluster], "tuned", settings,
                                             loaded=loaded)
             if g.cluster == PROBE_CLUSTER:
-                probe("tuned", run, loaded)
+                probe("tuned", run, loaded, base)
     examples = {c.dataset: {} for cl in cells.values() for c in cl}
     for cl in cells.values():
         for c in cl:
@@ -385,17 +385,20 @@ def summarise(plan: batch_lib.Plan, evaluated: Mapping[str, Any]) -> dict[str, A
 
 
 def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int) -> list[dict]:
-    """Per model (base; tuned without closed-book QA, seeds pooled): cloze and template
-    accuracy and the gap cloze - template on the same facts, with intervals."""
+    """Per model (base; tuned without closed-book QA, seeds pooled) and base run (a plan that
+    sweeps the base has several): cloze and template accuracy and the gap cloze - template on
+    the same facts, with intervals."""
     out = []
-    for label in MODELS:
-        runs = [r for r, p in probes.items() if p["model"] == label]
+    bases = list(dict.fromkeys(p.get("base_run") for p in probes.values()))
+    for label, base in [(label, base) for base in bases for label in MODELS]:
+        runs = [r for r, p in probes.items()
+                if p["model"] == label and p.get("base_run") == base]
         if not runs:
             continue
         cloze = [probes[r]["cloze"] for r in runs]
         template = [probes[r]["template"] for r in runs]
         gap = [[c - t for c, t in zip(cr, tr)] for cr, tr in zip(cloze, template)]
-        out.append({"model": label, "runs": runs, "num_facts": num_items,
+        out.append({"model": label, "base_run": base, "runs": runs, "num_facts": num_items,
                     "chance": round(probes[runs[0]]["chance"], 2),
                     "num_templates": len(probes[runs[0]]["templates"]),
                     "cloze": stats.mean_interval([cloze]).as_dict(),
@@ -599,7 +602,9 @@ def format_results(document: Mapping[str, Any]) -> str:
 
 
 def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
+    several = len({p.get("base_run") for p in document.get("probe", [])}) > 1
+    return [{**({"base": p["base_run"]} if several else {}),
+             "model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
              "templates": _ci(p["template"]), "cloze - templates": _ci(p["gap"])}
             for p in document.get("probe", [])]
 
