@@ -264,9 +264,10 @@ def verdict_lines(document: Mapping[str, Any]) -> list[str]:
     lines = []
     for setting in settings(document):
         rows = [c for c in document["clusters"] if c["setting"] == setting]
+        label = setting_label(document, setting) if setting else "every held-out cluster"
         by = {v: [f"{c['cluster']} ({c['difference']['mean']:+.1f})" for c in rows
                   if c["verdict"] == v] for v in (stats.HELPS, stats.HURTS, stats.NO_CHANGE)}
-        lines.append(f"- **{setting_label(document, setting)}** ({rows[0]['num_seeds']} "
+        lines.append(f"- **{label}** ({rows[0]['num_seeds']} "
                      f"seeds): tuning helps on {_names(by[stats.HELPS])}; hurts on "
                      f"{_names(by[stats.HURTS])}; no detectable change on "
                      f"{_names(by[stats.NO_CHANGE])}.")
@@ -368,10 +369,12 @@ def conclusions_markdown(sweep: Sweep) -> str:
     knob = knob_lines(doc)
     if knob:
         parts += ["", "**Does the knob move the gain?**", "", *knob]
-    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc), "",
-              f"**Best setting: {setting_label(doc, best)}**, helping on {helped} of {total} "
-              f"held-out clusters; the issue's goal ({ISSUE_TARGET} clusters whose interval "
-              f"lies above zero) is " + ("met." if helped >= ISSUE_TARGET else "not met.")]
+    goal = (f"the issue's goal ({ISSUE_TARGET} held-out clusters whose interval lies above "
+            f"zero) is " + ("met." if helped >= ISSUE_TARGET else "not met."))
+    best_line = (f"**Best setting: {setting_label(doc, best)}**, helping on {helped} of "
+                 f"{total} held-out clusters; {goal}" if helped else
+                 f"**No setting helps on any held-out cluster**; {goal}")
+    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc), "", best_line]
     return "\n".join(parts)
 
 
@@ -457,7 +460,8 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
     and why a million-parameter model on TinyWorld cannot show some of them."""
     params = _params(reference.document) or next(
         (p for s in sweeps.values() for p in [_params(s.document)] if p), None)
-    size = f"{params / 1e6:.1f}M" if params else "about 1M"
+    size = (f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params:,}") if params \
+        else "about 1M"
     pre = sweeps.get("when_tuning_helps_pretraining")
     tasks = sweeps.get("when_tuning_helps_tasks")
     ref = _sweep_line(reference)
