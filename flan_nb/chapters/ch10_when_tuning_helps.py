@@ -423,8 +423,9 @@ def plot_sweep(document: Mapping[str, Any], title: str):
 
 
 def _yerr(intervals: Sequence[Mapping[str, float]]):
-    return [[i["mean"] - i["ci_low"] for i in intervals],
-            [i["ci_high"] - i["mean"] for i in intervals]]
+    # clipped at 0: a mean rounded to 2 digits may sit a hair outside its rounded interval
+    return [[max(0.0, i["mean"] - i["ci_low"]) for i in intervals],
+            [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
 
 
 # -- the paper, and what is left -------------------------------------------------------------
