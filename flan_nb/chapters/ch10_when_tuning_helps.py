@@ -151,7 +151,8 @@ def setting_label(document: Mapping[str, Any], setting: Mapping[str, Any]) -> st
     return ", ".join(parts) or "the plan's one setting"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A metric-name-safe form of a label: "1,200 steps" -> "1_200_steps"."""
     return "".join(ch if ch.isalnum() else "_" for ch in text).strip("_")
 
 
@@ -160,13 +161,13 @@ def sweep_metrics(stem: str, document: Mapping[str, Any]) -> dict[str, float]:
     run.record, and the number of clusters each setting helps."""
     out = {}
     for c in document["clusters"]:
-        key = f"{stem}/{_slug(setting_label(document, c['setting']))}/{c['cluster']}"
+        key = f"{stem}/{slug(setting_label(document, c['setting']))}/{c['cluster']}"
         for model in ("base", "tuned", "difference"):
             out[f"{key}/{model}"] = c[model]["mean"]
     for setting in settings(document):
         helped = [c for c in document["clusters"]
                   if c["setting"] == setting and c["verdict"] == stats.HELPS]
-        out[f"{stem}/{_slug(setting_label(document, setting))}/clusters_helped"] = len(helped)
+        out[f"{stem}/{slug(setting_label(document, setting))}/clusters_helped"] = len(helped)
     return out
 
 
