@@ -201,3 +201,13 @@ def test_summarise_probe_keeps_each_base_apart():
         ("base", "a", 100.0), ("tuned", "a", 100.0), ("base", "b", 0.0), ("tuned", "b", 0.0)]
     assert "base" in results.probe_rows({"probe": out})[0]  # several bases: a column
     json.dumps(out)
+
+
+def test_bad_parameters_fail_before_the_notebook_runs():
+    from flan_nb import params
+
+    notebook = repo_root() / "notebooks" / "10_when_tuning_helps.ipynb"
+    for profile in ("book", "smoke", "tpu_full"):
+        params.resolve_parameters(notebook, profile)  # every profile's values pass
+    with pytest.raises(UserError, match="sweep 'size'"):
+        params.resolve_parameters(notebook, "book", {"SWEEPS": ["size"]})
