@@ -23,7 +23,8 @@ def iv(mean, half=1.0):
 def cluster(base_run, name, diff, verdict, half=1.0):
     return {"setting": {"BASE_RUN": base_run}, "cluster": name, "num_seeds": 3,
             "base": iv(40.0), "tuned": iv(40.0 + diff), "difference": iv(diff, half),
-            "verdict": verdict, "majority_floor": 33.0 if name == "nli" else None}
+            "verdict": verdict, "majority_floor": 33.0 if name == "nli" else None,
+            "datasets": ["tw_nli"] if name == "nli" else ["tw_arc"]}
 
 
 def dataset(base_run, name, dominant=None):
@@ -53,6 +54,7 @@ def document():
              "parameters": {"NUM_STEPS": 300}, "metrics": {"params": 1_012_000}},
             {"name": LONG, "notebook": "07_pretraining.ipynb",
              "parameters": {"NUM_STEPS": 1200}, "metrics": {"params": 1_012_000}}]},
+        "scores": [],
         "clusters": [cluster(SHORT, "nli", 0.5, "no detectable change"),
                      cluster(SHORT, "closed_book_qa", 5.0, "helps"),
                      cluster(LONG, "nli", 6.0, "helps"),
@@ -88,14 +90,41 @@ def test_tables(document):
     assert flagged[0]["answers (share)"] == "'yes' 90%, 'no' 10%"
 
 
+def with_nli_scores(document):
+    """Per-example scores of the NLI runs: tuning the short base changes nothing, tuning the
+    long base answers every example right (the base gets every other one)."""
+    base = [0.0, 100.0] * 10
+    for base_run in (SHORT, LONG):
+        for seed in range(3):
+            name = f"tune-{base_run}-nli-s{seed}"
+            document["provenance"]["runs"].append({
+                "name": name, "notebook": "08_instruction_tuning.ipynb", "metrics": {},
+                "parameters": {"HELD_OUT": "nli", "BASE_RUN": base_run, "SEED": seed}})
+            document["scores"].append({"run": name, "dataset": "tw_nli", "test_per_example":
+                                       base if base_run == SHORT else [100.0] * 20})
+        document["scores"].append({"run": base_run, "dataset": "tw_nli",
+                                   "test_per_example": base})
+    return document
+
+
+def test_the_change_of_the_gain_is_paired_per_example(document):
+    document = with_nli_scores(document)
+    change = ch10.gain_change(document, "nli", {"BASE_RUN": SHORT}, {"BASE_RUN": LONG})
+    assert change["mean"] == 50.0 and 0 < change["ci_low"] < 50 < change["ci_high"] <= 100
+    assert ch10.gain_change(document, "closed_book_qa", {"BASE_RUN": SHORT},
+                            {"BASE_RUN": LONG}) is None  # no per-example scores kept
+
+
 def test_verdicts_and_knob_read_the_intervals(document):
     lines = ch10.verdict_lines(document)
     assert "helps on closed_book_qa (+5.0)" in lines[0]
     assert "no detectable change on nli (+0.5)" in lines[0]
     assert "helps on nli (+6.0) and closed_book_qa (+5.5)" in lines[1]
     knob = dict(zip(["nli", "closed_book_qa"], ch10.knob_lines(document)))
-    assert "beyond the noise" in knob["nli"]  # [-0.5, 1.5] vs [5, 7]
-    assert "not distinguishable" in knob["closed_book_qa"]  # [4, 6] vs [2.5, 8.5]
+    assert ": larger (the two intervals do not overlap)" in knob["nli"]  # [-0.5, 1.5], [5, 7]
+    assert "not distinguishable (the two" in knob["closed_book_qa"]  # [4, 6] vs [2.5, 8.5]
+    knob = dict(zip(["nli", "closed_book_qa"], ch10.knob_lines(with_nli_scores(document))))
+    assert ": larger (change 50.0 [" in knob["nli"] and "above 0" in knob["nli"]
     assert ch10.compare(iv(5), iv(1)) == "higher" and ch10.compare(iv(1), iv(5)) == "lower"
     assert ch10.compare(iv(1), iv(3)) == "indistinguishable"  # [0, 2] touches [2, 4]
     assert ch10.best_setting(document) == ({"BASE_RUN": LONG}, 2)
@@ -211,3 +240,9 @@ def test_bad_parameters_fail_before_the_notebook_runs():
         params.resolve_parameters(notebook, profile)  # every profile's values pass
     with pytest.raises(UserError, match="sweep 'size'"):
         params.resolve_parameters(notebook, "book", {"SWEEPS": ["size"]})
+
+
+def test_change_warnings_are_few_lines():
+    assert ch10.change_warnings([]) == []
+    lines = ch10.change_warnings([f"run{i} (new in the plan)" for i in range(5)])
+    assert len(lines) == 4 and lines[-1] == "WARNING: and 2 more runs differ; republish"

@@ -106,6 +106,15 @@ def load_sweep(path: str | Path) -> Sweep:
     return Sweep(plan, document, results.differences(plan, document))
 
 
+def change_warnings(changes: Sequence[str], shown: int = 3) -> list[str]:
+    """Warnings for runs that differ from the plan since it was published: the first few,
+    then how many more (`flan_nb.results.differences`)."""
+    lines = [f"WARNING: the plan changed since publishing: {c}" for c in changes[:shown]]
+    if len(changes) > shown:
+        lines.append(f"WARNING: and {len(changes) - shown} more runs differ; republish")
+    return lines
+
+
 def not_run_markdown(sweep: Sweep) -> str:
     """What the page says for a sweep that was never published."""
     return (f"**{sweep.stem}: not run yet.** {sweep.plan.description} "
@@ -275,8 +284,49 @@ def verdict_lines(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def _tuned_runs(document: Mapping[str, Any], setting: Mapping[str, Any],
+                cluster: str) -> list[tuple[str, str]]:
+    """(tuned run, its base run) of one (setting, cluster), in plan (seed) order."""
+    ev = document.get("evaluation", {})
+    notebook = ev.get("tuning_notebook", "08_instruction_tuning")
+    held, base = ev.get("held_out_parameter", "HELD_OUT"), ev.get("base_parameter", "BASE_RUN")
+    out = []
+    for r in document["provenance"]["runs"]:
+        values = r.get("parameters", {})
+        if (Path(r["notebook"]).stem == notebook and values.get(held) == cluster
+                and all(values.get(k) == v for k, v in setting.items())):
+            out.append((r["name"], str(values.get(base))))
+    return out
+
+
+def gain_change(document: Mapping[str, Any], cluster: str, first: Mapping[str, Any],
+                last: Mapping[str, Any]) -> dict[str, float] | None:
+    """How much the paired gain (tuned - base) changes from setting `first` to `last`, per
+    example on the same examples, seeds paired by position, with a 95% bootstrap interval
+    (`flan_nb.stats`); None when the per-example scores are not in the document."""
+    scores = {(s["run"], s["dataset"]): s["test_per_example"]
+              for s in document.get("scores", [])}
+    entry = next((c for c in document["clusters"]
+                  if c["cluster"] == cluster and c["setting"] == first), None)
+    a, b = _tuned_runs(document, first, cluster), _tuned_runs(document, last, cluster)
+    if entry is None or not a or len(a) != len(b):
+        return None
+    groups = []
+    for d in entry["datasets"]:
+        seeds = []
+        for (ta, ba), (tb, bb) in zip(a, b):
+            if any((r, d) not in scores for r in (ta, ba, tb, bb)):
+                return None
+            seeds.append([(y1 - x1) - (y0 - x0) for y0, x0, y1, x1 in zip(
+                scores[(ta, d)], scores[(ba, d)], scores[(tb, d)], scores[(bb, d)])])
+        groups.append(seeds)
+    return stats.mean_interval(groups).as_dict()
+
+
 def knob_lines(document: Mapping[str, Any]) -> list[str]:
-    """Per cluster: does the difference move between the sweep's extreme settings?"""
+    """Per cluster: does the gain move between the sweep's first and last settings? Read
+    from the interval of the change of the paired gain (same examples), or, without
+    per-example scores, from whether the two gains' intervals overlap."""
     order = settings(document)
     if len(order) < 2:
         return []
@@ -288,12 +338,21 @@ def knob_lines(document: Mapping[str, Any]) -> list[str]:
         lo, hi = by.get(json_key(first)), by.get(json_key(last))
         if lo is None or hi is None:
             continue
-        how = compare(hi["difference"], lo["difference"])
-        text = {"higher": "larger, beyond the noise (the intervals do not overlap)",
-                "lower": "smaller, beyond the noise (the intervals do not overlap)",
-                "indistinguishable": "not distinguishable (the intervals overlap)"}[how]
+        change = gain_change(document, cluster, first, last)
+        if change is not None:
+            how = {stats.HELPS: "higher", stats.HURTS: "lower"}.get(
+                stats.verdict(stats.Interval(**change)), "indistinguishable")
+            why = f"change {_ci(change)}, its 95% interval " + (
+                "contains 0" if how == "indistinguishable" else
+                "above 0" if how == "higher" else "below 0")
+        else:
+            how = compare(hi["difference"], lo["difference"])
+            why = ("the two intervals overlap" if how == "indistinguishable"
+                   else "the two intervals do not overlap")
+        text = {"higher": "larger", "lower": "smaller",
+                "indistinguishable": "not distinguishable"}[how]
         lines.append(f"- {cluster}: the gain {lo['difference']['mean']:+.1f} with {a} "
-                     f"becomes {hi['difference']['mean']:+.1f} with {b}: {text}.")
+                     f"becomes {hi['difference']['mean']:+.1f} with {b}: {text} ({why}).")
     return lines
 
 
