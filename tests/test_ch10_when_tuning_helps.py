@@ -153,6 +153,13 @@ def test_probe_is_read_per_base(document):
     pooled = copy.deepcopy(document)  # published before the probe kept its base run
     pooled["probe"] = [dict(probe("base", SHORT, 70, 30), runs=[SHORT, LONG], base_run=None)]
     assert ch10.probe_pooled(pooled) and "pooled" in ch10.probe_lines(pooled)[0]
+    pooled["evaluation"] = {"probe_facts": 200, "seed": 0, "size": "book"}
+    reference = {"evaluation": dict(pooled["evaluation"]),
+                 "probe": [dict(probe("base", SHORT, 60, 30), base_run=None)]}
+    derived = ch10.probe_lines(pooled, reference)[1]  # pooled 70 = (60 + x) / 2: x = 80
+    assert "1,200 pretraining steps scores cloze 80.0% and templates 30.0%" in derived
+    reference["evaluation"]["probe_facts"] = 100  # other facts: nothing derived
+    assert len(ch10.probe_lines(pooled, reference)) == 1
     assert not ch10.probe_pooled(document)
 
 

@@ -362,7 +362,31 @@ def json_key(setting: Mapping[str, Any]) -> str:
     return json.dumps(setting, sort_keys=True, default=str)
 
 
-def probe_lines(document: Mapping[str, Any]) -> list[str]:
+def unpooled_lines(document: Mapping[str, Any],
+                   reference: Mapping[str, Any] | None) -> list[str]:
+    """A pooled base probe over two bases, one of which the reference plan probed alone on
+    the same facts: the other base's means follow (pooled = the two runs' average over the
+    same facts), without an interval."""
+    keys = ("probe_facts", "seed", "size")
+    if not reference or any(document["evaluation"].get(k) != reference["evaluation"].get(k)
+                            for k in keys):
+        return []
+    pooled = next(p for p in document["probe"] if p["model"] == "base")
+    alone = next((p for p in reference.get("probe", []) if p["model"] == "base"
+                  and len(p["runs"]) == 1 and p["runs"][0] in pooled["runs"]), None)
+    if alone is None or len(pooled["runs"]) != 2:
+        return []
+    other = next(r for r in pooled["runs"] if r != alone["runs"][0])
+    derived = {f: 2 * pooled[f]["mean"] - alone[f]["mean"] for f in ("cloze", "template")}
+    return [f"- Derived from the pooled means and the reference's probe of "
+            f"{setting_label(document, {'BASE_RUN': alone['runs'][0]})} (same facts; no "
+            f"interval): {setting_label(document, {'BASE_RUN': other})} scores cloze "
+            f"{derived['cloze']:.1f}% and templates {derived['template']:.1f}%, against "
+            f"{alone['cloze']['mean']:.1f}% and {alone['template']['mean']:.1f}%."]
+
+
+def probe_lines(document: Mapping[str, Any],
+                reference: Mapping[str, Any] | None = None) -> list[str]:
     """What the probe says per base: does it know the facts (cloze vs chance), does it say
     them through templates, and does tuning close the gap?"""
     if not document.get("probe"):
@@ -370,7 +394,7 @@ def probe_lines(document: Mapping[str, Any]) -> list[str]:
     if probe_pooled(document):
         return ["- The probe pooled the bases of this sweep (published before the probe kept "
                 "its base run), so it cannot tell which base knows more; republish with "
-                "the current code to separate them."]
+                "the current code to separate them."] + unpooled_lines(document, reference)
     lines = []
     for p in document["probe"]:
         if p["model"] != "base":
@@ -417,7 +441,7 @@ def best_setting(document: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     return best, score(best)[0]
 
 
-def conclusions_markdown(sweep: Sweep) -> str:
+def conclusions_markdown(sweep: Sweep, reference: Mapping[str, Any] | None = None) -> str:
     """The chapter's reading of one published sweep, built from its intervals."""
     doc = sweep.document
     if doc is None:
@@ -432,9 +456,10 @@ def conclusions_markdown(sweep: Sweep) -> str:
     goal = (f"the issue's goal ({ISSUE_TARGET} held-out clusters whose interval lies above "
             f"zero) is " + ("met." if helped >= ISSUE_TARGET else "not met."))
     best_line = (f"**Best setting: {setting_label(doc, best)}**, helping on {helped} of "
-                 f"{total} held-out clusters; {goal}" if helped else
+                 f"{total} held-out clusters (ties go to the larger summed gain); {goal}"
+                 if helped else
                  f"**No setting helps on any held-out cluster**; {goal}")
-    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc), "", best_line]
+    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc, reference), "", best_line]
     return "\n".join(parts)
 
 
