@@ -220,9 +220,9 @@ def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=Non
     items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
     scores, probes = [], {}
 
-    def probe(label, run, loaded):
+    def probe(label, run, loaded, base):
         if items:
-            probes[run] = {"model": label, **probe_lib.run_probe(
+            probes[run] = {"model": label, "base_run": base, **probe_lib.run_probe(
                 loaded.model, loaded.tokenizer, world, items,
                 bidirectional_prefix=loaded.bidirectional_prefix,
                 max_input_length=config.max_input_length - 1, batch_size=config.batch_size)}
@@ -232,15 +232,15 @@ def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=Non
         loaded = evaluate.load_run_model(base, mesh)
         scores += evaluate.evaluate_run(base, [c for cl in clusters for c in cells[cl]], "base",
                                         settings, loaded=loaded)
-        probe("base", base, loaded)
+        probe("base", base, loaded, base)
     for g in groups:
-        for _, run, _ in g.runs:
+        for _, run, base in g.runs:
             echo(f"evaluate tuned {run} on {g.cluster}")
             loaded = evaluate.load_run_model(run, mesh)
             scores += evaluate.evaluate_run(run, cells[g.cluster], "tuned", settings,
                                             loaded=loaded)
             if g.cluster == PROBE_CLUSTER:
-                probe("tuned", run, loaded)
+                probe("tuned", run, loaded, base)
     examples = {c.dataset: {} for cl in cells.values() for c in cl}
     for cl in cells.values():
         for c in cl:
@@ -380,39 +380,26 @@ def summarise(plan: batch_lib.Plan, evaluated: Mapping[str, Any]) -> dict[str, A
                                  for split in SPLITS}})
     unique = {(k["run"], k["dataset"]): k for k in kept}
     return {"clusters": clusters, "datasets": datasets,
-            "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0),
-                                     _base_of_runs(plan, config)),
+            "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0)),
             "scores": list(unique.values())}
 
 
-def _base_of_runs(plan: batch_lib.Plan, config: EvaluationConfig) -> dict[str, str]:
-    """Run name -> the base run it was tuned from (a base run maps to itself)."""
-    base_of = {}
-    for g in tuned_groups(plan, config):
-        for _, run, base in g.runs:
-            base_of[run] = base
-            base_of[base] = base
-    return base_of
-
-
-def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int,
-                    base_of: Mapping[str, str] | None = None) -> list[dict]:
+def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int) -> list[dict]:
     """Per base run and model (the base; the runs tuned from it without closed-book QA, seeds
     pooled): cloze and template accuracy and the gap cloze - template on the same facts, with
     intervals. A plan that sweeps the base (e.g. pretraining length) gets one row pair per base."""
-    base_of = base_of or {}
-    bases = list(dict.fromkeys(base_of.get(r, "") for r in probes))
+    bases = list(dict.fromkeys(p.get("base_run") for p in probes.values()))
     out = []
     for base_run in bases:
         for label in MODELS:
             runs = [r for r, p in probes.items()
-                    if p["model"] == label and base_of.get(r, "") == base_run]
+                    if p["model"] == label and p.get("base_run") == base_run]
             if not runs:
                 continue
             cloze = [probes[r]["cloze"] for r in runs]
             template = [probes[r]["template"] for r in runs]
             gap = [[c - t for c, t in zip(cr, tr)] for cr, tr in zip(cloze, template)]
-            out.append({"model": label, "base_run": base_run or None, "runs": runs,
+            out.append({"model": label, "base_run": base_run, "runs": runs,
                         "num_facts": num_items,
                         "chance": round(probes[runs[0]]["chance"], 2),
                         "num_templates": len(probes[runs[0]]["templates"]),

@@ -256,10 +256,10 @@ def test_the_probe_is_summarised_per_base_run():
     facts = [1.0, 0.0, 1.0, 1.0]
     probe = {"chance": 25.0, "templates": [0, 1], "cloze": [100.0, 0.0, 100.0, 100.0],
              "template": [0.0, 0.0, 100.0, 0.0]}
-    probes = {"short": {"model": "base", **probe}, "long": {"model": "base", **probe},
-              "t-short": {"model": "tuned", **probe}, "t-long": {"model": "tuned", **probe}}
-    base_of = {"short": "short", "long": "long", "t-short": "short", "t-long": "long"}
-    rows = results.summarise_probe(probes, len(facts), base_of)
+    probes = {run: {"model": model, "base_run": base, **probe}
+              for run, model, base in (("short", "base", "short"), ("long", "base", "long"),
+                                       ("t-short", "tuned", "short"), ("t-long", "tuned", "long"))}
+    rows = results.summarise_probe(probes, len(facts))
     assert [(r["base_run"], r["model"], r["runs"]) for r in rows] == [
         ("short", "base", ["short"]), ("short", "tuned", ["t-short"]),
         ("long", "base", ["long"]), ("long", "tuned", ["t-long"])]
