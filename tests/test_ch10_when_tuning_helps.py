@@ -150,17 +150,6 @@ def test_probe_is_read_per_base(document):
     rows = ch10.probe_rows(document)
     assert [(r["base"], r["model"]) for r in rows][:2] == [("300 pretraining steps", "base"),
                                                            ("300 pretraining steps", "tuned")]
-    pooled = copy.deepcopy(document)  # published before the probe kept its base run
-    pooled["probe"] = [dict(probe("base", SHORT, 70, 30), runs=[SHORT, LONG], base_run=None)]
-    assert ch10.probe_pooled(pooled) and "pooled" in ch10.probe_lines(pooled)[0]
-    pooled["evaluation"] = {"probe_facts": 200, "seed": 0, "size": "book"}
-    reference = {"evaluation": dict(pooled["evaluation"]),
-                 "probe": [dict(probe("base", SHORT, 60, 30), base_run=None)]}
-    derived = ch10.probe_lines(pooled, reference)[1]  # pooled 70 = (60 + x) / 2: x = 80
-    assert "1,200 pretraining steps scores cloze 80.0% and templates 30.0%" in derived
-    reference["evaluation"]["probe_facts"] = 100  # other facts: nothing derived
-    assert len(ch10.probe_lines(pooled, reference)) == 1
-    assert not ch10.probe_pooled(document)
 
 
 def test_metrics_are_the_published_means(document):
@@ -223,20 +212,6 @@ def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     config = results.evaluation_config(plan)
     assert len(results.tuned_groups(plan, config)) >= 2  # a sweep has several settings
     assert all(len(g.runs) >= (2 if max_new else 3) for g in results.tuned_groups(plan, config))
-
-
-def test_summarise_probe_keeps_each_base_apart():
-    def one(model, base, cloze):
-        return {"model": model, "base_run": base, "cloze": [cloze] * 4,
-                "template": [0.0] * 4, "chance": 25.0, "templates": [0]}
-
-    probes = {"a": one("base", "a", 100.0), "b": one("base", "b", 0.0),
-              "ta": one("tuned", "a", 100.0), "tb": one("tuned", "b", 0.0)}
-    out = results.summarise_probe(probes, 4)
-    assert [(p["model"], p["base_run"], p["cloze"]["mean"]) for p in out] == [
-        ("base", "a", 100.0), ("tuned", "a", 100.0), ("base", "b", 0.0), ("tuned", "b", 0.0)]
-    assert "base" in results.probe_rows({"probe": out})[0]  # several bases: a column
-    json.dumps(out)
 
 
 def test_bad_parameters_fail_before_the_notebook_runs():

@@ -233,21 +233,12 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for p in document.get("probe", []):
         base = p.get("base_run")
-        label = (setting_label(document, {"BASE_RUN": base}) if base
-                 else "pooled: " + ", ".join(p["runs"]) if p["model"] == "base"
-                 else "pooled")
+        label = setting_label(document, {"BASE_RUN": base}) if base else "the base"
         rows.append({"base": label, "model": p["model"], "runs": len(p["runs"]),
                      "facts": p["num_facts"], "chance": p["chance"],
                      "cloze": _ci(p["cloze"]), "templates": _ci(p["template"]),
                      "cloze - templates": _ci(p["gap"])})
     return rows
-
-
-def probe_pooled(document: Mapping[str, Any]) -> bool:
-    """Was the probe of several bases pooled (results published before the probe kept its
-    base run)? Then it cannot say which base knows more."""
-    return any(p["model"] == "base" and len(p["runs"]) > 1 and not p.get("base_run")
-               for p in document.get("probe", []))
 
 
 # -- reading intervals -----------------------------------------------------------------------
@@ -362,39 +353,11 @@ def json_key(setting: Mapping[str, Any]) -> str:
     return json.dumps(setting, sort_keys=True, default=str)
 
 
-def unpooled_lines(document: Mapping[str, Any],
-                   reference: Mapping[str, Any] | None) -> list[str]:
-    """A pooled base probe over two bases, one of which the reference plan probed alone on
-    the same facts: the other base's means follow (pooled = the two runs' average over the
-    same facts), without an interval."""
-    keys = ("probe_facts", "seed", "size")
-    if not reference or any(document["evaluation"].get(k) != reference["evaluation"].get(k)
-                            for k in keys):
-        return []
-    pooled = next(p for p in document["probe"] if p["model"] == "base")
-    alone = next((p for p in reference.get("probe", []) if p["model"] == "base"
-                  and len(p["runs"]) == 1 and p["runs"][0] in pooled["runs"]), None)
-    if alone is None or len(pooled["runs"]) != 2:
-        return []
-    other = next(r for r in pooled["runs"] if r != alone["runs"][0])
-    derived = {f: 2 * pooled[f]["mean"] - alone[f]["mean"] for f in ("cloze", "template")}
-    return [f"- Derived from the pooled means and the reference's probe of "
-            f"{setting_label(document, {'BASE_RUN': alone['runs'][0]})} (same facts; no "
-            f"interval): {setting_label(document, {'BASE_RUN': other})} scores cloze "
-            f"{derived['cloze']:.1f}% and templates {derived['template']:.1f}%, against "
-            f"{alone['cloze']['mean']:.1f}% and {alone['template']['mean']:.1f}%."]
-
-
-def probe_lines(document: Mapping[str, Any],
-                reference: Mapping[str, Any] | None = None) -> list[str]:
+def probe_lines(document: Mapping[str, Any]) -> list[str]:
     """What the probe says per base: does it know the facts (cloze vs chance), does it say
     them through templates, and does tuning close the gap?"""
     if not document.get("probe"):
         return ["- No knowledge probe was published with this sweep."]
-    if probe_pooled(document):
-        return ["- The probe pooled the bases of this sweep (published before the probe kept "
-                "its base run), so it cannot tell which base knows more; republish with "
-                "the current code to separate them."] + unpooled_lines(document, reference)
     lines = []
     for p in document["probe"]:
         if p["model"] != "base":
@@ -459,7 +422,7 @@ def conclusions_markdown(sweep: Sweep, reference: Mapping[str, Any] | None = Non
                  f"{total} held-out clusters (ties go to the larger summed gain); {goal}"
                  if helped else
                  f"**No setting helps on any held-out cluster**; {goal}")
-    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc, reference), "", best_line]
+    parts += ["", "**Knowledge probe:**", "", *probe_lines(doc), "", best_line]
     return "\n".join(parts)
 
 
