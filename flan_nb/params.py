@@ -315,7 +315,7 @@ def _is_path_value(name: str, value: Any) -> bool:
 
 
 def _plan_steps(path: str, plan: str) -> list[dict]:
-    """The steps of a plan file, read from its YAML alone: the plan runner (`flan_nb.batch`,
+    """The steps of a plan file, read from its YAML alone: the plan runner (`flan_nb.plans`,
     which imports this module) checks the rest when the plan runs."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
@@ -388,7 +388,7 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
 
 
 def check_plan_files(plan, exclude=()) -> None:
-    """`check_files` for every run of a plan (`flan_nb.batch.Plan`), before the first one starts;
+    """`check_files` for every run of a plan (`flan_nb.plans.Plan`), before the first one starts;
     a run may name as BASE_RUN a run made earlier in the plan."""
     excluded = {Path(e).stem for e in exclude}
     earlier: set[str] = set()

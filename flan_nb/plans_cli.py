@@ -1,6 +1,6 @@
 """The plan verbs of `flan-nb`: `batch` (run a plan, `--publish` its results) and `results`.
 
-They sit above both the plan runner (`flan_nb.batch`) and published results
+They sit above both the plan runner (`flan_nb.plans`) and published results
 (`flan_nb.results`, which reads plans), so neither of those imports the other's command line.
 """
 
@@ -8,23 +8,23 @@ from __future__ import annotations
 
 import json
 
-from flan_nb import batch, results
+from flan_nb import plans, results
 
 
 def _cmd_batch(args) -> int:
-    plan = batch.load_plan(args.plan)
+    plan = plans.load_plan(args.plan)
     if args.publish:
         results.check_publishable(plan)  # a plan without evaluation fails before any run
     if args.dry_run:
-        for planned, reason in batch.plan_status(plan):
+        for planned, reason in plans.plan_status(plan):
             state = "finished" if reason is None else f"to run: {reason}"
             print(f"{planned.name}: {planned.notebook.name} {planned.profile} "
                   f"{dict(planned.overrides)} [{state}]")
         return 0
-    outcomes = batch.run_plan(plan, force=args.force, keep_going=args.keep_going,
+    outcomes = plans.run_plan(plan, force=args.force, keep_going=args.keep_going,
                               progress=not args.quiet)
-    print(batch.summary_table(outcomes))
-    if any(o.status == batch.FAILED for o in outcomes):
+    print(plans.summary_table(outcomes))
+    if any(o.status == plans.FAILED for o in outcomes):
         return 1
     if args.publish:
         path = results.publish(plan, command=f"flan-nb batch {args.plan} --publish",
@@ -47,7 +47,7 @@ def _register_batch(subparsers) -> None:
 
 
 def _cmd_results(args) -> int:
-    plan = batch.load_plan(args.plan)
+    plan = plans.load_plan(args.plan)
     document = results.load_results(plan)
     if args.json:
         print(json.dumps(results.table_json(document), indent=1))

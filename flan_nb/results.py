@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import batch as batch_lib
+from flan_nb import plans
 from flan_nb import stats
 from flan_nb.errors import UserError
 from flan_nb.params import require
@@ -93,7 +93,7 @@ class EvaluationConfig:
                             length_normalize=self.length_normalize)
 
 
-def evaluation_config(plan: batch_lib.Plan) -> EvaluationConfig:
+def evaluation_config(plan: plans.Plan) -> EvaluationConfig:
     """The plan's evaluation section, checked; a plan without one cannot be published."""
     if not plan.evaluation:
         raise UserError(f"plan {plan.path} has no 'evaluation' section, so it cannot be "
@@ -118,7 +118,7 @@ class Group:
     runs: list[tuple[Any, str, str]]  # (seed, tuned run, base run)
 
 
-def tuned_groups(plan: batch_lib.Plan, config: EvaluationConfig) -> list[Group]:
+def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
     """The plan's tuning runs grouped by (setting, held-out cluster), in plan order."""
     groups: dict[str, Group] = {}
     tuning = [p for p in plan.runs if p.notebook.stem == config.tuning_notebook]
@@ -149,12 +149,12 @@ def tuned_groups(plan: batch_lib.Plan, config: EvaluationConfig) -> list[Group]:
     return list(groups.values())
 
 
-def check_publishable(plan: batch_lib.Plan) -> None:
+def check_publishable(plan: plans.Plan) -> None:
     """Fail before any run when the plan could not be published."""
     tuned_groups(plan, evaluation_config(plan))
 
 
-def results_dir(plan: batch_lib.Plan) -> Path:
+def results_dir(plan: plans.Plan) -> Path:
     """Where a plan's results go: $FLAN_NB_RESULTS, else the repository's results/; a smoke
     plan's (a test of the path, not a result) go under the runs folder instead."""
     from flan_nb.runs import repo_root, runs_dir
@@ -166,11 +166,11 @@ def results_dir(plan: batch_lib.Plan) -> Path:
     return repo_root() / "results"
 
 
-def results_path(plan: batch_lib.Plan) -> Path:
+def results_path(plan: plans.Plan) -> Path:
     return results_dir(plan) / f"{plan.stem}.json"
 
 
-def plan_label(plan: batch_lib.Plan) -> str:
+def plan_label(plan: plans.Plan) -> str:
     """The plan's path relative to the repository (as commands name it)."""
     from flan_nb.runs import repo_root
 
@@ -180,7 +180,7 @@ def plan_label(plan: batch_lib.Plan) -> str:
         return str(plan.path)
 
 
-def publish_command(plan: batch_lib.Plan) -> str:
+def publish_command(plan: plans.Plan) -> str:
     return f"flan-nb batch {plan_label(plan)} --publish"
 
 
@@ -195,7 +195,7 @@ def _cells_of(cluster: str, config: EvaluationConfig, data_dir: str | None):
                           splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir)
 
 
-def evaluate_plan(plan: batch_lib.Plan, *, data_dir: str | None = None, mesh=None,
+def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
                   echo=print) -> dict[str, Any]:
     """Score every tuned run on its held-out cluster and every base run on the clusters of
     the runs tuned from it (same examples, same templates), and probe the base runs and the
@@ -326,7 +326,7 @@ def _model_rows(scores, runs: Sequence[str], dataset: str) -> dict[str, Any]:
                                                   split="test")])}
 
 
-def summarise(plan: batch_lib.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
+def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
     """clusters, datasets, probe and per-example scores from `evaluate_plan`'s output."""
     config = evaluation_config(plan)
     scores = evaluated["scores"]
@@ -432,7 +432,7 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "jax": jax.__version__}
 
 
-def plan_sha256(plan: batch_lib.Plan) -> str:
+def plan_sha256(plan: plans.Plan) -> str:
     return hashlib.sha256(plan.path.read_bytes()).hexdigest()
 
 
@@ -440,25 +440,25 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def run_records(plan: batch_lib.Plan) -> list[dict[str, Any]]:
+def run_records(plan: plans.Plan) -> list[dict[str, Any]]:
     """Per run: name, notebook, full parameters, wall time and every metric it recorded."""
     from flan_nb.runs import Run, runs_dir
 
     return [{"name": p.name, "notebook": p.notebook.name, "profile": p.profile,
              "parameters": _jsonable(p.parameters()),
-             "wall_seconds": batch_lib.run_wall_seconds(p.name),
+             "wall_seconds": plans.run_wall_seconds(p.name),
              "metrics": _jsonable(Run(runs_dir() / p.name).metrics())} for p in plan.runs]
 
 
-def publish(plan: batch_lib.Plan | str | Path, *, command: str | None = None,
+def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
             data_dir: str | None = None, mesh=None, progress: bool = True,
             directory: Path | None = None) -> Path:
     """Evaluate a finished plan and write its results file (atomically); returns its path."""
     from flan_nb.runs import atomic_write_text
 
-    plan = plan if isinstance(plan, batch_lib.Plan) else batch_lib.load_plan(plan)
+    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     config = evaluation_config(plan)
-    todo = [(p.name, why) for p, why in batch_lib.plan_status(plan) if why]
+    todo = [(p.name, why) for p, why in plans.plan_status(plan) if why]
     if todo:
         name, why = todo[0]
         raise UserError(f"plan {plan_label(plan)} is not finished ({name}: {why}); run "
@@ -489,7 +489,7 @@ def publish(plan: batch_lib.Plan | str | Path, *, command: str | None = None,
     return path
 
 
-def differences(plan: batch_lib.Plan, document: Mapping[str, Any]) -> list[str]:
+def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
     """How the plan differs from the one the results were published from (empty: same)."""
     recorded = {r["name"]: r.get("parameters", {}) for r in document["provenance"]["runs"]}
     current = {p.name: _jsonable(p.parameters()) for p in plan.runs}
@@ -505,11 +505,11 @@ def differences(plan: batch_lib.Plan, document: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def load_results(plan: batch_lib.Plan | str | Path, path: Path | None = None,
+def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
                  check_plan: bool = True) -> dict[str, Any]:
     """A plan's published results, checked: present, valid JSON of the expected shape, and
     published from the plan as it is now. Any problem is one UserError."""
-    plan = plan if isinstance(plan, batch_lib.Plan) else batch_lib.load_plan(plan)
+    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     path = Path(path or results_path(plan))
     fix = f"run `{publish_command(plan)}`"
     if not path.is_file():

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from flan_nb import batch, results
+from flan_nb import plans, results
 from flan_nb.chapters import ch10_when_tuning_helps as ch10
 from flan_nb.errors import UserError
 from flan_nb.runs import repo_root
@@ -131,7 +131,7 @@ def test_verdicts_and_knob_read_the_intervals(document):
 
 
 def test_conclusions_state_the_goal_from_the_verdicts(document):
-    sweep = ch10.Sweep(batch.load_plan(PLANS / "when_tuning_helps_pretraining.yaml"),
+    sweep = ch10.Sweep(plans.load_plan(PLANS / "when_tuning_helps_pretraining.yaml"),
                        document, [])
     text = ch10.conclusions_markdown(sweep)
     assert "Best setting: 1,200 pretraining steps**, helping on 2 of 2" in text
@@ -202,8 +202,8 @@ def test_config_names_the_bad_value():
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     """A run both plans name has the same parameters (trained once), and comes before every
     run the sweep adds: a run finishing after a later-planned one makes the runner redo it."""
-    plan = batch.load_plan(PLANS / f"{sweep}.yaml")
-    ref = {p.name: p.parameters() for p in batch.load_plan(PLANS / f"{reference}.yaml").runs}
+    plan = plans.load_plan(PLANS / f"{sweep}.yaml")
+    ref = {p.name: p.parameters() for p in plans.load_plan(PLANS / f"{reference}.yaml").runs}
     shared = [p.name in ref and p.parameters() == ref[p.name] for p in plan.runs]
     assert any(shared) and not any(p.name in ref and not s for p, s in zip(plan.runs, shared))
     assert shared == sorted(shared, reverse=True), [p.name for p in plan.runs]

@@ -2,7 +2,7 @@
 
 Every import counts: at module level, inside functions and methods, and under any `if`; so do,
 in a module that imports by name (`importlib.import_module`), the strings naming a module
-(`"flan_nb.batch"`, `"flan_nb.bench_pack:benchmark"` in the command and benchmark tables).
+(`"flan_nb.plans"`, `"flan_nb.bench_pack:benchmark"` in the command and benchmark tables).
 `from flan_nb import tasks` is an edge to the module `flan_nb.tasks`. Not counted: the parent
 packages Python imports before a module (`flan_nb/__init__.py` runs before any of its modules;
 counting it would make every module that its `__init__` imports part of a cycle by construction).

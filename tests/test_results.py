@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from flan_nb import batch, cli, results, runner, tasks
+from flan_nb import cli, plans, results, runner, tasks
 from flan_nb.report import TemplateScore
 from flan_nb.runs import Run
 
@@ -104,7 +104,7 @@ def published(workspace, monkeypatch):
     make_base_runs("base")
     monkeypatch.setattr(results, "evaluate_plan", fake_evaluation)
     plan_path = write_plan(workspace)
-    batch.run_plan(plan_path, echo=lambda line: None)
+    plans.run_plan(plan_path, echo=lambda line: None)
     path = results.publish(plan_path, progress=False)
     return plan_path, path
 
@@ -123,10 +123,10 @@ def test_publish_writes_intervals_verdicts_and_provenance(published):
     assert cbqa["difference"] == {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
     prov = document["provenance"]
     assert re.fullmatch(r"[0-9a-f]{40}", prov["commit"])
-    assert prov["plan_sha256"] == results.plan_sha256(batch.load_plan(plan_path))
+    assert prov["plan_sha256"] == results.plan_sha256(plans.load_plan(plan_path))
     assert prov["machine"]["cores"] >= 1 and prov["machine"]["device_kind"]
     assert [r["name"] for r in prov["runs"]] == [p.name for p in
-                                                 batch.load_plan(plan_path).runs]
+                                                 plans.load_plan(plan_path).runs]
     run = prov["runs"][0]
     assert run["parameters"] == {"HELD_OUT": "nli", "BASE_RUN": "base", "SEED": 0,
                                  "NUM_STEPS": 10}
@@ -218,7 +218,7 @@ def test_every_committed_results_file_matches_its_plan_and_has_provenance():
     files = sorted((REPO / "results").glob("*.json"))
     assert REPO / "results" / "book.json" in files  # the book's held-out plan is published
     for path in files:
-        plan = batch.load_plan(REPO / "notebooks" / "plans" / f"{path.stem}.yaml")
+        plan = plans.load_plan(REPO / "notebooks" / "plans" / f"{path.stem}.yaml")
         document = results.load_results(plan, path)  # same runs, parameters and evaluation
         prov = document["provenance"]
         assert re.fullmatch(r"[0-9a-f]{40}", prov["commit"]) and not prov["dirty"]
@@ -238,7 +238,7 @@ def test_a_plan_sweeping_the_base_run_keeps_the_base_in_the_setting(workspace):
             "evaluation": {"tuning_notebook": "tune", "size": "smoke", "probe_facts": 0}}
     path = workspace / "bases.yaml"
     path.write_text(yaml.safe_dump(plan))
-    loaded = batch.load_plan(path)
+    loaded = plans.load_plan(path)
     groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
     assert [(g.setting, g.cluster, len(g.runs)) for g in groups] == [
         ({"BASE_RUN": "short"}, "nli", 3), ({"BASE_RUN": "long"}, "nli", 3)]
@@ -247,7 +247,7 @@ def test_a_plan_sweeping_the_base_run_keeps_the_base_in_the_setting(workspace):
 
 def test_one_base_run_is_not_a_setting(published):
     plan_path, _ = published
-    loaded = batch.load_plan(plan_path)
+    loaded = plans.load_plan(plan_path)
     groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
     assert {json.dumps(g.setting) for g in groups} == {"{}"}
 

@@ -88,7 +88,7 @@ def test_flan_nb_batch_refuses_bad_values_in_one_line(runs, tmp_path, capsys, st
 
 def test_a_plan_may_name_an_earlier_run_as_base(runs, tmp_path):
     """BASE_RUN may be a run the plan makes before it (not after it)."""
-    from flan_nb import batch
+    from flan_nb import plans
 
     base = {"notebook": "07_pretraining.ipynb", "name": "base"}
     tuned = {"notebook": "08_instruction_tuning.ipynb", "name": "tuned",
@@ -98,10 +98,10 @@ def test_a_plan_may_name_an_earlier_run_as_base(runs, tmp_path):
         path.write_text(yaml.safe_dump({"profile": "smoke", "notebooks_dir": str(NOTEBOOKS),
                                         "steps": steps}))
         if ok:
-            params_lib.check_plan_files(batch.load_plan(path))
+            params_lib.check_plan_files(plans.load_plan(path))
         else:
             with pytest.raises(UserError, match="run tuned: BASE_RUN 'base' has no checkpoints"):
-                params_lib.check_plan_files(batch.load_plan(path))
+                params_lib.check_plan_files(plans.load_plan(path))
 
 
 def test_types_come_from_the_annotations():

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
-from flan_nb import batch, runner
+from flan_nb import plans, runner
 from flan_nb.errors import UserError
 from flan_nb.plotting import savefig
 from flan_nb.runs import (Run, append_text, as_path, atomic_write_text, current_run, is_local,
@@ -148,9 +148,9 @@ def test_flan_nb_run_into_a_bucket(bucket, tmp_path, monkeypatch):
     assert runner.is_finished(run.path)
     with pytest.raises(UserError, match="already finished"):
         runner.run_notebook(notebook, "book", {"X": 2}, run_name="toy-2", progress=False)
-    planned = batch.PlannedRun(notebook, "toy-2", "book", {"X": 2})
-    assert batch.todo_reason(planned) is None
-    assert batch.todo_reason(planned, newer_than=time.time() + 5).startswith("an earlier run")
+    planned = plans.PlannedRun(notebook, "toy-2", "book", {"X": 2})
+    assert plans.todo_reason(planned) is None
+    assert plans.todo_reason(planned, newer_than=time.time() + 5).startswith("an earlier run")
     # --force empties the folder in the bucket first.
     atomic_write_text(run.path / "stale.txt", "old")
     runner.run_notebook(notebook, "book", {"X": 2}, run_name="toy-2", force=True,

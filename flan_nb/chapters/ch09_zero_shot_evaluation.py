@@ -10,7 +10,7 @@ import os
 import textwrap
 from typing import Any, Mapping, Sequence
 
-from flan_nb import batch, plotting, report, sharding
+from flan_nb import plans, plotting, report, sharding
 from flan_nb.errors import require
 from flan_nb.params import book_path
 from flan_nb.tasks import CLUSTERS
@@ -39,7 +39,7 @@ class EvalChapterConfig:
         # With RUN_PLAN the plan makes EXAMPLE_RUN; a folder path is checked as a run folder,
         # and a missing plan file by `flan_nb.params.check_files`.
         if self.run_plan and "/" not in self.example_run and os.path.isfile(book_path(self.plan)):
-            planned = [r.name for r in batch.load_plan(book_path(self.plan)).runs]
+            planned = [r.name for r in plans.load_plan(book_path(self.plan)).runs]
             require(self.example_run in planned,
                     f"EXAMPLE_RUN {self.example_run!r} is not a run of PLAN {self.plan!r}, which "
                     f"RUN_PLAN executes; its runs are {', '.join(planned)}")

@@ -16,7 +16,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import batch as batch_lib
+from flan_nb import plans
 from flan_nb import results, stats
 from flan_nb.params import book_path, require
 
@@ -84,7 +84,7 @@ def knob_title(sweep: "Sweep") -> str:
 class Sweep:
     """A sweep plan and its published results (None: not published yet)."""
 
-    plan: batch_lib.Plan
+    plan: plans.Plan
     document: dict[str, Any] | None
     changes: list[str]  # runs that differ from the plan since it was published
 
@@ -99,7 +99,7 @@ class Sweep:
 
 def load_sweep(path: str | Path) -> Sweep:
     """The plan and, when it was published, its results (a corrupt file is a UserError)."""
-    plan = batch_lib.load_plan(path)
+    plan = plans.load_plan(path)
     if not results.results_path(plan).is_file():
         return Sweep(plan, None, [])
     document = results.load_results(plan, check_plan=False)

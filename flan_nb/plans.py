@@ -1,4 +1,5 @@
-"""`flan-nb batch PLAN.yaml`: a grid of notebook runs, resumable, with a summary table.
+"""Plans: a grid of notebook runs from a YAML file, resumable, with a summary table
+(`flan-nb batch PLAN.yaml`; the verb lives in `flan_nb.plans_cli`).
 
 A plan is a YAML file (the book's live in `notebooks/plans/`)::
 

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 import yaml
 
-from flan_nb import batch, cli, runner
+from flan_nb import cli, plans, runner
 from flan_nb.errors import UserError
 from flan_nb.runs import Run
 
@@ -51,7 +51,7 @@ def fake_run_notebook(calls):
     """Stands in for papermill: records y = SCALE * X like the toy notebook, or fails."""
     def run_notebook(notebook, profile, overrides, run_name, force, progress):
         calls.append(run_name)
-        planned = batch.PlannedRun(Path(notebook), run_name, profile, overrides)
+        planned = plans.PlannedRun(Path(notebook), run_name, profile, overrides)
         values = planned.parameters()
         run = Run(runner.runs_dir() / run_name)
         run.path.mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def fake_run_notebook(calls):
 
 
 def test_plan_expands_grid_with_names_profile_and_fixed_parameters(workspace):
-    plan = batch.load_plan(write_plan(workspace, profile="smoke",
+    plan = plans.load_plan(write_plan(workspace, profile="smoke",
                                       steps=[toy_step(parameters={"FAIL_AT": 7})]))
     assert [r.name for r in plan.runs] == ["toy-1", "toy-2", "toy-3"]
     assert plan.runs[1].overrides == {"FAIL_AT": 7, "X": 2}
@@ -87,40 +87,40 @@ def test_bad_plans_fail_before_anything_runs(workspace, monkeypatch, plan, messa
     calls = []
     monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
     with pytest.raises(UserError, match=message):
-        batch.run_plan(write_plan(workspace, **plan))
+        plans.run_plan(write_plan(workspace, **plan))
     assert calls == [] and not (workspace.parent / "runs").exists()
 
 
 def test_missing_or_malformed_plan_file(workspace, tmp_path):
     with pytest.raises(UserError, match="plan file .* not found"):
-        batch.load_plan(tmp_path / "missing.yaml")
+        plans.load_plan(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("steps: [unclosed\n")
     with pytest.raises(UserError, match="not valid YAML"):
-        batch.load_plan(bad)
+        plans.load_plan(bad)
 
 
 def test_skips_finished_runs_and_resumes_after_a_failure(workspace, monkeypatch):
     calls = []
     monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
     path = write_plan(workspace, steps=[toy_step(parameters={"FAIL_AT": 2})])
-    first = batch.run_plan(path, echo=lambda line: None)
-    assert [o.status for o in first] == [batch.RAN, batch.FAILED, batch.NOT_RUN]
+    first = plans.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in first] == [plans.RAN, plans.FAILED, plans.NOT_RUN]
     assert calls == ["toy-1", "toy-2"]
     # Fix the plan (as a user would) and run it again: toy-1 is not redone.
     path = write_plan(workspace, steps=[toy_step()])
-    second = batch.run_plan(path, echo=lambda line: None)
-    assert [o.status for o in second] == [batch.SKIPPED, batch.RAN, batch.RAN]
+    second = plans.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in second] == [plans.SKIPPED, plans.RAN, plans.RAN]
     assert calls == ["toy-1", "toy-2", "toy-2", "toy-3"]
     assert [o.metrics["y"] for o in second] == [2, 4, 6]
-    table = batch.summary_table(second)
+    table = plans.summary_table(second)
     assert table.splitlines()[0].split() == ["run", "status", "seconds", "y"]
     assert "skipped" in table.splitlines()[2]
     # keep_going runs past failures; exclude leaves a notebook out entirely.
     path = write_plan(workspace, steps=[toy_step(parameters={"FAIL_AT": 1})])
-    third = batch.run_plan(path, force=True, keep_going=True, echo=lambda line: None)
-    assert [o.status for o in third] == [batch.FAILED, batch.RAN, batch.RAN]
-    assert batch.run_plan(path, exclude=["toy"], echo=lambda line: None) == []
+    third = plans.run_plan(path, force=True, keep_going=True, echo=lambda line: None)
+    assert [o.status for o in third] == [plans.FAILED, plans.RAN, plans.RAN]
+    assert plans.run_plan(path, exclude=["toy"], echo=lambda line: None) == []
 
 
 def test_cli_batch_with_real_notebooks(workspace, capsys):
@@ -132,7 +132,7 @@ def test_cli_batch_with_real_notebooks(workspace, capsys):
     assert "done toy-1" in first and "done toy-2" in first
     assert Run(workspace.parent / "runs" / "toy-2").metrics() == {"y": 20}
     # the kernel's own stderr (start-up warnings) is kept in the run, not mixed into ours
-    assert (workspace.parent / "runs" / "toy-2" / batch.KERNEL_LOG).is_file()
+    assert (workspace.parent / "runs" / "toy-2" / plans.KERNEL_LOG).is_file()
     assert cli.main(["batch", str(path), "--quiet"]) == 0
     second = capsys.readouterr().out
     assert second.count("skipped") == 2 and "done" not in second
@@ -149,11 +149,11 @@ def test_cli_bad_plan_is_one_line_and_exit_2(workspace, capsys):
 
 def test_runs_by_parameter_maps_values_to_run_names(workspace):
     path = write_plan(workspace, profile="smoke", steps=[toy_step(grid={"X": [4, 5]})])
-    assert batch.runs_by_parameter(path, "toy", "X") == {4: "toy-4", 5: "toy-5"}
+    assert plans.runs_by_parameter(path, "toy", "X") == {4: "toy-4", 5: "toy-5"}
     with pytest.raises(UserError, match="both have SCALE=10"):
-        batch.runs_by_parameter(path, "toy", "SCALE")
+        plans.runs_by_parameter(path, "toy", "SCALE")
     with pytest.raises(UserError, match="no run of notebook 'other'"):
-        batch.runs_by_parameter(path, "other", "X")
+        plans.runs_by_parameter(path, "other", "X")
 
 
 def test_book_build_runs_count_as_done_by_their_done_when_metric(workspace, monkeypatch):
@@ -165,21 +165,21 @@ def test_book_build_runs_count_as_done_by_their_done_when_metric(workspace, monk
                                          "done_when": "y"}])
     book_run = Run(workspace.parent / "runs" / "toy")
     book_run.record("started", 1)  # interrupted: no y yet
-    assert [o.status for o in batch.run_plan(path, echo=lambda line: None)] == [batch.RAN]
+    assert [o.status for o in plans.run_plan(path, echo=lambda line: None)] == [plans.RAN]
     (book_run.path / runner.FINISHED_MARKER).unlink()
     book_run.record("y", 3)
-    assert [o.status for o in batch.run_plan(path, echo=lambda line: None)] == [batch.SKIPPED]
+    assert [o.status for o in plans.run_plan(path, echo=lambda line: None)] == [plans.SKIPPED]
     assert calls == ["toy"]
 
 
 def test_the_stem_name_is_reserved_for_default_parameters(workspace):
     step = {"notebook": "toy.ipynb", "name": "toy", "parameters": {"X": 5}}
     with pytest.raises(UserError, match="run name 'toy' is reserved for the book build"):
-        batch.load_plan(write_plan(workspace, steps=[step]))
+        plans.load_plan(write_plan(workspace, steps=[step]))
     with pytest.raises(UserError, match="reserved"):
-        batch.load_plan(write_plan(workspace, profile="smoke",
+        plans.load_plan(write_plan(workspace, profile="smoke",
                                    steps=[{"notebook": "toy.ipynb", "name": "toy"}]))
-    assert batch.load_plan(write_plan(workspace, steps=[{**step, "parameters": {"X": 1}}]))
+    assert plans.load_plan(write_plan(workspace, steps=[{**step, "parameters": {"X": 1}}]))
 
 
 def test_finished_runs_are_redone_when_the_notebook_or_parameters_changed(workspace,
@@ -187,18 +187,18 @@ def test_finished_runs_are_redone_when_the_notebook_or_parameters_changed(worksp
     calls, lines = [], []
     monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
     path = write_plan(workspace, steps=[toy_step(grid={"X": [1]})])
-    batch.run_plan(path, echo=lines.append)
-    assert batch.run_plan(path, echo=lines.append)[0].status == batch.SKIPPED
+    plans.run_plan(path, echo=lines.append)
+    assert plans.run_plan(path, echo=lines.append)[0].status == plans.SKIPPED
     # Edit the notebook's code: the run no longer shows what the notebook computes.
     notebook = nbformat.read(workspace / "toy.ipynb", as_version=4)
     notebook.cells[1].source += "\n# changed"
     nbformat.write(notebook, workspace / "toy.ipynb")
-    assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
+    assert plans.run_plan(path, echo=lines.append)[0].status == plans.RAN
     assert "(toy.ipynb changed since it ran)" in lines[-2]
-    assert batch.run_plan(path, echo=lines.append)[0].status == batch.SKIPPED
+    assert plans.run_plan(path, echo=lines.append)[0].status == plans.SKIPPED
     # Recorded parameters that differ from the plan's (e.g. the profile changed) redo it too.
     Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1}})
-    assert batch.run_plan(path, echo=lines.append)[0].status == batch.RAN
+    assert plans.run_plan(path, echo=lines.append)[0].status == plans.RAN
     assert "parameters differ" in lines[-2]
     assert calls == ["toy-1"] * 3
 
@@ -208,15 +208,15 @@ def test_a_run_older_than_an_earlier_run_of_the_plan_is_redone(workspace, monkey
     calls = []
     monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
     path = write_plan(workspace, steps=[toy_step(grid={"X": [1, 2]})])
-    batch.run_plan(path, echo=lambda line: None)
-    batch.run_plan(path, force=True, echo=lambda line: None)
+    plans.run_plan(path, echo=lambda line: None)
+    plans.run_plan(path, force=True, echo=lambda line: None)
     (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).touch()  # toy-1 redone
-    assert [r for _, r in batch.plan_status(path)] == [
+    assert [r for _, r in plans.plan_status(path)] == [
         None, "an earlier run of the plan finished after it"]
-    outcomes = batch.run_plan(path, echo=lambda line: None)
-    assert [o.status for o in outcomes] == [batch.SKIPPED, batch.RAN]
+    outcomes = plans.run_plan(path, echo=lambda line: None)
+    assert [o.status for o in outcomes] == [plans.SKIPPED, plans.RAN]
     (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).unlink()
-    assert [r for _, r in batch.plan_status(path)] == [
+    assert [r for _, r in plans.plan_status(path)] == [
         "not finished", "an earlier run of the plan runs first"]
 
 
@@ -237,25 +237,25 @@ def test_an_interrupted_run_resumes_and_a_stale_one_starts_clean(workspace, monk
         Run(runs / name).write_params({
             "notebook": "notebooks/toy.ipynb", "profile": "book",
             "parameters": {"SCALE": scale, "X": int(name[-1]), "FAIL_AT": -1}})
-    batch.run_plan(path, echo=lambda line: None)
+    plans.run_plan(path, echo=lambda line: None)
     assert forced == {"toy-1": False, "toy-2": True, "toy-3": False}
 
 
 def test_seeds_repeat_every_grid_point_and_name_the_seed(workspace, monkeypatch):
     step = toy_step(grid={"X": [1, 2]}, seeds=[5, 6], seed_parameter="SCALE")
-    plan = batch.load_plan(write_plan(workspace, steps=[step]))
+    plan = plans.load_plan(write_plan(workspace, steps=[step]))
     assert [r.name for r in plan.runs] == ["toy-1-s5", "toy-1-s6", "toy-2-s5", "toy-2-s6"]
     assert plan.runs[1].parameters()["SCALE"] == 6
     named = toy_step(name="toy-{SCALE}-{X}", grid={"X": [1]}, seeds=[0, 1],
                      seed_parameter="SCALE")
-    plan = batch.load_plan(write_plan(workspace, steps=[named]))
+    plan = plans.load_plan(write_plan(workspace, steps=[named]))
     assert [r.name for r in plan.runs] == ["toy-0-1", "toy-1-1"]  # {SEED} already in the name
     calls = []
     monkeypatch.setattr(runner, "run_notebook", fake_run_notebook(calls))
-    outcomes = batch.run_plan(plan, echo=lambda line: None)
+    outcomes = plans.run_plan(plan, echo=lambda line: None)
     assert [o.metrics["y"] for o in outcomes] == [0, 1]
-    assert batch.run_wall_seconds("toy-0-1") >= 0.0  # recorded for the provenance
-    assert batch.run_wall_seconds("never-ran") is None
+    assert plans.run_wall_seconds("toy-0-1") >= 0.0  # recorded for the provenance
+    assert plans.run_wall_seconds("never-ran") is None
 
 
 @pytest.mark.parametrize("step, message", [
@@ -268,4 +268,4 @@ def test_seeds_repeat_every_grid_point_and_name_the_seed(workspace, monkeypatch)
 ])
 def test_bad_seeds_fail_before_anything_runs(workspace, step, message):
     with pytest.raises(UserError, match=message):
-        batch.load_plan(write_plan(workspace, steps=[step]))
+        plans.load_plan(write_plan(workspace, steps=[step]))
