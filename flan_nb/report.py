@@ -161,21 +161,20 @@ def lookup(reports: Iterable[Any], **where: Any) -> Any:
     return found[0]
 
 
+def _cell(value: Any, digits: int) -> str:
+    """A table cell: '-' for a missing value, floats rounded to `digits`."""
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 def format_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
                  digits: int = 1) -> str:
     """A plain-text table (numbers rounded to `digits`), for notebooks and the command line."""
     if not rows:
         return "(no rows)"
     columns = list(columns or rows[0].keys())
-
-    def cell(value: Any) -> str:
-        if value is None:
-            return "-"
-        if isinstance(value, float):
-            return f"{value:.{digits}f}"
-        return str(value)
-
-    body = [[cell(row.get(c)) for c in columns] for row in rows]
+    body = [[_cell(row.get(c), digits) for c in columns] for row in rows]
     widths = [max(len(c), *(len(line[i]) for line in body)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)),
              "  ".join("-" * w for w in widths)]
@@ -244,13 +243,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | N
     if not rows:
         return "(no rows)"
     columns = list(columns or rows[0].keys())
-
-    def cell(value: Any) -> str:
-        if value is None:
-            return "-"
-        text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-        return text.replace("|", "\\|")
-
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(cell(row.get(c)) for c in columns) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(row.get(c), digits).replace("|", "\\|") for c in columns)
+              + " |" for row in rows]
     return "\n".join(lines)
