@@ -34,7 +34,12 @@ CHECKPOINTS_DIRNAME = "checkpoints"
 log = logging.getLogger(__name__)
 
 
-def _epath(directory):
+# The training settings the checkpoints of a folder were written with (`flan_nb.train` writes
+# it; resuming and evaluation read it).
+TRAIN_FINGERPRINT_FILE = "train_fingerprint.json"
+
+
+def orbax_path(directory):
     """A local or cloud path (`gs://...`) as an etils Path (what Orbax takes)."""
     return epath.Path(as_path(directory))
 
@@ -54,7 +59,7 @@ class Checkpoints:
     def __init__(self, directory, *, max_to_keep: int = 2, async_save: bool = True):
         import orbax.checkpoint as ocp
 
-        self.directory = _epath(directory)
+        self.directory = orbax_path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         self._ocp = ocp
         self._options = ocp.CheckpointManagerOptions(
@@ -151,7 +156,7 @@ class Checkpoints:
 def checkpoint_dir(run_or_path) -> Path | Any:
     """`runs/<run>/checkpoints` for a Run or run folder; a path ending in it is kept."""
     path = getattr(run_or_path, "path", run_or_path)
-    path = _epath(path)
+    path = orbax_path(path)
     if path.name != CHECKPOINTS_DIRNAME and (path / CHECKPOINTS_DIRNAME).exists():
         path = path / CHECKPOINTS_DIRNAME
     return path
@@ -184,7 +189,7 @@ def save_tokenizer(run_or_path, tokenizer) -> None:
 def load_tokenizer(run_or_path):
     """The tokenizer a run's model was trained with (see `save_tokenizer`), from a run, its
     checkpoints folder, or a SentencePiece model file."""
-    path = _epath(getattr(run_or_path, "path", run_or_path))
+    path = orbax_path(getattr(run_or_path, "path", run_or_path))
     if not path.exists():
         raise UserError(f"{path} not found: give a run folder (its checkpoints hold "
                         f"{TOKENIZER_FILE}) or a SentencePiece model file")
@@ -204,7 +209,7 @@ def read_model_config(directory):
     """The ModelConfig stored with a checkpoint directory."""
     from flan_nb.model import ModelConfig
 
-    path = _epath(directory) / MODEL_CONFIG_FILE
+    path = orbax_path(directory) / MODEL_CONFIG_FILE
     if not path.exists():
         raise UserError(f"{path} not found: {directory} is not a training run's checkpoint folder "
                         f"(execute notebook 07 or 08 to make one)")

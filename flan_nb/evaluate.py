@@ -482,12 +482,12 @@ def load_run_model(run_name: str, mesh=None) -> LoadedModel:
     and its attention mode, with its parameters sharded over `mesh` (default: replicated)."""
     import json
 
-    from flan_nb.checkpoint import checkpoint_dir, load_model, load_tokenizer, trained_run_path
-    from flan_nb.train import FINGERPRINT_FILE
+    from flan_nb.checkpoint import (TRAIN_FINGERPRINT_FILE, checkpoint_dir, load_model,
+                                    load_tokenizer, trained_run_path)
 
     path = trained_run_path(run_name)
     model, step = load_model(path, mesh=mesh)
-    fingerprint = checkpoint_dir(path) / FINGERPRINT_FILE
+    fingerprint = checkpoint_dir(path) / TRAIN_FINGERPRINT_FILE
     train = json.loads(fingerprint.read_text())["train"] if fingerprint.exists() else {}
     return LoadedModel(run_name, model, int(step), bool(train.get("bidirectional_prefix")),
                        load_tokenizer(path))

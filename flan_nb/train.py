@@ -42,13 +42,13 @@ from tqdm import tqdm
 
 from flan_nb import model as model_lib
 from flan_nb import sharding
-from flan_nb.checkpoint import Checkpoints, _epath, save_tokenizer
+from flan_nb.checkpoint import (TRAIN_FINGERPRINT_FILE, Checkpoints, orbax_path,
+                                save_tokenizer)
 from flan_nb.errors import UserError, require
 from flan_nb.model import logits_for_batch, token_losses
 from flan_nb.runs import append_text, as_path, atomic_write_text, is_local
 
 LOG_FILE = "train_log.jsonl"
-FINGERPRINT_FILE = "train_fingerprint.json"
 REQUIRED_FEATURES = ("decoder_input_tokens", "decoder_target_tokens", "decoder_loss_weights",
                      "decoder_segment_ids", "decoder_positions")
 OPTIONAL_FEATURES = ("decoder_causal_attention",)
@@ -349,8 +349,8 @@ class Trainer:
     def _prepare_checkpoint_dir(self, directory) -> None:
         """Checkpoints made with other settings cannot be resumed: clear them (runs are caches
         of a notebook's results; changing its parameters means starting over)."""
-        directory = _epath(directory)  # Orbax's path type: it has rmtree
-        path = directory / FINGERPRINT_FILE
+        directory = orbax_path(directory)  # Orbax's path type: it has rmtree
+        path = directory / TRAIN_FINGERPRINT_FILE
         want = json.dumps(self._fingerprint(), sort_keys=True)
         if path.exists() and path.read_text() != want and sharding.is_primary():
             print(f"settings changed since the checkpoints in {directory} were written: "
