@@ -233,14 +233,6 @@ def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
     return (train[:max_train] if max_train else train), list(documents[-num_eval:])
 
 
-def benchmark(quick: bool = False) -> dict:
-    """`flan-nb bench tokenize`: ours against SentencePiece on the TinyWorld corpus."""
-    size = "smoke" if quick else "book"
-    train_docs, eval_docs = split_documents(tinyworld.build(seed=0, size=size).corpus)
-    result = compare_tokenizers(train_docs, eval_docs, vocab_size=600 if quick else 2000)
-    return {"corpus": f"tinyworld/{size}", **result}
-
-
 def load_corpus(corpus: str, seed: int = 0) -> list[str]:
     """Documents of `corpus`: "tinyworld/<size>" (generated) or a UTF-8 text file with one
     document per line (for real data at paper scale)."""

@@ -120,7 +120,7 @@ STAGES = ("tasks", "templates", "formats", "splits", "bpe", "tokenize", "mixture
           "evaluate", "report")
 
 
-def _imports_and_classes(module: str) -> tuple[set[str], set[str]]:
+def _imports_and_classes(module: str) -> tuple[set[str], set[str], set[str]]:
     tree = ast.parse((repo_root() / "flan_nb" / f"{module}.py").read_text())
     imported = set()
     for node in ast.walk(tree):
@@ -130,16 +130,18 @@ def _imports_and_classes(module: str) -> tuple[set[str], set[str]]:
             imported.add(node.module)
             imported.update(f"{node.module}.{alias.name}" for alias in node.names)
     classes = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
-    return imported, classes
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    return imported, classes, functions
 
 
 @pytest.mark.parametrize("module", STAGES)
 def test_a_stage_module_holds_no_chapter_code(module):
-    imported, classes = _imports_and_classes(module)
+    imported, classes, functions = _imports_and_classes(module)
     assert not {m for m in imported if m.split(".")[0] == "matplotlib"}, "plots live in chapters"
     assert not {m for m in imported if m.startswith("flan_nb.chapters")}
     assert "flan_nb.params" not in imported, "validation helpers live in flan_nb.errors"
     assert not {c for c in classes if c.endswith("ChapterConfig")}
+    assert "benchmark" not in functions, "benchmarks live in flan_nb/bench/"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

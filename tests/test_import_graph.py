@@ -2,7 +2,7 @@
 
 Every import counts: at module level, inside functions and methods, and under any `if`; so do,
 in a module that imports by name (`importlib.import_module`), the strings naming a module
-(`"flan_nb.plans"`, `"flan_nb.bench_pack:benchmark"` in the command and benchmark tables).
+(`"flan_nb.plans"`, `"flan_nb.bench.pack:benchmark"` in the command and benchmark tables).
 `from flan_nb import tasks` is an edge to the module `flan_nb.tasks`. Not counted: the parent
 packages Python imports before a module (`flan_nb/__init__.py` runs before any of its modules;
 counting it would make every module that its `__init__` imports part of a cycle by construction).
@@ -100,8 +100,8 @@ def test_the_graph_sees_every_kind_of_import():
     assert "flan_nb.templates" in graph["flan_nb.tasks"]  # module level, `from x import name`
     assert "flan_nb.tasks" in graph["flan_nb.tinyworld.source"]  # `from flan_nb import tasks`
     assert "flan_nb.runs" in graph["flan_nb.tfds_data"]  # inside a function
-    assert "flan_nb.bench_pack" in graph["flan_nb.bench"]  # named in a table of strings
-    assert "flan_nb.pipeline" in graph["flan_nb.bench_pack"]
+    assert "flan_nb.bench.pack" in graph["flan_nb.bench"]  # named in a table of strings
+    assert "flan_nb.pipeline" in graph["flan_nb.bench.pack"]
 
 
 def test_the_registry_imports_no_data_source():

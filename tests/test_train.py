@@ -136,7 +136,7 @@ def test_bad_train_configs_fail_before_compiling():
 def test_train_benchmark_reports_its_figures():
     """`flan-nb bench train --quick`: throughput, MFU against the measured matmul peak, and the
     PyTorch comparison when torch is installed (it is an optional extra)."""
-    from flan_nb.bench_train import benchmark
+    from flan_nb.bench.train import benchmark
 
     result = benchmark(quick=True)
     assert result["params"] > result["matmul_params"] > 0

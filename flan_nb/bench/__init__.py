@@ -1,7 +1,8 @@
 """`flan-nb bench NAME --json`: performance figures, measured as ratios within one run.
 
-Each benchmark is a function in the module of the stage it measures, returning a flat dict of
-numbers; this module only dispatches. The machine is shared and noisy, so every benchmark measures
+Each benchmark is a module of this package (`tokenize`, `pack`, `eval`, `train`) whose
+`benchmark(quick)` returns a flat dict of numbers; this module only dispatches, so the stage
+modules hold no benchmark. The machine is shared and noisy, so every benchmark measures
 its baseline in the same invocation and reports the ratio beside the absolute figures.
 """
 
@@ -12,10 +13,10 @@ import json
 
 # name -> "module:function"; the function takes `quick: bool` and returns a dict.
 BENCHMARKS = {
-    "tokenize": "flan_nb.tokenize:benchmark",
-    "pack": "flan_nb.bench_pack:benchmark",
-    "eval": "flan_nb.evaluate:benchmark",
-    "train": "flan_nb.bench_train:benchmark",
+    "tokenize": "flan_nb.bench.tokenize:benchmark",
+    "pack": "flan_nb.bench.pack:benchmark",
+    "eval": "flan_nb.bench.eval:benchmark",
+    "train": "flan_nb.bench.train:benchmark",
 }
 
 
