@@ -26,7 +26,7 @@ import string
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb.checkpoint import load_tokenizer
-from flan_nb.collection import title as collection_title
+from flan_nb.collection.catalog import title as collection_title
 from flan_nb.errors import UserError
 from flan_nb.tasks import CLUSTERS, DatasetSpec
 from flan_nb.templates import OPTIONS_FIELD, Rendered, Template, render

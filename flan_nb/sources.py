@@ -14,6 +14,6 @@ from __future__ import annotations
 
 # Registration order is the registry's order: TinyWorld's datasets, then the paper's.
 from flan_nb.tinyworld import source as tinyworld_source  # noqa: I001
-from flan_nb import collection
+from flan_nb.collection import catalog as collection_catalog
 
-__all__ = ["collection", "tinyworld_source"]
+__all__ = ["collection_catalog", "tinyworld_source"]

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flan_nb import collection, tasks
+from flan_nb import tasks
+from flan_nb.collection import catalog as collection
 from flan_nb.collection._common import SAMPLE_FEATURES
 from flan_nb.errors import UserError
 from flan_nb.templates import OPTIONS_FIELD, options_text
@@ -244,7 +245,7 @@ def test_readme_table_is_generated_from_the_registry():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     block = readme.split("<!-- datasets:start -->")[1].split("<!-- datasets:end -->")[0]
     assert table in block, "README's dataset table is stale: regenerate it with " \
-                           "flan_nb.collection.readme_table()"
+                           "flan_nb.collection.catalog.readme_table()"
 
 
 def test_sample_features_is_a_copy_and_unknown_names_fail():

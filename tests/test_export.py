@@ -9,7 +9,7 @@ import pytest
 
 from flan_nb import export, formats, splits, tasks, tfds_data
 from flan_nb.cli import main
-from flan_nb.collection import sample_features
+from flan_nb.collection.catalog import sample_features
 from flan_nb.errors import UserError
 from flan_nb.tokenize import tinyworld_tokenizer
 

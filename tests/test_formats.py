@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flan_nb import formats, tasks
-from flan_nb.collection import sample_features
+from flan_nb.collection.catalog import sample_features
 from flan_nb.errors import UserError
 from flan_nb.tasks import DatasetSpec
 from flan_nb.templates import Rendered, Template, options_text

@@ -15,7 +15,7 @@ import textwrap
 import pytest
 
 from flan_nb import tasks, tfds_data
-from flan_nb.collection import sample_features
+from flan_nb.collection.catalog import sample_features
 from flan_nb.errors import UserError
 
 HAS_TFDS = importlib.util.find_spec("tensorflow_datasets") is not None

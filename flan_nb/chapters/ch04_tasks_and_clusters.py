@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 from flan_nb import splits, tasks
-from flan_nb.collection import title
+from flan_nb.collection.catalog import title
 from flan_nb.errors import require
 from flan_nb.tinyworld import SIZES
 

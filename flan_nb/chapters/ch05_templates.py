@@ -9,7 +9,7 @@ import textwrap
 from typing import Sequence
 
 from flan_nb import tasks
-from flan_nb.collection import SAMPLE_FEATURES
+from flan_nb.collection.catalog import SAMPLE_FEATURES
 from flan_nb.errors import require
 from flan_nb.formats import TOKEN_COUNTERS
 from flan_nb.templates import Rendered, options_text
