@@ -13,9 +13,7 @@ is imported inside each plotting function: on a fresh machine its import also st
 build a font cache, which the assignment grader's sandbox refuses when it imports a chapter module
 to check a forbidden function.
 
-Importing the package plugs the data sources into the dataset registry (`flan_nb.sources`).
+The dataset registry (`flan_nb.tasks`) loads the data sources on first use (`flan_nb.sources`).
 """
 
 __version__ = "0.1.0"
-
-from flan_nb import sources  # noqa: E402,F401 - fills flan_nb.tasks' registry (see sources)

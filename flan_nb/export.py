@@ -143,7 +143,7 @@ def _cmd_export(args) -> int:
 
 
 def register(subparsers) -> None:
-    sources = ", ".join(tasks.SOURCES)
+    sources = ", ".join(tasks.source_names())
     p = subparsers.add_parser("split", help="a leave-one-cluster-out split (--json)")
     p.add_argument("--held-out", required=True, metavar="CLUSTER",
                    help=f"the evaluated cluster: {', '.join(tasks.CLUSTERS)}")

@@ -11,14 +11,17 @@ choices vary carry them in the field `options`, fixed choices live on the spec.
 
 A `Source` (TinyWorld, TFDS) registers its loader here with `register_source` and its datasets
 with `register`; what only one source needs (TFDS names and splits) lives on its own spec subclass
-in its module. This module imports no source: `flan_nb.sources` plugs them in when the package is
-imported (see there why), so the registry is full whoever reads it first.
+in its module. This module imports no source: on the first lookup it loads the modules that the
+installed package lists as `flan_nb.sources` entry points (pyproject.toml), and each registers
+itself, so the registry is full whoever reads it first and every dependency points one way
+(source -> registry).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.metadata
 from typing import Any, Callable, Mapping, Sequence
 
 from flan_nb.errors import UserError
@@ -101,6 +104,30 @@ _REGISTRY: dict[str, DatasetSpec] = {}
 _VARIANTS: dict[str, DatasetSpec] = {}
 
 
+SOURCE_ENTRY_POINTS = "flan_nb.sources"  # the entry-point group naming the source modules
+_sources_loaded = False
+
+
+def _load_sources() -> None:
+    """Import the data sources once (the `flan_nb.sources` entry points), before a lookup."""
+    global _sources_loaded
+    if _sources_loaded:
+        return
+    _sources_loaded = True  # first, since loading registers through this module
+    entry_points = importlib.metadata.entry_points(group=SOURCE_ENTRY_POINTS)
+    if not entry_points:
+        raise UserError("no data source is registered: install the package (pip install -e .) "
+                        "so that its `flan_nb.sources` entry points exist")
+    for entry_point in sorted(entry_points, key=lambda e: e.name):
+        entry_point.load()
+
+
+def source_names() -> list[str]:
+    """The registered sources, in registration order ("tinyworld", "tfds")."""
+    _load_sources()
+    return list(SOURCES)
+
+
 def register_source(source: Source) -> Source:
     """Add a data source; its datasets may be registered from then on."""
     if source.name in SOURCES:
@@ -123,6 +150,7 @@ def register(spec: DatasetSpec, *, variant: bool = False) -> DatasetSpec:
 
 def check_source(source: str | None) -> str | None:
     """`source` if it is a registered source (None means every source), else a UserError."""
+    _load_sources()
     if source is not None and source not in SOURCES:
         raise UserError(f"unknown source {source!r}: choose one of {', '.join(SOURCES)}")
     return source
@@ -130,6 +158,7 @@ def check_source(source: str | None) -> str | None:
 
 def all_datasets(source: str | None = None, cluster: str | None = None) -> list[DatasetSpec]:
     """Registered datasets, optionally of one source and/or cluster, in registration order."""
+    _load_sources()
     if cluster is not None:
         check_cluster(cluster)
     return [s for s in _REGISTRY.values()
@@ -138,6 +167,7 @@ def all_datasets(source: str | None = None, cluster: str | None = None) -> list[
 
 def all_variants(source: str | None = None, cluster: str | None = None) -> list[DatasetSpec]:
     """Registered task variants, optionally of one source and/or cluster, in registration order."""
+    _load_sources()
     if cluster is not None:
         check_cluster(cluster)
     return [s for s in _VARIANTS.values()
@@ -147,6 +177,7 @@ def all_variants(source: str | None = None, cluster: str | None = None) -> list[
 def get(name: str) -> DatasetSpec:
     """The dataset (or task variant) called `name`; a UserError suggesting close names when
     unknown."""
+    _load_sources()
     if name in _VARIANTS:
         return _VARIANTS[name]
     if name not in _REGISTRY:

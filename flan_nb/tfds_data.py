@@ -13,10 +13,10 @@ TensorFlow, on data prepared in the `array_record` format:
 A dataset made of several TFDS configs (ANLI r1-r3, ARC, SQuAD) interleaves their examples, so a
 cap on the number of examples takes from each.
 
-TFDS is one source of `flan_nb.tasks`: importing this module registers its loader (`load_split`)
-and its check (`check_prepared`); `TFDSDatasetSpec` holds what only TFDS datasets have (TFDS
-names, split mapping, feature mapping, manual download), and `flan_nb.collection` registers the
-paper's 62 datasets with it.
+TFDS is one source of `flan_nb.tasks` (`SOURCE`: its loader, `load_split`, and its check,
+`check_prepared`, registered by `flan_nb.sources`); `TFDSDatasetSpec` holds what only TFDS
+datasets have (TFDS names, split mapping, feature mapping, manual download), and
+`flan_nb.collection` makes the paper's 62 datasets' specs.
 """
 
 from __future__ import annotations
@@ -272,4 +272,5 @@ def _load(spec: TFDSDatasetSpec, split: str, *, seed: int = 0, size: str = "book
     return load_split(spec, split, data_dir=data_dir, limit=limit)
 
 
-tasks.register_source(tasks.Source(NAME, _load, check=check_prepared))
+# The TFDS source of `flan_nb.tasks` (`flan_nb.sources` registers it).
+SOURCE = tasks.Source(NAME, _load, check=check_prepared)

@@ -37,11 +37,11 @@ def toy_source(monkeypatch):
 
 
 def test_both_sources_are_registered_with_their_datasets_in_order():
-    assert list(tasks.SOURCES) == ["tinyworld", "tfds"]
+    assert tasks.source_names() == ["tinyworld", "tfds"]
     specs = tasks.all_datasets()
     assert {spec.source for spec in specs} == {"tinyworld", "tfds"}
     sources = [spec.source for spec in specs]
-    assert sources == sorted(sources, key=list(tasks.SOURCES).index)  # TinyWorld's first
+    assert sources == sorted(sources, key=tasks.source_names().index)  # TinyWorld's first
     assert all(isinstance(s, tfds_data.TFDSDatasetSpec) == (s.source == "tfds") for s in specs)
 
 

@@ -27,8 +27,8 @@ class TasksChapterConfig:
     seed: int
 
     def __post_init__(self):
-        require(self.split_source in tasks.SOURCES,
-                f"SPLIT_SOURCE must be one of {', '.join(tasks.SOURCES)}, "
+        require(self.split_source in tasks.source_names(),
+                f"SPLIT_SOURCE must be one of {', '.join(tasks.source_names())}, "
                 f"got {self.split_source!r}")
         require(self.held_out in tasks.CLUSTERS,
                 f"HELD_OUT must be a cluster id ({', '.join(tasks.CLUSTERS)}), "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence
 
-from flan_nb.tasks import MAX_TRAIN_EXAMPLES, register
+from flan_nb.tasks import MAX_TRAIN_EXAMPLES
 from flan_nb.templates import Template
 from flan_nb.tfds_data import NAME as TFDS, TFDSDatasetSpec
 
@@ -34,6 +34,8 @@ POSITIVE_NEGATIVE: tuple[str, ...] = ("negative", "positive")  # index = TFDS la
 
 # Dataset name -> hand-written TFDS-shaped feature dict (see `tfds_spec(example=...)`).
 SAMPLE_FEATURES: dict[str, dict] = {}
+# Every spec `tfds_spec` made, in the order the cluster modules made them.
+SPECS: list[TFDSDatasetSpec] = []
 # Dataset name -> the paper's display name (Figure 3), e.g. "ANLI (R1-R3)".
 TITLES: dict[str, str] = {}
 
@@ -96,7 +98,8 @@ def tfds_spec(
     example: Mapping[str, Any] | None = None,
     title: str | None = None,
 ) -> TFDSDatasetSpec:
-    """Build and register the spec of one TFDS dataset of the paper's collection.
+    """Build the spec of one TFDS dataset of the paper's collection and keep it in `SPECS`
+    (`flan_nb.sources` registers them, in the order the cluster modules made them).
 
     `tfds_name` is `"builder/config:version"`, or a tuple of them for a dataset the paper counts
     once but TFDS stores as several configs (ANLI r1-r3, ARC easy/challenge, SQuAD v1.1/v2.0);
@@ -108,9 +111,11 @@ def tfds_spec(
     if example is not None:
         SAMPLE_FEATURES[name] = dict(example)
     TITLES[name] = title or name
-    return register(TFDSDatasetSpec(
+    spec = TFDSDatasetSpec(
         name=name, cluster=cluster, source=TFDS, kind=kind, templates=tuple(templates),
         metric=metric, options=tuple(options), description=description, tfds_name=tfds_name,
         splits=dict(splits), to_fields=to_fields, manual_download=manual_download,
         max_train_examples=max_train_examples,
-    ))
+    )
+    SPECS.append(spec)
+    return spec

@@ -1,7 +1,6 @@
 """TinyWorld as a data source of `flan_nb.tasks`: its loader and its `tw_*` datasets.
 
-Importing this module registers both (`flan_nb.sources` imports it when the package is imported),
-and TinyWorld's task variants (`twv_*`, `flan_nb.tinyworld.variants`) as variants: loadable by
+`flan_nb.sources` registers both (`SOURCE`, `specs()`), and TinyWorld's task variants (`twv_*`, `flan_nb.tinyworld.variants`, `variant_specs()`) as variants: loadable by
 name, never listed with the datasets, used only when a tuning run asks for more tasks.
 Each dataset's spec is made from its row of `flan_nb.tinyworld.datasets.TW_DATASETS` and its 10
 templates from `flan_nb.tinyworld.prompts`; its examples come from `flan_nb.tinyworld.load_split`,
@@ -42,8 +41,6 @@ def variant_specs() -> list[tasks.DatasetSpec]:
         for v in tw_variants.VARIANTS]
 
 
-tasks.register_source(tasks.Source(NAME, load))  # no check: the data is generated, never missing
-for _spec in specs():
-    tasks.register(_spec)
-for _spec in variant_specs():
-    tasks.register(_spec, variant=True)
+# TinyWorld's source of `flan_nb.tasks` (`flan_nb.sources` registers it with `specs()` and
+# `variant_specs()`); no check: the data is generated, never missing.
+SOURCE = tasks.Source(NAME, load)
