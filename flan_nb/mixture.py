@@ -126,11 +126,15 @@ class Mixture:
     @classmethod
     def from_registry(cls, names: Sequence[str], *, split: str = "train", seed: int = 0,
                       data_seed: int = 0, size: str = "book", data_dir: str | None = None,
-                      limits: Mapping[str, int] | None = None, **kwargs) -> "Mixture":
+                      limits: Mapping[str, int] | None = None, render: RenderFn | None = None,
+                      num_templates: Mapping[str, int] | None = None,
+                      **kwargs) -> "Mixture":
         """A mixture of registered datasets (`flan_nb.tasks`), rendered with their templates.
 
         `data_seed`/`size` choose the TinyWorld world; `limits` keeps only the first
-        `limits[name]` examples of a dataset; other keyword arguments go to `Mixture`.
+        `limits[name]` examples of a dataset. `render` and `num_templates` replace the
+        datasets' own templates (e.g. Figure 8's formats, Appendix B's first N templates);
+        other keyword arguments go to `Mixture`.
         """
         if not names:
             raise UserError("a mixture needs at least one dataset name")
@@ -139,8 +143,12 @@ class Mixture:
         examples = {name: tasks.load_examples(name, split, seed=data_seed, size=size,
                                               data_dir=data_dir, limit=limits.get(name))
                     for name in names}
-        return cls(examples, {n: len(s.templates) for n, s in specs.items()},
-                   lambda name, fields, t: specs[name].render(fields, t), seed=seed, **kwargs)
+        if num_templates is None:
+            num_templates = {n: len(s.templates) for n, s in specs.items()}
+        if render is None:
+            def render(name, fields, template_id):
+                return specs[name].render(fields, template_id)
+        return cls(examples, num_templates, render, seed=seed, **kwargs)
 
     # -- the seeded rules ------------------------------------------------------------------
     def _dataset_of_draw(self, k: int) -> str:

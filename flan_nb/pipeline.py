@@ -266,19 +266,23 @@ def make_batches(dataset_names: Sequence[str], tokenizer, *, batch_size: int,
                  rate_cap: int | None = None, max_examples: int | None = None,
                  temperature: float = 1.0, packer: str = "best_fit", max_open_rows: int = 64,
                  shard_index: int | None = None, num_shards: int | None = None,
-                 data_dir: str | None = None, isolate: bool = True) -> InstructionPipeline:
+                 data_dir: str | None = None, isolate: bool = True,
+                 render: mixture_lib.RenderFn | None = None,
+                 num_templates: Mapping[str, int] | None = None) -> InstructionPipeline:
     """The instruction-tuning pipeline over registered datasets (`flan_nb.tasks`).
 
     `rate_cap`/`max_examples` default to the paper's 3,000 and 30,000. `batch_size` is global;
     this host yields `batch_size // num_shards` rows per batch (hosts default to JAX's).
     `isolate=False` packs as FLAN 2021 (EOS between examples, no masking across them).
+    `render`/`num_templates` replace the datasets' templates (see `Mixture.from_registry`).
     """
     shard_index, num_shards = host_shard(shard_index, num_shards)
     mixture = Mixture.from_registry(
         dataset_names, split=split, seed=seed, data_seed=data_seed, size=size, data_dir=data_dir,
         rate_cap=mixture_lib.PAPER_RATE_CAP if rate_cap is None else rate_cap,
         max_examples=mixture_lib.PAPER_MAX_EXAMPLES if max_examples is None else max_examples,
-        temperature=temperature, shard_index=shard_index, num_shards=num_shards)
+        temperature=temperature, shard_index=shard_index, num_shards=num_shards,
+        render=render, num_templates=num_templates)
     return InstructionPipeline(mixture, tokenizer, batch_size=batch_size,
                                max_input_length=max_input_length,
                                max_target_length=max_target_length, seq_length=seq_length,

@@ -39,7 +39,8 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import plans
+from flan_nb import params as params_lib
+from flan_nb import plans, splits
 from flan_nb import stats
 from flan_nb.errors import UserError
 from flan_nb.params import require
@@ -138,11 +139,13 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
         setting = {k: v for k, v in planned.overrides.items() if k not in skip}
         if config.base_parameter not in skip:
             setting[config.base_parameter] = str(values[config.base_parameter])
-        cluster = values[config.held_out_parameter]
-        key = json.dumps([setting, cluster], sort_keys=True, default=str)
-        group = groups.setdefault(key, Group(setting, cluster, []))
-        group.runs.append((values.get(config.seed_parameter), planned.name,
-                           str(values[config.base_parameter])))
+        # A run may hold out several clusters at once (Figure 6): one group per cluster.
+        for cluster in splits.parse_clusters(values[config.held_out_parameter],
+                                             config.held_out_parameter):
+            key = json.dumps([setting, cluster], sort_keys=True, default=str)
+            group = groups.setdefault(key, Group(setting, cluster, []))
+            group.runs.append((values.get(config.seed_parameter), planned.name,
+                               str(values[config.base_parameter])))
     if not groups:
         raise UserError(f"plan {plan.path} has no run of {config.tuning_notebook}: nothing to "
                         f"compare with the base model")
@@ -187,7 +190,6 @@ def publish_command(plan: plans.Plan) -> str:
 # -- evaluating the plan's runs --------------------------------------------------------------
 
 def _cells_of(cluster: str, config: EvaluationConfig, data_dir: str | None):
-    from flan_nb import splits
     from flan_nb.evaluate import held_out_cells
 
     return held_out_cells(splits.held_out_split(cluster, source=config.source).eval,
@@ -490,17 +492,29 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
 
 
 def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
-    """How the plan differs from the one the results were published from (empty: same)."""
+    """How the plan differs from the one the results were published from (empty: same).
+
+    A parameter (or evaluation key) added since publishing is no difference while it holds its
+    default: the default keeps the behaviour the results were made with."""
     recorded = {r["name"]: r.get("parameters", {}) for r in document["provenance"]["runs"]}
-    current = {p.name: _jsonable(p.parameters()) for p in plan.runs}
+    planned = {p.name: p for p in plan.runs}
+    current = {n: _jsonable(p.parameters()) for n, p in planned.items()}
     out = [f"{n} (new in the plan)" for n in current if n not in recorded]
     out += [f"{n} (no longer in the plan)" for n in recorded if n not in current]
     for name in current:
-        if name in recorded and recorded[name] != current[name]:
-            keys = sorted(k for k in set(recorded[name]) | set(current[name])
-                          if recorded[name].get(k) != current[name].get(k))
+        if name not in recorded:
+            continue
+        defaults = {k: _jsonable(p.default) for k, p in
+                    params_lib.notebook_parameters(planned[name].notebook).items()}
+        keys = sorted(k for k in set(recorded[name]) | set(current[name])
+                      if recorded[name].get(k, defaults.get(k)) != current[name].get(k))
+        if keys:
             out.append(f"{name} ({', '.join(keys)} changed)")
-    if document.get("evaluation") != dataclasses.asdict(evaluation_config(plan)):
+    evaluation = dataclasses.asdict(evaluation_config(plan))
+    defaults = dataclasses.asdict(EvaluationConfig())
+    published = {**{k: v for k, v in defaults.items() if k not in document.get("evaluation", {})},
+                 **document.get("evaluation", {})}
+    if published != evaluation:
         out.append("the evaluation section")
     return out
 

@@ -111,6 +111,36 @@ def split_for(held_out: Sequence[str], source: str | None = None,
     return split
 
 
+def parse_clusters(text: str, what: str = "HELD_OUT") -> tuple[str, ...]:
+    """Cluster ids from a comma-separated parameter value ("nli,closed_book_qa"), each checked;
+    an empty value is an empty tuple."""
+    names = tuple(part.strip() for part in str(text).split(",") if part.strip())
+    for name in names:
+        if name not in tasks.CLUSTERS:
+            raise UserError(f"{what}: unknown cluster {name!r}; choose from "
+                            f"{', '.join(tasks.CLUSTERS)} (comma-separated)")
+    if len(set(names)) != len(names):
+        raise UserError(f"{what} names a cluster twice: {text!r}")
+    return names
+
+
+def limit_datasets_per_cluster(split: HeldOutSplit, per_cluster: int) -> HeldOutSplit:
+    """`split` tuning on at most the first `per_cluster` datasets (registry order) of each
+    tuning cluster (the paper's Appendix B axis); 0 keeps every dataset. A count above the
+    largest tuning cluster's size is a UserError: it would silently equal 0."""
+    if per_cluster == 0:
+        return split
+    sizes: dict[str, list[str]] = {}
+    for name in split.train:
+        sizes.setdefault(tasks.get(name).cluster, []).append(name)
+    largest = max((len(v) for v in sizes.values()), default=0)
+    if not 1 <= per_cluster <= largest:
+        raise UserError(f"DATASETS_PER_CLUSTER={per_cluster} but the largest tuning cluster has "
+                        f"{largest} datasets: choose 0 (all) to {largest}")
+    kept = {n for names in sizes.values() for n in names[:per_cluster]}
+    return dataclasses.replace(split, train=[n for n in split.train if n in kept])
+
+
 def held_out_split(cluster: str, source: str | None = None) -> HeldOutSplit:
     """Leave-one-cluster-out: evaluate `cluster`, tune on every cluster the rules allow.
     `source` ("tinyworld" or "tfds") restricts the datasets; None takes all registered."""

@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from flan_nb import splits, tasks
+from flan_nb import formats, splits, tasks
 from flan_nb.chapters.training import TrainingSettings
 from flan_nb.errors import require
 from flan_nb.pipeline import make_batches
@@ -19,6 +19,8 @@ from flan_nb.pipeline import make_batches
 PAPER_TUNING_STEPS = 30_000
 PAPER_TUNING_BATCH_TOKENS = 8_192
 PAPER_LEARNING_RATE = 3e-5
+# What FORMAT may tune on: FLAN's instructions and the two ablation formats of Figure 8.
+TUNING_FORMATS = ("zero-shot", "no-template", "dataset-name")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +30,10 @@ class TuningChapterConfig(TrainingSettings):
     Tuning keeps the base model's dtype, so it has no DTYPE parameter.
     """
 
-    held_out: str  # the cluster left out of tuning (evaluated zero-shot in 09)
+    # The cluster(s) left out of tuning and evaluated zero-shot in 09, comma-separated (Figure 6
+    # holds out three at once); the paper's rules remove their neighbours too.
+    held_out: str
+    tuning_clusters: str  # clusters tuned on, comma-separated; "" = every one the rules allow
     base_run: str  # run name under runs/, or a path to a run folder
     source: str  # tinyworld or tfds
     size: str  # TinyWorld size
@@ -45,11 +50,32 @@ class TuningChapterConfig(TrainingSettings):
     # tasks drawn (seeded, cluster-stratified) from those datasets and TinyWorld's task variants
     # (flan_nb.splits.select_tuning_tasks); TinyWorld only.
     num_tuning_tasks: int
+    # Figure 8: tune on FLAN instructions ("zero-shot"), the raw inputs ("no-template"), or
+    # the raw inputs after the dataset's name ("dataset-name"); see flan_nb.formats.
+    format: str
+    num_templates: int  # Appendix B: tune on each dataset's first N templates; 0 = all
+    datasets_per_cluster: int  # Appendix B: the first N datasets of each cluster; 0 = all
     num_eval_batches: int  # batches of validation examples for the before/after losses
 
     def __post_init__(self):
-        tasks.check_cluster(self.held_out)
         splits.check_source(self.source)
+        require(self.held_out_clusters, "HELD_OUT names no cluster: give one or more cluster "
+                                        "ids, comma-separated (e.g. \"nli\")")
+        splits.parse_clusters(self.tuning_clusters, "TUNING_CLUSTERS")
+        require(self.format in TUNING_FORMATS,
+                f"FORMAT must be one of {', '.join(TUNING_FORMATS)} (Figure 8's tuning "
+                f"formats), got {self.format!r}")
+        for name in ("num_templates", "datasets_per_cluster"):
+            value = getattr(self, name)
+            require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+                    f"{name.upper()} must be an integer >= 0 (0: all), got {value!r}")
+        require(self.num_templates == 0 or self.format == "zero-shot",
+                f"NUM_TEMPLATES={self.num_templates} chooses FLAN templates, but FORMAT = "
+                f"{self.format!r} has none; set NUM_TEMPLATES = 0 or FORMAT = \"zero-shot\"")
+        require(self.num_tuning_tasks == 0 or (self.datasets_per_cluster == 0
+                                               and not self.tuning_clusters),
+                "NUM_TUNING_TASKS draws its own tasks: use it with DATASETS_PER_CLUSTER = 0 and "
+                "TUNING_CLUSTERS = \"\"")
         require(self.rate_cap > 0 and self.max_examples > 0,
                 f"RATE_CAP and MAX_EXAMPLES must be positive, got {self.rate_cap} and "
                 f"{self.max_examples}")
@@ -58,6 +84,7 @@ class TuningChapterConfig(TrainingSettings):
                 "row is one sequence, and a bidirectional prefix would let an example's inputs "
                 "see the next example's; set one of them to False")
         self._check_num_tuning_tasks()
+        self._check_num_templates(self.tuning_split())
         require(self.num_eval_batches >= 1,
                 f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
         for name in ("max_input_length", "max_target_length"):
@@ -74,15 +101,38 @@ class TuningChapterConfig(TrainingSettings):
         require(self.source == "tinyworld",
                 f"NUM_TUNING_TASKS={n} needs SOURCE = \"tinyworld\" (task variants are "
                 f"TinyWorld's), got {self.source!r}; set NUM_TUNING_TASKS = 0 for {self.source}")
-        splits.check_num_tuning_tasks(n, splits.held_out_split(self.held_out, self.source),
-                                      self.size)
+        splits.check_num_tuning_tasks(n, self._split(), self.size)
+
+    def _check_num_templates(self, split) -> None:
+        if self.num_templates == 0:
+            return
+        fewest = min(split.train, key=lambda name: len(tasks.get(name).templates))
+        count = len(tasks.get(fewest).templates)
+        require(self.num_templates <= count,
+                f"NUM_TEMPLATES={self.num_templates} but {fewest} has {count} templates: choose "
+                f"0 (all) to {count}")
+
+    @property
+    def held_out_clusters(self) -> tuple[str, ...]:
+        return splits.parse_clusters(self.held_out, "HELD_OUT")
+
+    @property
+    def held_out_label(self) -> str:
+        """The held-out cluster(s) as one file-name-safe word."""
+        return "+".join(self.held_out_clusters)
+
+    def _split(self):
+        train = splits.parse_clusters(self.tuning_clusters, "TUNING_CLUSTERS") or None
+        return splits.split_for(self.held_out_clusters, source=self.source,
+                                train_clusters=train)
 
     def tuning_split(self):
-        """The held-out split this run tunes on: `train` holds the datasets, or with
-        NUM_TUNING_TASKS = N the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
-        split = splits.held_out_split(self.held_out, source=self.source)
+        """The held-out split this run tunes on: `train` holds the datasets (of
+        TUNING_CLUSTERS, at most DATASETS_PER_CLUSTER of each), or with NUM_TUNING_TASKS = N
+        the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
+        split = self._split()
         if self.num_tuning_tasks == 0:
-            return split
+            return splits.limit_datasets_per_cluster(split, self.datasets_per_cluster)
         train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
                                            size=self.size)
         clusters = tuple(c for c in split.train_clusters
@@ -94,6 +144,18 @@ class TuningChapterConfig(TrainingSettings):
                                     max_input_length=self.max_input_length,
                                     max_target_length=self.max_target_length)
 
+    def render(self, name: str, fields, template_id: int):
+        """One example of dataset `name` in this run's FORMAT (`template_id` is used by FLAN
+        instructions only: the ablation formats have one rendering per example)."""
+        return formats.render_format(self.format, tasks.get(name), fields, template_id)
+
+    def num_templates_of(self, datasets) -> dict[str, int]:
+        """Template ids the mixture draws from per dataset: NUM_TEMPLATES of FLAN's (or all),
+        one for an ablation format."""
+        if self.format != "zero-shot":
+            return {name: 1 for name in datasets}
+        return {name: self.num_templates or len(tasks.get(name).templates) for name in datasets}
+
     def batches(self, datasets, tokenizer, *, split: str = "train"):
         """The packed instruction pipeline over `datasets` with this chapter's settings."""
         return make_batches(datasets, tokenizer, batch_size=self.train_config().batch_size,
@@ -102,7 +164,8 @@ class TuningChapterConfig(TrainingSettings):
                             seq_length=self.seq_length, seed=self.seed, size=self.size,
                             split=split, rate_cap=self.rate_cap,
                             max_examples=self.max_examples, data_dir=self.data_dir or None,
-                            isolate=self.isolate_packed)
+                            isolate=self.isolate_packed, render=self.render,
+                            num_templates=self.num_templates_of(datasets))
 
 
 def plot_before_after(before: dict[str, float], after: dict[str, float]):
