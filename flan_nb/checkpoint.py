@@ -25,12 +25,11 @@ from etils import epath
 
 from flan_nb import sharding
 from flan_nb.errors import UserError
-from flan_nb.runs import as_path, runs_dir
+from flan_nb.runs import CHECKPOINTS_DIR, as_path, runs_dir
 from flan_nb.tokenize import Tokenizer
 
 MODEL_CONFIG_FILE = "model_config.json"
 TOKENIZER_FILE = "tokenizer.model"  # the SentencePiece model whose ids the model was trained on
-CHECKPOINTS_DIRNAME = "checkpoints"
 log = logging.getLogger(__name__)
 
 
@@ -157,8 +156,8 @@ def checkpoint_dir(run_or_path) -> Path | Any:
     """`runs/<run>/checkpoints` for a Run or run folder; a path ending in it is kept."""
     path = getattr(run_or_path, "path", run_or_path)
     path = orbax_path(path)
-    if path.name != CHECKPOINTS_DIRNAME and (path / CHECKPOINTS_DIRNAME).exists():
-        path = path / CHECKPOINTS_DIRNAME
+    if path.name != CHECKPOINTS_DIR and (path / CHECKPOINTS_DIR).exists():
+        path = path / CHECKPOINTS_DIR
     return path
 
 
@@ -168,7 +167,7 @@ def trained_run_path(run: str):
     if "/" in run:
         return as_path(run)
     path = runs_dir() / run
-    if not (path / CHECKPOINTS_DIRNAME).is_dir():
+    if not (path / CHECKPOINTS_DIR).is_dir():
         raise UserError(
             f"run {run!r} has no checkpoints under {runs_dir()}: execute the notebook that trains "
             f"it first (07 pretrains the base model: `flan-nb run notebooks/07_pretraining.ipynb "

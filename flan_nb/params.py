@@ -30,7 +30,7 @@ import yaml
 
 from flan_nb.errors import UserError, require
 from flan_nb.notebook import pretty_config
-from flan_nb.paths import repo_root, runs_dir
+from flan_nb.paths import CHECKPOINTS_DIR, repo_root, runs_dir
 from flan_nb.tinyworld import SIZES
 
 PROFILES = ("smoke", "book", "tpu_full")
@@ -376,7 +376,7 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
         else:
             require(run not in (".", ".."), f"{name} {run!r} is not a run name")
             folder, where = runs_dir() / run, f"under {runs_dir()}"
-        require((folder / "checkpoints").is_dir(),
+        require((folder / CHECKPOINTS_DIR).is_dir(),
                 f"{name} {run!r} has no checkpoints ({where}): run its notebook first "
                 f"(e.g. `flan-nb run notebooks/07_pretraining.ipynb` makes "
                 f"07_pretraining-book), or name a run folder that has them")

@@ -47,18 +47,15 @@ import yaml
 
 from flan_nb import params as params_lib
 from flan_nb.errors import UserError
-from flan_nb.runs import atomic_write_text
+# Each run the plan executes also gets the notebook code it ran (see `stale_reason`), what its
+# kernel wrote to stderr and its wall time (names: flan_nb.runs).
+from flan_nb.runs import (FINGERPRINT_FILE, FINISHED_MARKER, KERNEL_LOG, WALL_TIME_FILE,
+                          atomic_write_text)
 
 PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps", "evaluation"}
 STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when", "seeds",
              "seed_parameter"}
 DEFAULT_SEED_PARAMETER = "SEED"
-# Written into each run the plan executes: the notebook code it ran (see `stale_reason`), and
-# what its kernel wrote to stderr.
-FINGERPRINT_FILE = "notebook.sha256"
-KERNEL_LOG = "kernel_stderr.log"
-# Written into each run the plan executes: its wall time (the published provenance reads it).
-WALL_TIME_FILE = "wall_seconds.txt"
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -185,7 +182,7 @@ def _status(planned: PlannedRun) -> tuple[float | None, str | None]:
     from flan_nb.runs import Run, modified_time, runs_dir
 
     run = Run(runs_dir() / planned.name)
-    marker = run.path / runner.FINISHED_MARKER
+    marker = run.path / FINISHED_MARKER
     marked = modified_time(marker) if marker.exists() else None
     if _book_build_run(planned) and run.metrics_path.exists():
         written = modified_time(run.metrics_path)

@@ -25,14 +25,15 @@ from typing import Any
 import yaml
 
 from flan_nb.errors import UserError
-# Where the book and its runs are (re-exported: `flan_nb.runs` is the run-folder API).
+# Where the book and its runs are, and the names of the files in a run folder (re-exported:
+# `flan_nb.runs` is the run-folder API; import them from here).
 from flan_nb.paths import (  # noqa: F401
-    RUNS_ENV, AnyPath, as_path, is_local, modified_time, repo_root, runs_dir)
+    CHECKPOINTS_DIR, EXECUTED_NOTEBOOK, FIGURES_DIR, FINGERPRINT_FILE, FINISHED_MARKER,
+    KERNEL_LOG, METRICS_FILE, PARAMS_FILE, RUNS_ENV, WALL_TIME_FILE, AnyPath, as_path, is_local,
+    modified_time, repo_root, runs_dir)
 
 RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
 BOOK_BUILD_ENV = "FLAN_NB_BOOK_BUILD"  # set by `make book` (see flan_nb.plotting)
-METRICS_FILE = "metrics.json"
-PARAMS_FILE = "params.yaml"
 
 
 def atomic_write_text(path: AnyPath, text: str) -> None:
