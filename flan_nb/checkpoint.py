@@ -45,6 +45,7 @@ def orbax_path(directory):
 
 def abstract_like(tree):
     """ShapeDtypeStructs (with shardings) of a pytree of arrays: the target of a restore."""
+    # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
     import jax
 
     return jax.tree.map(
@@ -56,6 +57,7 @@ class Checkpoints:
     """Save and restore (params, opt_state, data state, meta) by step in one directory."""
 
     def __init__(self, directory, *, max_to_keep: int = 2, async_save: bool = True):
+        # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
         import orbax.checkpoint as ocp
 
         self.directory = orbax_path(directory)
@@ -206,6 +208,7 @@ def load_tokenizer(run_or_path):
 
 def read_model_config(directory):
     """The ModelConfig stored with a checkpoint directory."""
+    # flan_nb.model imports jax and flax (cost: flan_nb/__init__); formats imports this module
     from flan_nb.model import ModelConfig
 
     path = orbax_path(directory) / MODEL_CONFIG_FILE
@@ -221,6 +224,8 @@ def load_model(run_or_path, step: int | None = None, mesh=None):
     Restores the newest readable checkpoint (or `step`) onto `mesh` (default: replicated on the
     default devices). Returns (model, step).
     """
+    # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
+    import jax
     from flax import nnx
 
     from flan_nb import model as model_lib
@@ -232,8 +237,6 @@ def load_model(run_or_path, step: int | None = None, mesh=None):
     mesh = mesh or sharding.make_mesh()
     graphdef, abstract = nnx.split(model_lib.abstract_model(config))
     shardings = sharding.param_shardings(abstract, mesh)
-    import jax
-
     target = jax.tree.map(lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s),
                           abstract, shardings)
     manager = Checkpoints(directory, async_save=False)

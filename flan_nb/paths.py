@@ -8,6 +8,7 @@ which imports neither (so neither imports the other through it).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Union
@@ -54,7 +55,7 @@ def as_path(location: str | os.PathLike) -> AnyPath:
     text = os.fspath(location)
     scheme, sep, rest = text.partition(":/")
     if sep and scheme.isalpha() and len(scheme) > 1:
-        from etils import epath
+        from etils import epath  # on use: only a bucket URL needs it (this is the lowest layer)
 
         _check_bucket_support(scheme)
         return epath.Path(f"{scheme}://{rest.lstrip('/')}")
@@ -64,10 +65,8 @@ def as_path(location: str | os.PathLike) -> AnyPath:
 def _check_bucket_support(scheme: str) -> None:
     """epath reaches a bucket through fsspec (gcsfs for gs://) or TensorFlow: say which extra
     brings it, instead of an ImportError at the first file operation."""
-    import importlib.util
-
     try:
-        import fsspec
+        import fsspec  # optional: the except below names the extra that brings it
 
         fsspec.get_filesystem_class("gcs" if scheme == "gs" else scheme)
     except (ImportError, ValueError):

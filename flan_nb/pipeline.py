@@ -253,6 +253,7 @@ class LMPipeline(_PackedBatches):
 def host_shard(shard_index: int | None = None, num_shards: int | None = None) -> tuple[int, int]:
     """(this host's index, number of hosts): JAX's process index/count unless given."""
     if shard_index is None or num_shards is None:
+        # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
         import jax
 
         shard_index = jax.process_index() if shard_index is None else shard_index
@@ -304,6 +305,7 @@ def make_lm_batches(texts: Sequence[str], tokenizer, *, seq_length: int, batch_s
 
 def batch_sharding(mesh, data_axis: str | Sequence[str] = "data"):
     """NamedSharding that splits the batch dimension over `data_axis` of `mesh`."""
+    # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
     from jax.sharding import NamedSharding, PartitionSpec
 
     axis = data_axis if isinstance(data_axis, str) else tuple(data_axis)
@@ -312,6 +314,7 @@ def batch_sharding(mesh, data_axis: str | Sequence[str] = "data"):
 
 def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
     """This host's rows -> global `jax.Array`s (batch_size, seq_length) laid out by `sharding`."""
+    # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
     import jax
 
     return {name: jax.make_array_from_process_local_data(sharding, value)

@@ -72,6 +72,7 @@ DATA_PATH = [
 
 def draw_data_path():
     """The data path of the book as a vertical flow chart (chapter 00's map)."""
+    # pyplot on use: its first import builds a font cache (see flan_nb/__init__)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 6.4))

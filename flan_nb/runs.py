@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from flan_nb import params as params_lib
 from flan_nb.errors import UserError
 # Where the book and its runs are, and the names of the files in a run folder (re-exported:
 # `flan_nb.runs` is the run-folder API; import them from here).
@@ -31,6 +32,7 @@ from flan_nb.paths import (  # noqa: F401
     CHECKPOINTS_DIR, EXECUTED_NOTEBOOK, FIGURES_DIR, FINGERPRINT_FILE, FINISHED_MARKER,
     KERNEL_LOG, METRICS_FILE, PARAMS_FILE, RUNS_ENV, WALL_TIME_FILE, AnyPath, as_path, is_local,
     modified_time, repo_root, runs_dir)
+from flan_nb.sharding import is_primary
 
 RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
 BOOK_BUILD_ENV = "FLAN_NB_BOOK_BUILD"  # set by `make book` (see flan_nb.plotting)
@@ -92,8 +94,6 @@ class Run:
 
     def record(self, name: str, value: Any) -> Any:
         """Store `value` under `name` in metrics.json (replacing an earlier value) and return it."""
-        from flan_nb.sharding import is_primary
-
         if is_primary():  # every host of a multi-host job runs the notebook; one writes
             metrics = self.metrics()
             metrics[name] = _jsonable(value)
@@ -117,8 +117,6 @@ class Run:
 def _run_folder_name(stem: str, values: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(folder name, profile, every parameter value) for a notebook executed outside `flan-nb
     run` with these parameter values, read against the notebook's parameters cell."""
-    from flan_nb import params as params_lib
-
     notebook = repo_root() / "notebooks" / f"{stem}.ipynb"
     if not notebook.is_file():  # a copy of one notebook (Colab): its values alone name it
         digest = hashlib.sha256(json.dumps(_jsonable(values), sort_keys=True).encode())
@@ -150,8 +148,6 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
         run = Run(env)
         run.path.mkdir(parents=True, exist_ok=True)
         return _remember(run)
-    from flan_nb import params as params_lib
-
     values = params_lib.notebook_values() if values is None else dict(values)
     if not values:  # no parameters known: the notebook's own folder, as before
         run = Run(runs_dir() / default_name)

@@ -99,7 +99,7 @@ def test_the_graph_sees_every_kind_of_import():
     graph = import_graph()
     assert "flan_nb.templates" in graph["flan_nb.tasks"]  # module level, `from x import name`
     assert "flan_nb.tasks" in graph["flan_nb.tinyworld.source"]  # `from flan_nb import tasks`
-    assert "flan_nb.runs" in graph["flan_nb.tfds_data"]  # inside a function
+    assert "flan_nb.model" in graph["flan_nb.checkpoint"]  # inside a function
     assert "flan_nb.bench.pack" in graph["flan_nb.bench"]  # named in a table of strings
     assert "flan_nb.pipeline" in graph["flan_nb.bench.pack"]
 
