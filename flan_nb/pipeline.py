@@ -36,7 +36,7 @@ import numpy as np
 from flan_nb import mixture as mixture_lib
 from flan_nb import packing, tasks
 from flan_nb.errors import UserError, require
-from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
+from flan_nb.mixture import Mixture
 
 STATE_VERSION = 1
 
@@ -321,19 +321,7 @@ def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
             for name, value in batch.items()}
 
 
-# -- chapter 06 and `flan-nb bench pack` ---------------------------------------------------------
-# The book's instruction-tuning lengths and batch (the notebook's defaults repeat them).
-BOOK_MAX_INPUT_LENGTH = 160  # TinyWorld inputs stay under ~120 tokens at 2,000 pieces
-BOOK_MAX_TARGET_LENGTH = 96  # and targets under ~90 (turned-around dialogue summaries)
-BOOK_BATCH_SIZE = 16  # 16 x 256 = 4,096 tokens per step, flan_nb.train's default
-# The paper's caps at TinyWorld's book scale: its training splits are the real datasets' (at most
-# 30,000 used) divided by 30 (flan_nb.tinyworld.datasets), so 3,000 -> 100 and 30,000 -> 1,000,
-# and the rate cap binds on the same datasets as the paper's does on the real ones.
-BOOK_SCALE = 30
-BOOK_RATE_CAP = PAPER_RATE_CAP // BOOK_SCALE
-BOOK_MAX_EXAMPLES = PAPER_MAX_EXAMPLES // BOOK_SCALE
-BOOK_VOCAB_SIZE = 2000
-PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
+# -- measuring the pipeline (chapter 06 and `flan-nb bench pack`, with notebook 06's settings) ----
 
 
 def tinyworld_names() -> list[str]:
