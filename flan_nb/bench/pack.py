@@ -1,9 +1,9 @@
 """`flan-nb bench pack`: the packers' padding and the pipeline's speed vs what training consumes.
 
 It times `flan_nb.pipeline` against one step of `flan_nb.train`, so it lives beside both rather
-than in either (the pipeline feeds training; training does not feed back). Imports of the model
-and of the tokenizer stay inside the functions: `use_all_cpu_cores` must run before JAX is
-imported, and a missing model falls back to the pilot's figure.
+than in either (the pipeline feeds training; training does not feed back). The model and the
+trainer are imported inside the function that times them: `use_all_cpu_cores` must run before
+JAX is imported (they import it), and a missing model falls back to the pilot's figure.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from typing import Mapping
 
 import numpy as np
 
+from flan_nb import tokenize
 from flan_nb.chapters import book_config
 from flan_nb.mixture import Mixture
 from flan_nb.pipeline import (InstructionPipeline, compare_packers, measure_throughput,
                               tinyworld_names)
+from flan_nb.sharding import use_all_cpu_cores
 
 # Training throughput of a 0.84M-parameter LM on this kind of 2-core machine, from the pilot in
 # DESIGN.md (2.6M tokens in 4.5 minutes); used only when flan_nb.model cannot be timed.
@@ -26,6 +28,7 @@ PILOT_TRAIN_TOKENS, PILOT_TRAIN_SECONDS = 2_600_000, 4.5 * 60
 def measure_train_tokens_per_s(batch: Mapping[str, np.ndarray], vocab_size: int,
                                model_name: str = "tiny-1m", steps: int = 5) -> float:
     """Row positions per second that `flan_nb.train`'s step of `model_name` consumes on `batch`."""
+    # after use_all_cpu_cores (they import JAX; see the module docstring)
     from flan_nb import model as model_lib
     from flan_nb import train
 
@@ -49,11 +52,7 @@ def benchmark(quick: bool = False) -> dict:
     next-fit and best-fit on the same samples, the whole pipeline's output rate (mixing,
     templating, tokenizing, packing) and one training step's consumption rate at the same batch.
     """
-    from flan_nb.sharding import use_all_cpu_cores
-
     use_all_cpu_cores()  # training runs as in notebooks 07/08 (one CPU device per core)
-    from flan_nb import tokenize
-
     size = "smoke" if quick else "book"
     book = book_config("06_mixing_and_packing", size=size)
     start = time.perf_counter()
