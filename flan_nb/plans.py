@@ -24,7 +24,8 @@ its runs and writes `results/<plan-stem>.json` (see `flan_nb.results`).
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
-`finished` marker `flan_nb.runner` writes last) are skipped, so rerunning an interrupted plan resumes it.
+`finished` marker `flan_nb.runner` writes last) are skipped, so rerunning an interrupted plan
+resumes it.
 A finished run is redone when its parameters or its notebook's code no longer match the plan, or
 when a run before it in the plan finished after it (a tuning run whose base model was retrained).
 

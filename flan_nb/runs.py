@@ -2,8 +2,8 @@
 
 A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`; every name in a
 run folder is one of the `*_FILE`, `*_DIR` and marker names imported below (import them from
-here). `flan-nb run` sets `FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any other way (Jupyter Book, plain
-papermill, an editor, Colab) writes to a folder its parameter values determine: `runs/<stem>/` with
+here). `flan-nb run` sets `FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any
+other way (Jupyter Book, plain papermill, an editor, Colab) writes to a folder its parameter values determine: `runs/<stem>/` with
 the notebook's defaults (what the book build runs), `runs/<stem>-smoke/` (or `-tpu_full`) with
 exactly a profile's values, else `runs/<stem>-<hash of the changed values>/`; a folder whose
 params.yaml holds other values is refused before anything is written, so one folder never mixes
