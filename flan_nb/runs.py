@@ -1,14 +1,14 @@
 """Runs: where an executed notebook leaves its parameters, metrics and checkpoints.
 
-A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`; every name in a
-run folder is one of the `*_FILE`, `*_DIR` and marker names imported below (import them from
-here). `flan-nb run` sets `FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any
-other way (Jupyter Book, plain papermill, an editor, Colab) writes to a folder its parameter values determine: `runs/<stem>/` with
-the notebook's defaults (what the book build runs), `runs/<stem>-smoke/` (or `-tpu_full`) with
-exactly a profile's values, else `runs/<stem>-<hash of the changed values>/`; a folder whose
-params.yaml holds other values is refused before anything is written, so one folder never mixes
-two settings. `FLAN_NB_RUNS` moves the whole runs folder,
-also to a bucket (`gs://BUCKET/runs` on TPU VMs), which every host then reads.
+A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`; every name in a run
+folder is one of the `*_FILE`, `*_DIR` and marker names imported below (import them from here).
+`flan-nb run` sets `FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any other way
+(Jupyter Book, plain papermill, an editor, Colab) writes to a folder its parameter values
+determine: `runs/<stem>/` with the notebook's defaults (what the book build runs),
+`runs/<stem>-smoke/` (or `-tpu_full`) with exactly a profile's values, else `runs/<stem>-<hash of
+the changed values>/`; a folder whose params.yaml holds other values is refused before anything is
+written, so one folder never mixes two settings. `FLAN_NB_RUNS` moves the whole runs folder, also
+to a bucket (`gs://BUCKET/runs` on TPU VMs), which every host then reads.
 A local file is written to a temporary name and renamed, so a killed run never leaves half a file;
 an object in a bucket is replaced whole by the store itself.
 """
