@@ -25,12 +25,11 @@ from etils import epath
 
 from flan_nb import sharding
 from flan_nb.errors import UserError
-from flan_nb.runs import as_path, runs_dir
+from flan_nb.runs import CHECKPOINTS_DIR, as_path, runs_dir
 from flan_nb.tokenize import Tokenizer
 
 MODEL_CONFIG_FILE = "model_config.json"
 TOKENIZER_FILE = "tokenizer.model"  # the SentencePiece model whose ids the model was trained on
-CHECKPOINTS_DIRNAME = "checkpoints"
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +45,7 @@ def orbax_path(directory):
 
 def abstract_like(tree):
     """ShapeDtypeStructs (with shardings) of a pytree of arrays: the target of a restore."""
+    # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
     import jax
 
     return jax.tree.map(
@@ -57,6 +57,7 @@ class Checkpoints:
     """Save and restore (params, opt_state, data state, meta) by step in one directory."""
 
     def __init__(self, directory, *, max_to_keep: int = 2, async_save: bool = True):
+        # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
         import orbax.checkpoint as ocp
 
         self.directory = orbax_path(directory)
@@ -157,8 +158,8 @@ def checkpoint_dir(run_or_path) -> Path | Any:
     """`runs/<run>/checkpoints` for a Run or run folder; a path ending in it is kept."""
     path = getattr(run_or_path, "path", run_or_path)
     path = orbax_path(path)
-    if path.name != CHECKPOINTS_DIRNAME and (path / CHECKPOINTS_DIRNAME).exists():
-        path = path / CHECKPOINTS_DIRNAME
+    if path.name != CHECKPOINTS_DIR and (path / CHECKPOINTS_DIR).exists():
+        path = path / CHECKPOINTS_DIR
     return path
 
 
@@ -168,7 +169,7 @@ def trained_run_path(run: str):
     if "/" in run:
         return as_path(run)
     path = runs_dir() / run
-    if not (path / CHECKPOINTS_DIRNAME).is_dir():
+    if not (path / CHECKPOINTS_DIR).is_dir():
         raise UserError(
             f"run {run!r} has no checkpoints under {runs_dir()}: execute the notebook that trains "
             f"it first (07 pretrains the base model: `flan-nb run notebooks/07_pretraining.ipynb "
@@ -207,6 +208,7 @@ def load_tokenizer(run_or_path):
 
 def read_model_config(directory):
     """The ModelConfig stored with a checkpoint directory."""
+    # flan_nb.model imports jax and flax (cost: flan_nb/__init__); formats imports this module
     from flan_nb.model import ModelConfig
 
     path = orbax_path(directory) / MODEL_CONFIG_FILE
@@ -222,6 +224,8 @@ def load_model(run_or_path, step: int | None = None, mesh=None):
     Restores the newest readable checkpoint (or `step`) onto `mesh` (default: replicated on the
     default devices). Returns (model, step).
     """
+    # on use (cost: flan_nb/__init__): formats imports this module for tokenizers
+    import jax
     from flax import nnx
 
     from flan_nb import model as model_lib
@@ -233,8 +237,6 @@ def load_model(run_or_path, step: int | None = None, mesh=None):
     mesh = mesh or sharding.make_mesh()
     graphdef, abstract = nnx.split(model_lib.abstract_model(config))
     shardings = sharding.param_shardings(abstract, mesh)
-    import jax
-
     target = jax.tree.map(lambda a, s: jax.ShapeDtypeStruct(a.shape, a.dtype, sharding=s),
                           abstract, shardings)
     manager = Checkpoints(directory, async_save=False)

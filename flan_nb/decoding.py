@@ -51,6 +51,7 @@ def _check(prompts: Sequence[Sequence[int]], max_prompt_length: int, max_new_tok
 def _compiled_generate(graphdef, batch_size: int, max_prompt_length: int, max_new_tokens: int,
                        bidirectional_prefix: bool):
     """The jitted prefill + greedy loop for one model structure and one set of shapes."""
+    # jax/flax on use (cost: flan_nb/__init__): reading results imports evaluate
     import jax
     import jax.numpy as jnp
     from flax import nnx
@@ -93,6 +94,7 @@ def greedy_decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: in
     `max_prompt_length` (default: the longest prompt) and `batch_size` fix the compiled shapes;
     pass the same values across calls to compile once.
     """
+    # jax/flax on use (cost: flan_nb/__init__): reading results imports evaluate
     from flax import nnx
 
     if not prompts:
@@ -117,6 +119,7 @@ def greedy_decode(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: in
 
 @functools.lru_cache(maxsize=16)
 def _compiled_forward(graphdef, bidirectional_prefix: bool):
+    # jax/flax on use (cost: flan_nb/__init__): reading results imports evaluate
     import jax
     import jax.numpy as jnp
     from flax import nnx
@@ -138,6 +141,7 @@ def _compiled_forward(graphdef, bidirectional_prefix: bool):
 def greedy_decode_uncached(model, prompts: Sequence[Sequence[int]], *, max_new_tokens: int,
                            bidirectional_prefix: bool = False) -> list[list[int]]:
     """The same greedy decoding without a cache: a full forward pass per new token."""
+    # jax/flax on use (cost: flan_nb/__init__): reading results imports evaluate
     from flax import nnx
 
     graphdef, state = nnx.split(model)

@@ -113,6 +113,7 @@ def rouge(predictions: Sequence[str], references: Sequence[Reference]) -> dict[s
 
     With several references an example takes its best-scoring one.
     """
+    # rouge_score on use (cost: flan_nb/__init__): only ROUGE needs it
     from rouge_score import rouge_scorer
 
     _check_lengths(predictions, references)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 def environment_report() -> dict[str, str]:
     """Python, package versions and JAX devices, printed at the top of every chapter."""
+    # on use (cost: flan_nb/__init__): `flan-nb params` imports this module
     import flax
     import jax
     import optax
@@ -87,6 +88,7 @@ def wide_output_lines(executed_notebook, width: int = MAX_OUTPUT_WIDTH) -> list[
 def show_table(rows, columns=None, digits: int = 3) -> None:
     """Display rows (dicts) as an HTML table in a notebook (plain text elsewhere): the rendered
     book wraps or scrolls a table, where a printed one is cut off at the page's edge."""
+    # IPython on use: only inside a notebook (the CLI and scripts do without it)
     from IPython.display import HTML, display
 
     rows = list(rows)

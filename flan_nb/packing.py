@@ -322,6 +322,7 @@ def _array_module(x: Any):
     """jax.numpy for JAX arrays and tracers (so the mask works inside jit), else numpy."""
     jax = sys.modules.get("jax")
     if jax is not None and isinstance(x, jax.Array):
+        # jax is loaded already (checked above); packing itself needs only numpy
         import jax.numpy as jnp
 
         return jnp

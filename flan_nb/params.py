@@ -30,7 +30,7 @@ import yaml
 
 from flan_nb.errors import UserError, require
 from flan_nb.notebook import pretty_config
-from flan_nb.paths import repo_root, runs_dir
+from flan_nb.paths import CHECKPOINTS_DIR, repo_root, runs_dir
 from flan_nb.tinyworld import SIZES
 
 PROFILES = ("smoke", "book", "tpu_full")
@@ -332,6 +332,19 @@ def _plan_steps(path: str, plan: str) -> list[dict]:
     return steps
 
 
+def _existing(values: Mapping[str, Any], name: str, notebooks_dir: str | Path | None,
+              exists, what: str, fix: str) -> str | None:
+    """The path parameter `name` of `values` names, resolved (`book_path`), after checking with
+    `exists` (os.path.isfile or isdir) that it is there: `NAME 'value': no such WHAT (path);
+    FIX` otherwise. None when the value names no path (unset, a URL, a generated corpus)."""
+    value = values.get(name)
+    if not _is_path_value(name, value):
+        return None
+    path = book_path(value, notebooks_dir)
+    require(exists(path), f"{name} {value!r}: no such {what} ({path}); {fix}")
+    return path
+
+
 def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = None,
                 pending_runs: set[str] | frozenset = frozenset()) -> None:
     """The checks that need the file system, for the parameters among `values` that name files
@@ -343,16 +356,13 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
         size = corpus.split("/", 1)[1]
         require(size in SIZES, f"CORPUS {corpus!r}: TinyWorld sizes are "
                                f"{', '.join(SIZES)} (e.g. 'tinyworld/book'), or give a text file")
-    elif _is_path_value("CORPUS", corpus):
-        path = book_path(corpus, notebooks_dir)
-        require(os.path.isfile(path),
-                f"CORPUS {corpus!r}: no such file ({path}); give a UTF-8 text file with one "
-                f"document per line, or 'tinyworld/<size>'")
+    else:
+        _existing(values, "CORPUS", notebooks_dir, os.path.isfile, "file",
+                  "give a UTF-8 text file with one document per line, or 'tinyworld/<size>'")
     plan = values.get("PLAN")
-    if _is_path_value("PLAN", plan):
-        path = book_path(plan, notebooks_dir)
-        require(os.path.isfile(path), f"PLAN {plan!r}: no such plan file ({path}); the book's "
-                                      f"plans are notebooks/plans/*.yaml")
+    path = _existing(values, "PLAN", notebooks_dir, os.path.isfile, "plan file",
+                     "the book's plans are notebooks/plans/*.yaml")
+    if path is not None:
         steps = _plan_steps(path, plan)
         if values.get("TUNING_NOTEBOOK") is not None:
             tuning = str(values["TUNING_NOTEBOOK"])
@@ -376,15 +386,12 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
         else:
             require(run not in (".", ".."), f"{name} {run!r} is not a run name")
             folder, where = runs_dir() / run, f"under {runs_dir()}"
-        require((folder / "checkpoints").is_dir(),
+        require((folder / CHECKPOINTS_DIR).is_dir(),
                 f"{name} {run!r} has no checkpoints ({where}): run its notebook first "
                 f"(e.g. `flan-nb run notebooks/07_pretraining.ipynb` makes "
                 f"07_pretraining-book), or name a run folder that has them")
-    data_dir = values.get("DATA_DIR")
-    if _is_path_value("DATA_DIR", data_dir):
-        path = book_path(data_dir, notebooks_dir)
-        require(os.path.isdir(path), f"DATA_DIR {data_dir!r}: no such folder ({path}); leave it "
-                                     f"empty for TFDS's default")
+    _existing(values, "DATA_DIR", notebooks_dir, os.path.isdir, "folder",
+              "leave it empty for TFDS's default")
 
 
 def check_plan_files(plan, exclude=()) -> None:

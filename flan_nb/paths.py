@@ -1,12 +1,14 @@
 """Where things are: the book's root, the runs folder, and local or bucket paths.
 
 The lowest layer of the run-folder code: `flan_nb.params` resolves parameter paths against the
-book root and `flan_nb.runs` lays out run folders under `runs_dir()`; both import this module,
+book root and `flan_nb.runs` lays out run folders under `runs_dir()` with the file names defined
+here (and re-exported by `flan_nb.runs`, the run-folder API); both import this module,
 which imports neither (so neither imports the other through it).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Union
@@ -14,6 +16,20 @@ from typing import Union
 from flan_nb.errors import UserError
 
 RUNS_ENV = "FLAN_NB_RUNS"
+
+# The run folder's layout, `<runs_dir()>/<run>/`: every name a module writes or reads there.
+# Defined here, the lowest layer, because `flan_nb.params` checks run folders before a run and
+# `flan_nb.runs` (which imports params to name run folders) cannot be imported by it; everyone
+# else imports them from `flan_nb.runs`.
+PARAMS_FILE = "params.yaml"  # the parameters it ran with (written before anything runs)
+METRICS_FILE = "metrics.json"  # what the notebook's `record(...)` calls stored
+EXECUTED_NOTEBOOK = "notebook.ipynb"  # the notebook with its outputs (`flan-nb run`)
+FINISHED_MARKER = "finished"  # written last by `flan-nb run`: the run completed
+FINGERPRINT_FILE = "notebook.sha256"  # the notebook code a plan ran (see flan_nb.plans)
+KERNEL_LOG = "kernel_stderr.log"  # what the kernel of a plan's run wrote to stderr
+WALL_TIME_FILE = "wall_seconds.txt"  # a plan's run's wall time (read by published provenance)
+FIGURES_DIR = "figures"  # figures/<chapter>/<name>.svg (flan_nb.plotting)
+CHECKPOINTS_DIR = "checkpoints"  # its checkpoints; their own layout is flan_nb.checkpoint's
 
 
 def repo_root() -> Path:
@@ -39,7 +55,7 @@ def as_path(location: str | os.PathLike) -> AnyPath:
     text = os.fspath(location)
     scheme, sep, rest = text.partition(":/")
     if sep and scheme.isalpha() and len(scheme) > 1:
-        from etils import epath
+        from etils import epath  # on use: only a bucket URL needs it (this is the lowest layer)
 
         _check_bucket_support(scheme)
         return epath.Path(f"{scheme}://{rest.lstrip('/')}")
@@ -49,10 +65,8 @@ def as_path(location: str | os.PathLike) -> AnyPath:
 def _check_bucket_support(scheme: str) -> None:
     """epath reaches a bucket through fsspec (gcsfs for gs://) or TensorFlow: say which extra
     brings it, instead of an ImportError at the first file operation."""
-    import importlib.util
-
     try:
-        import fsspec
+        import fsspec  # optional: the except below names the extra that brings it
 
         fsspec.get_filesystem_class("gcs" if scheme == "gs" else scheme)
     except (ImportError, ValueError):

@@ -36,7 +36,7 @@ import numpy as np
 from flan_nb import mixture as mixture_lib
 from flan_nb import packing, tasks
 from flan_nb.errors import UserError, require
-from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, Mixture
+from flan_nb.mixture import Mixture
 
 STATE_VERSION = 1
 
@@ -253,6 +253,7 @@ class LMPipeline(_PackedBatches):
 def host_shard(shard_index: int | None = None, num_shards: int | None = None) -> tuple[int, int]:
     """(this host's index, number of hosts): JAX's process index/count unless given."""
     if shard_index is None or num_shards is None:
+        # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
         import jax
 
         shard_index = jax.process_index() if shard_index is None else shard_index
@@ -308,6 +309,7 @@ def make_lm_batches(texts: Sequence[str], tokenizer, *, seq_length: int, batch_s
 
 def batch_sharding(mesh, data_axis: str | Sequence[str] = "data"):
     """NamedSharding that splits the batch dimension over `data_axis` of `mesh`."""
+    # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
     from jax.sharding import NamedSharding, PartitionSpec
 
     axis = data_axis if isinstance(data_axis, str) else tuple(data_axis)
@@ -316,25 +318,14 @@ def batch_sharding(mesh, data_axis: str | Sequence[str] = "data"):
 
 def to_global(batch: Mapping[str, np.ndarray], sharding) -> dict[str, Any]:
     """This host's rows -> global `jax.Array`s (batch_size, seq_length) laid out by `sharding`."""
+    # jax on use (cost: flan_nb/__init__): the data pipeline itself needs only numpy
     import jax
 
     return {name: jax.make_array_from_process_local_data(sharding, value)
             for name, value in batch.items()}
 
 
-# -- chapter 06 and `flan-nb bench pack` ---------------------------------------------------------
-# The book's instruction-tuning lengths and batch (the notebook's defaults repeat them).
-BOOK_MAX_INPUT_LENGTH = 160  # TinyWorld inputs stay under ~120 tokens at 2,000 pieces
-BOOK_MAX_TARGET_LENGTH = 96  # and targets under ~90 (turned-around dialogue summaries)
-BOOK_BATCH_SIZE = 16  # 16 x 256 = 4,096 tokens per step, flan_nb.train's default
-# The paper's caps at TinyWorld's book scale: its training splits are the real datasets' (at most
-# 30,000 used) divided by 30 (flan_nb.tinyworld.datasets), so 3,000 -> 100 and 30,000 -> 1,000,
-# and the rate cap binds on the same datasets as the paper's does on the real ones.
-BOOK_SCALE = 30
-BOOK_RATE_CAP = PAPER_RATE_CAP // BOOK_SCALE
-BOOK_MAX_EXAMPLES = PAPER_MAX_EXAMPLES // BOOK_SCALE
-BOOK_VOCAB_SIZE = 2000
-PAPER_INPUT_LENGTH, PAPER_TARGET_LENGTH = 1024, 256
+# -- measuring the pipeline (chapter 06 and `flan-nb bench pack`, with notebook 06's settings) ----
 
 
 def tinyworld_names() -> list[str]:

@@ -24,7 +24,8 @@ its runs and writes `results/<plan-stem>.json` (see `flan_nb.results`).
 
 Every notebook, name, parameter name and type is checked before the first run starts, so a bad
 plan fails with one clear message and nothing half-written. Runs that already finished (the
-`finished` marker of `flan_nb.runner`) are skipped, so rerunning an interrupted plan resumes it.
+`finished` marker `flan_nb.runner` writes last) are skipped, so rerunning an interrupted plan
+resumes it.
 A finished run is redone when its parameters or its notebook's code no longer match the plan, or
 when a run before it in the plan finished after it (a tuning run whose base model was retrained).
 
@@ -38,7 +39,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import itertools
+import os
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -46,19 +51,19 @@ from typing import Any, Callable, Iterable, Mapping
 import yaml
 
 from flan_nb import params as params_lib
+from flan_nb import runner
 from flan_nb.errors import UserError
-from flan_nb.runs import atomic_write_text
+from flan_nb.report import format_table
+from flan_nb.runner import default_run_name
+# Each run the plan executes also gets the notebook code it ran (see `stale_reason`), what its
+# kernel wrote to stderr and its wall time (names: flan_nb.runs).
+from flan_nb.runs import (FINGERPRINT_FILE, FINISHED_MARKER, KERNEL_LOG, WALL_TIME_FILE, Run,
+                          atomic_write_text, modified_time, runs_dir)
 
 PLAN_KEYS = {"description", "profile", "notebooks_dir", "steps", "evaluation"}
 STEP_KEYS = {"notebook", "name", "grid", "parameters", "summary", "done_when", "seeds",
              "seed_parameter"}
 DEFAULT_SEED_PARAMETER = "SEED"
-# Written into each run the plan executes: the notebook code it ran (see `stale_reason`), and
-# what its kernel wrote to stderr.
-FINGERPRINT_FILE = "notebook.sha256"
-KERNEL_LOG = "kernel_stderr.log"
-# Written into each run the plan executes: its wall time (the published provenance reads it).
-WALL_TIME_FILE = "wall_seconds.txt"
 # Statuses of a run in a plan's outcome.
 SKIPPED, RAN, FAILED, NOT_RUN = "skipped", "ran", "failed", "not run"
 
@@ -127,8 +132,6 @@ def _grid_points(grid: Mapping[str, Any], path: Path, where: str) -> list[dict[s
 
 def _run_name(template: str | None, notebook: Path, profile: str, overrides: dict,
               path: Path, where: str) -> str:
-    from flan_nb.runner import default_run_name
-
     if template is None:
         return default_run_name(notebook, profile, overrides)
     try:
@@ -149,8 +152,6 @@ def _is_default(planned: PlannedRun) -> bool:
 
 def notebook_fingerprint(notebook: Path) -> str:
     """sha256 of a notebook's code, parameters cell excluded (a plan passes those itself)."""
-    import hashlib
-
     cells = params_lib.read_notebook(notebook).get("cells", [])
     code = [("".join(c["source"]) if isinstance(c["source"], list) else c["source"])
             for c in cells if c.get("cell_type") == "code"
@@ -161,8 +162,6 @@ def notebook_fingerprint(notebook: Path) -> str:
 def stale_reason(planned: PlannedRun) -> str | None:
     """Why a finished run no longer matches the plan (None if it does): its recorded parameters
     differ, or the notebook's code changed since the plan ran it."""
-    from flan_nb.runs import Run, runs_dir
-
     run = Run(runs_dir() / planned.name)
     recorded = run.params().get("parameters")
     if recorded is not None and recorded != planned.parameters():
@@ -181,11 +180,8 @@ def _book_build_run(planned: PlannedRun) -> bool:
 
 def _status(planned: PlannedRun) -> tuple[float | None, str | None]:
     """(when the run finished or None, why it must be redone or None)."""
-    from flan_nb import runner
-    from flan_nb.runs import Run, modified_time, runs_dir
-
     run = Run(runs_dir() / planned.name)
-    marker = run.path / runner.FINISHED_MARKER
+    marker = run.path / FINISHED_MARKER
     marked = modified_time(marker) if marker.exists() else None
     if _book_build_run(planned) and run.metrics_path.exists():
         written = modified_time(run.metrics_path)
@@ -339,10 +335,6 @@ def _stderr_into(log_path: Path):
     Without this, the kernels of a plan run from a notebook print their warnings into the
     calling notebook's output. Errors still surface as exceptions.
     """
-    import os
-    import sys
-    import tempfile
-
     sys.stderr.flush()
     handle, tmp = tempfile.mkstemp(prefix="flan-nb-kernel-", suffix=".log")
     saved = os.dup(2)
@@ -367,9 +359,6 @@ def run_plan(plan: Plan | str | Path, *, exclude: Iterable[str] = (), force: boo
     `exclude` names notebooks (stems) not to execute, e.g. the notebook calling this function.
     A failed run stops the plan (later runs are `not run`) unless `keep_going`.
     """
-    from flan_nb import runner
-    from flan_nb.runs import Run, runs_dir
-
     plan = plan if isinstance(plan, Plan) else load_plan(plan)
     params_lib.check_plan_files(plan, exclude)  # files and runs named, before any run starts
     excluded = {Path(e).stem for e in exclude}
@@ -436,8 +425,6 @@ def summary_rows(outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
 
 def summary_table(outcomes: Iterable[Outcome]) -> str:
     """The summary table `flan-nb batch` prints at the end."""
-    from flan_nb.report import format_table
-
     rows = summary_rows(outcomes)
     columns: list[str] = []
     for row in rows:
@@ -448,8 +435,6 @@ def summary_table(outcomes: Iterable[Outcome]) -> str:
 def run_wall_seconds(name: str) -> float | None:
     """Wall time of a run the plan executed (None for a run made otherwise, e.g. by the book
     build)."""
-    from flan_nb.runs import runs_dir
-
     path = runs_dir() / name / WALL_TIME_FILE
     try:
         return float(path.read_text().strip())

@@ -25,7 +25,7 @@ from typing import Mapping  # noqa: E402
 import numpy as np  # noqa: E402
 
 from flan_nb.runs import (  # noqa: E402
-    BOOK_BUILD_ENV, RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir)
+    BOOK_BUILD_ENV, FIGURES_DIR, RUN_DIR_ENV, active_run, as_path, repo_root, runs_dir)
 from flan_nb.sharding import is_primary  # noqa: E402
 
 # Paper-reported numbers are drawn in this style beside ours, and labelled as the paper's.
@@ -36,12 +36,12 @@ def figures_dir(chapter: str):
     """`<run>/figures/<chapter>` for the notebook's run; `figures/<chapter>` in the book build."""
     run_dir = os.environ.get(RUN_DIR_ENV)
     if run_dir:
-        return as_path(run_dir) / "figures" / chapter
+        return as_path(run_dir) / FIGURES_DIR / chapter
     if os.environ.get(BOOK_BUILD_ENV):
-        return repo_root() / "figures" / chapter
+        return repo_root() / FIGURES_DIR / chapter
     run = active_run()
     base = run.path if run is not None else runs_dir() / chapter
-    return base / "figures" / chapter
+    return base / FIGURES_DIR / chapter
 
 
 def savefig(fig, name: str, chapter: str):
@@ -72,6 +72,7 @@ DATA_PATH = [
 
 def draw_data_path():
     """The data path of the book as a vertical flow chart (chapter 00's map)."""
+    # pyplot on use: its first import builds a font cache (see flan_nb/__init__)
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 6.4))

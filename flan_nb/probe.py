@@ -24,7 +24,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from flan_nb.params import require
+from flan_nb import packing, tasks
+from flan_nb.errors import require
+from flan_nb.evaluate import _collect, eval_templates, model_scorer, score_options_shared
+from flan_nb.tinyworld import phrases
+from flan_nb.tinyworld.world import SYMMETRIC_RELATIONS, Fact
 
 TRIVIA_DATASET = "tw_trivia_qa"  # the closed-book QA dataset that asks about these facts
 
@@ -45,12 +49,8 @@ def probe_items(world, num_facts: int, num_alternatives: int = 3,
     """Up to `num_facts` statement-only facts of `world`, each with `num_alternatives` wrong
     values of the same relation, the true value at a seeded random position (so a tie, which
     goes to the earlier candidate, favours no one)."""
-    from flan_nb.tinyworld import phrases
-
     require(num_facts >= 1 and num_alternatives >= 1,
             f"num_facts and num_alternatives must be >= 1, got {num_facts}, {num_alternatives}")
-    from flan_nb.tinyworld.world import SYMMETRIC_RELATIONS
-
     values: dict[str, set[str]] = {}
     for fact in world.facts:
         values.setdefault(phrases.relation_key(fact), set()).add(fact.value)
@@ -79,25 +79,16 @@ def probe_items(world, num_facts: int, num_alternatives: int = 3,
 
 def cloze_sentences(world, item: ProbeItem, form: int) -> list[str]:
     """The corpus's phrasing number `form` of the fact, once with each candidate as value."""
-    from flan_nb.tinyworld import phrases
-    from flan_nb.tinyworld.world import Fact
-
     return [phrases.statement(world, Fact(item.subject, item.relation, c), form)
             for c in item.candidates]
 
 
 def num_forms(item: ProbeItem) -> int:
-    from flan_nb.tinyworld import phrases
-    from flan_nb.tinyworld.world import Fact
-
     return phrases.num_phrasings(Fact(item.subject, item.relation, item.candidates[0]))
 
 
 def question_fields(world, item: ProbeItem) -> dict[str, str]:
     """The fact as a `tw_trivia_qa` example (its fields), asked the way the dataset asks."""
-    from flan_nb.tinyworld import phrases
-    from flan_nb.tinyworld.world import Fact
-
     fact = Fact(item.subject, item.relation, item.candidates[item.answer])
     return {"question": phrases.question(world, fact, item.question_index),
             "answer": fact.value}
@@ -107,9 +98,6 @@ def text_log_likelihoods(model, tokenizer, texts: Sequence[str], *, seq_length: 
                          batch_rows: int = 8) -> np.ndarray:
     """Summed log-likelihood of each text as plain LM text (every token scored, BOS first),
     many texts packed per row; (len(texts),)."""
-    from flan_nb import packing
-    from flan_nb.evaluate import _collect, model_scorer
-
     ids = tokenizer.encode_batch(list(texts))
     segments = [packing.Segment(tuple(x[:seq_length]), 0, i) for i, x in enumerate(ids)]
     rows, _ = packing.pack(segments, seq_length, "best_fit", max_open_rows=4 * batch_rows)
@@ -124,9 +112,6 @@ def run_probe(model, tokenizer, world, items: Sequence[ProbeItem], *,
     """Per item, accuracy in percent: `cloze` averaged over the corpus's phrasings, `template`
     averaged over the evaluation templates of tw_trivia_qa. Returns both arrays (items,) and
     the forms and templates used."""
-    from flan_nb import tasks
-    from flan_nb.evaluate import eval_templates, score_options_shared
-
     sentences, owner = [], []
     for i, item in enumerate(items):
         for form in range(num_forms(item)):
@@ -158,9 +143,6 @@ def run_probe(model, tokenizer, world, items: Sequence[ProbeItem], *,
 
 def example_item(world, item: ProbeItem) -> dict[str, Any]:
     """One item in both forms, for showing in a chapter."""
-    from flan_nb import tasks
-    from flan_nb.evaluate import eval_templates
-
     spec = tasks.get(TRIVIA_DATASET)
     return {"cloze": cloze_sentences(world, item, 0),
             "template": spec.render(question_fields(world, item),

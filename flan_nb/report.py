@@ -15,7 +15,9 @@ import math
 import statistics
 from typing import Any, Iterable, Mapping, Sequence
 
+from flan_nb import tasks
 from flan_nb.errors import UserError
+from flan_nb.tinyworld import floors as floors_lib
 
 DEV_SPLIT = "validation"
 TEST_SPLIT = "test"
@@ -137,9 +139,6 @@ def floor_table(datasets: Sequence[str], seed: int = 0, size: str = "book",
 
     Datasets without floors (generation tasks, or not TinyWorld's) are left out.
     """
-    from flan_nb import tasks
-    from flan_nb.tinyworld import floors as floors_lib
-
     table = {}
     for name in datasets:
         spec = tasks.get(name)

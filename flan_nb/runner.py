@@ -22,10 +22,8 @@ from typing import Any, Mapping
 
 from flan_nb import params as params_lib
 from flan_nb.errors import UserError
-from flan_nb.runs import RUN_DIR_ENV, Run, is_local, runs_dir
-
-FINISHED_MARKER = "finished"
-EXECUTED_NOTEBOOK = "notebook.ipynb"
+from flan_nb.runs import (EXECUTED_NOTEBOOK, FINISHED_MARKER, RUN_DIR_ENV, Run, is_local,
+                          runs_dir)
 
 
 def default_run_name(notebook: Path, profile: str, chosen_overrides: Mapping[str, Any]) -> str:

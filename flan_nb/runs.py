@@ -1,13 +1,14 @@
 """Runs: where an executed notebook leaves its parameters, metrics and checkpoints.
 
-A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`. `flan-nb run` sets
-`FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any other way (Jupyter Book, plain
-papermill, an editor, Colab) writes to a folder its parameter values determine: `runs/<stem>/` with
-the notebook's defaults (what the book build runs), `runs/<stem>-smoke/` (or `-tpu_full`) with
-exactly a profile's values, else `runs/<stem>-<hash of the changed values>/`; a folder whose
-params.yaml holds other values is refused before anything is written, so one folder never mixes
-two settings. `FLAN_NB_RUNS` moves the whole runs folder,
-also to a bucket (`gs://BUCKET/runs` on TPU VMs), which every host then reads.
+A run is one executed notebook plus `runs/<run>/{params.yaml, metrics.json}`; every name in a run
+folder is one of the `*_FILE`, `*_DIR` and marker names imported below (import them from here).
+`flan-nb run` sets `FLAN_NB_RUN_DIR` for the kernel it starts. A notebook executed any other way
+(Jupyter Book, plain papermill, an editor, Colab) writes to a folder its parameter values
+determine: `runs/<stem>/` with the notebook's defaults (what the book build runs),
+`runs/<stem>-smoke/` (or `-tpu_full`) with exactly a profile's values, else `runs/<stem>-<hash of
+the changed values>/`; a folder whose params.yaml holds other values is refused before anything is
+written, so one folder never mixes two settings. `FLAN_NB_RUNS` moves the whole runs folder, also
+to a bucket (`gs://BUCKET/runs` on TPU VMs), which every host then reads.
 A local file is written to a temporary name and renamed, so a killed run never leaves half a file;
 an object in a bucket is replaced whole by the store itself.
 """
@@ -24,15 +25,18 @@ from typing import Any
 
 import yaml
 
+from flan_nb import params as params_lib
 from flan_nb.errors import UserError
-# Where the book and its runs are (re-exported: `flan_nb.runs` is the run-folder API).
+# Where the book and its runs are, and the names of the files in a run folder (re-exported:
+# `flan_nb.runs` is the run-folder API; import them from here).
 from flan_nb.paths import (  # noqa: F401
-    RUNS_ENV, AnyPath, as_path, is_local, modified_time, repo_root, runs_dir)
+    CHECKPOINTS_DIR, EXECUTED_NOTEBOOK, FIGURES_DIR, FINGERPRINT_FILE, FINISHED_MARKER,
+    KERNEL_LOG, METRICS_FILE, PARAMS_FILE, RUNS_ENV, WALL_TIME_FILE, AnyPath, as_path, is_local,
+    modified_time, repo_root, runs_dir)
+from flan_nb.sharding import is_primary
 
 RUN_DIR_ENV = "FLAN_NB_RUN_DIR"
 BOOK_BUILD_ENV = "FLAN_NB_BOOK_BUILD"  # set by `make book` (see flan_nb.plotting)
-METRICS_FILE = "metrics.json"
-PARAMS_FILE = "params.yaml"
 
 
 def atomic_write_text(path: AnyPath, text: str) -> None:
@@ -91,8 +95,6 @@ class Run:
 
     def record(self, name: str, value: Any) -> Any:
         """Store `value` under `name` in metrics.json (replacing an earlier value) and return it."""
-        from flan_nb.sharding import is_primary
-
         if is_primary():  # every host of a multi-host job runs the notebook; one writes
             metrics = self.metrics()
             metrics[name] = _jsonable(value)
@@ -116,8 +118,6 @@ class Run:
 def _run_folder_name(stem: str, values: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """(folder name, profile, every parameter value) for a notebook executed outside `flan-nb
     run` with these parameter values, read against the notebook's parameters cell."""
-    from flan_nb import params as params_lib
-
     notebook = repo_root() / "notebooks" / f"{stem}.ipynb"
     if not notebook.is_file():  # a copy of one notebook (Colab): its values alone name it
         digest = hashlib.sha256(json.dumps(_jsonable(values), sort_keys=True).encode())
@@ -149,8 +149,6 @@ def current_run(default_name: str, values: dict[str, Any] | None = None) -> Run:
         run = Run(env)
         run.path.mkdir(parents=True, exist_ok=True)
         return _remember(run)
-    from flan_nb import params as params_lib
-
     values = params_lib.notebook_values() if values is None else dict(values)
     if not values:  # no parameters known: the notebook's own folder, as before
         run = Run(runs_dir() / default_name)

@@ -48,6 +48,7 @@ def maybe_initialize_distributed(force: bool = False) -> bool:
     `TPU_WORKER_HOSTNAMES` listing several hosts) or forced. Must run before any other JAX call.
     Returns whether the distributed runtime is (now) initialised.
     """
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     import jax
     from jax._src import distributed
 
@@ -115,6 +116,7 @@ def check_mesh_sizes(data: int, fsdp: int, tensor: int) -> None:
 
 def make_mesh(data: int = -1, fsdp: int = 1, tensor: int = 1, devices=None):
     """A `jax.sharding.Mesh` over `devices` (default: all) with axes data, fsdp, tensor."""
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     import jax
 
     devices = list(jax.devices() if devices is None else devices)
@@ -143,6 +145,7 @@ def check_batch_size(batch_size: int, mesh, what: str = "batch_size") -> None:
 def spec_for(shape: tuple[int, ...], logical_axes: tuple[str | None, ...] | None, mesh,
              rules: Mapping[str, str | None] = RULES):
     """PartitionSpec for one array: each logical axis -> its mesh axis when that divides it."""
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     from jax.sharding import PartitionSpec
 
     if not logical_axes:
@@ -157,6 +160,7 @@ def spec_for(shape: tuple[int, ...], logical_axes: tuple[str | None, ...] | None
 
 def param_shardings(state, mesh, rules: Mapping[str, str | None] = RULES):
     """NamedShardings for an `nnx.State` of parameters (same tree structure)."""
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     import jax
     from flax import nnx
     from jax.sharding import NamedSharding
@@ -171,12 +175,14 @@ def param_shardings(state, mesh, rules: Mapping[str, str | None] = RULES):
 
 def batch_sharding(mesh):
     """(batch, length) arrays: rows split over data x fsdp, length whole."""
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     from jax.sharding import NamedSharding, PartitionSpec
 
     return NamedSharding(mesh, PartitionSpec(BATCH_AXES, None))
 
 
 def replicated(mesh):
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     from jax.sharding import NamedSharding, PartitionSpec
 
     return NamedSharding(mesh, PartitionSpec())
@@ -187,10 +193,12 @@ def allgather_json(obj: Any) -> list[Any]:
 
     Used for per-host data-iterator states, which differ by host and must all be checkpointed.
     """
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     import jax
 
     if jax.process_count() == 1:
         return [obj]
+    # jax on use (cost: flan_nb/__init__): flan_nb.runs imports this module
     from jax.experimental import multihost_utils
 
     data = np.frombuffer(json.dumps(obj).encode(), dtype=np.uint8)

@@ -80,6 +80,7 @@ def mean_interval(groups: Sequence[Any], *, confidence: float = CONFIDENCE,
     seed); row s of every group comes from the same seed (the same model), so seeds are drawn
     once for all groups. With one seed only examples are resampled.
     """
+    # scipy on use (cost: flan_nb/__init__): only this test needs it
     from scipy import stats as scipy_stats
 
     arrays = _as_groups(groups)
@@ -155,6 +156,7 @@ def dominant_answer(counts: Mapping[str, int],
 def required_examples(half_width: float, std: float, confidence: float = CONFIDENCE) -> int:
     """Examples needed for an interval of +-`half_width` on a mean of scores with standard
     deviation `std` (normal approximation): how an evaluation size is justified."""
+    # scipy on use (cost: flan_nb/__init__): only this test needs it
     from scipy import stats as scipy_stats
 
     z = scipy_stats.norm.ppf(0.5 + confidence / 2)

@@ -32,6 +32,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from flan_nb import tasks
 from flan_nb.errors import UserError
+from flan_nb.paths import as_path
 
 NAME = "tfds"
 INSTALL_HINT = "pip install -e '.[tfds]'"
@@ -89,8 +90,6 @@ def default_data_dir() -> Path:
 def data_folder(data_dir: str | os.PathLike | None):
     """The TFDS data folder to use: `data_dir`, else TFDS's default; local or a bucket (gs://,
     as on TPU VMs)."""
-    from flan_nb.runs import as_path  # with yaml: 30 ms that `import flan_nb` would pay
-
     return as_path(data_dir or os.environ.get("TFDS_DATA_DIR") or
                    "~/tensorflow_datasets").expanduser()
 

@@ -6,6 +6,7 @@ in a module that imports by name (`importlib.import_module`), the strings naming
 `from flan_nb import tasks` is an edge to the module `flan_nb.tasks`. Not counted: the parent
 packages Python imports before a module (`flan_nb/__init__.py` runs before any of its modules;
 counting it would make every module that its `__init__` imports part of a cycle by construction).
+Imports inside functions are the listed exceptions only (`LAZY_LIBRARIES`, `LAZY_MODULES`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,22 @@ def _known(name: str, modules) -> str | None:
     return name or None
 
 
+def _imported(node, module: str, is_package: bool, modules) -> set[str | None]:
+    """The modules of `modules` one import statement of `module` names (None: none of them)."""
+    if isinstance(node, ast.Import):
+        return {_known(alias.name, modules) for alias in node.names}
+    base = node.module or ""
+    if node.level:  # relative: from the package `level - 1` steps above this one's
+        package = module.split(".") if is_package else module.split(".")[:-1]
+        package = package[:len(package) - node.level + 1]
+        base = ".".join(package + ([node.module] if node.module else []))
+    found = set()
+    for alias in node.names:  # `from pkg import mod` names a module, else an attribute
+        full = f"{base}.{alias.name}"
+        found.add(full if full in modules else _known(base, modules))
+    return found
+
+
 def imports_of(module: str, path: Path, modules) -> set[str]:
     """The modules of `modules` that `module` (at `path`) imports anywhere in its code."""
     is_package = path.name == "__init__.py"
@@ -42,17 +59,8 @@ def imports_of(module: str, path: Path, modules) -> set[str]:
                   for node in ast.walk(tree))
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(_known(alias.name, modules) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:  # relative: from the package `level - 1` steps above this one's
-                package = module.split(".") if is_package else module.split(".")[:-1]
-                package = package[:len(package) - node.level + 1]
-                base = ".".join(package + ([node.module] if node.module else []))
-            for alias in node.names:  # `from pkg import mod` names a module, else an attribute
-                full = f"{base}.{alias.name}"
-                found.add(full if full in modules else _known(base, modules))
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.update(_imported(node, module, is_package, modules))
         elif by_name and isinstance(node, ast.Constant) and isinstance(node.value, str):
             named = node.value.split(":")[0]  # "pkg.module" or "pkg.module:function"
             if named in modules:
@@ -99,7 +107,7 @@ def test_the_graph_sees_every_kind_of_import():
     graph = import_graph()
     assert "flan_nb.templates" in graph["flan_nb.tasks"]  # module level, `from x import name`
     assert "flan_nb.tasks" in graph["flan_nb.tinyworld.source"]  # `from flan_nb import tasks`
-    assert "flan_nb.runs" in graph["flan_nb.tfds_data"]  # inside a function
+    assert "flan_nb.model" in graph["flan_nb.checkpoint"]  # inside a function
     assert "flan_nb.bench.pack" in graph["flan_nb.bench"]  # named in a table of strings
     assert "flan_nb.pipeline" in graph["flan_nb.bench.pack"]
 
@@ -125,3 +133,62 @@ def test_a_cycle_through_a_function_level_import_is_found(tmp_path):
     assert find_cycle(graph) == ["pkg.a", "pkg.sub.b", "pkg.a"]
     (package / "sub" / "b.py").write_text("import pkg.sub\n")
     assert find_cycle(import_graph(tmp_path, "pkg")) is None
+
+
+# Libraries imported inside functions, for the import costs flan_nb/__init__.py measures, or
+# because they are optional (IPython, fsspec, torch).
+LAZY_LIBRARIES = {"jax", "flax", "optax", "orbax", "scipy", "rouge_score", "papermill",
+                  "matplotlib", "IPython", "etils", "fsspec", "torch"}
+# flan_nb modules imported inside functions: the model and the trainer import JAX at their top,
+# which checkpoint (imported by formats for its tokenizer) and the benchmarks (which start JAX
+# on every core first) must not do at theirs.
+LAZY_MODULES = {("flan_nb.checkpoint", "flan_nb.model"), ("flan_nb.bench.pack", "flan_nb.model"),
+                ("flan_nb.bench.pack", "flan_nb.train"), ("flan_nb.bench.train", "flan_nb.model"),
+                ("flan_nb.bench.train", "flan_nb.train")}
+# Not moved yet (other changes were under way in them): see issue 13.
+NOT_YET = {"flan_nb.evaluate", "flan_nb.results"}
+
+
+def function_level_imports(module: str, path: Path, modules) -> list[tuple[int, str]]:
+    """(line, name) of each import inside a function of `module`: the flan_nb module it names,
+    else the library's top-level name."""
+    found = []
+    for function in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names = _imported(node, module, path.name == "__init__.py", modules) - {None}
+                    library = (node.names[0].name if isinstance(node, ast.Import)
+                               else node.module or "").split(".")[0]
+                    found += [(node.lineno, name) for name in sorted(names or {library})]
+    return found
+
+
+def test_imports_inside_functions_are_the_measured_exceptions():
+    """Imports sit at the top of modules (so the graph is readable there), except the libraries
+    and modules above; a new exception is added here with its reason."""
+    modules = module_files(ROOT, "flan_nb")
+    unexplained = [f"{path.relative_to(ROOT)}:{line}: {name}"
+                   for module, path in modules.items() if module not in NOT_YET
+                   for line, name in function_level_imports(module, path, modules)
+                   if name not in LAZY_LIBRARIES and (module, name) not in LAZY_MODULES]
+    assert not unexplained, unexplained
+
+
+def test_function_level_imports_are_found(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("import json\n")
+    (package / "b.py").write_text(textwrap.dedent("""\
+        import os
+
+        def f():
+            import json.decoder
+            from . import a
+            from .a import json as j
+            return a, j
+        """))
+    modules = module_files(tmp_path, "pkg")
+    assert function_level_imports("pkg.b", package / "b.py", modules) == [
+        (4, "json"), (5, "pkg.a"), (6, "pkg.a")]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from flan_nb.notebook import wide_output_lines
-from flan_nb.runner import EXECUTED_NOTEBOOK
+from flan_nb.runs import EXECUTED_NOTEBOOK
 
 SHARED = "08_instruction_tuning-smoke-closed_book_qa-s0"  # in both smoke plans
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from flan_nb.notebook import MAX_OUTPUT_WIDTH, wide_output_lines
-from flan_nb.runner import EXECUTED_NOTEBOOK
+from flan_nb.runs import EXECUTED_NOTEBOOK
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))

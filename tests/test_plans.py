@@ -8,7 +8,7 @@ import yaml
 
 from flan_nb import cli, plans, runner
 from flan_nb.errors import UserError
-from flan_nb.runs import Run
+from flan_nb.runs import FINISHED_MARKER, KERNEL_LOG, Run
 
 PARAMS = "SCALE = 2  # multiplies X\nX = 1  # the value recorded\nFAIL_AT = -1  # X that fails\n"
 BODY = ("from flan_nb.runs import current_run\n"
@@ -58,7 +58,7 @@ def fake_run_notebook(calls):
         if values["X"] == values["FAIL_AT"]:
             raise RuntimeError(f"AssertionError: X={values['X']} fails")
         run.record("y", values["SCALE"] * values["X"])
-        (run.path / runner.FINISHED_MARKER).write_text("")
+        (run.path / FINISHED_MARKER).write_text("")
         return run
     return run_notebook
 
@@ -132,7 +132,7 @@ def test_cli_batch_with_real_notebooks(workspace, capsys):
     assert "done toy-1" in first and "done toy-2" in first
     assert Run(workspace.parent / "runs" / "toy-2").metrics() == {"y": 20}
     # the kernel's own stderr (start-up warnings) is kept in the run, not mixed into ours
-    assert (workspace.parent / "runs" / "toy-2" / plans.KERNEL_LOG).is_file()
+    assert (workspace.parent / "runs" / "toy-2" / KERNEL_LOG).is_file()
     assert cli.main(["batch", str(path), "--quiet"]) == 0
     second = capsys.readouterr().out
     assert second.count("skipped") == 2 and "done" not in second
@@ -166,7 +166,7 @@ def test_book_build_runs_count_as_done_by_their_done_when_metric(workspace, monk
     book_run = Run(workspace.parent / "runs" / "toy")
     book_run.record("started", 1)  # interrupted: no y yet
     assert [o.status for o in plans.run_plan(path, echo=lambda line: None)] == [plans.RAN]
-    (book_run.path / runner.FINISHED_MARKER).unlink()
+    (book_run.path / FINISHED_MARKER).unlink()
     book_run.record("y", 3)
     assert [o.status for o in plans.run_plan(path, echo=lambda line: None)] == [plans.SKIPPED]
     assert calls == ["toy"]
@@ -210,12 +210,12 @@ def test_a_run_older_than_an_earlier_run_of_the_plan_is_redone(workspace, monkey
     path = write_plan(workspace, steps=[toy_step(grid={"X": [1, 2]})])
     plans.run_plan(path, echo=lambda line: None)
     plans.run_plan(path, force=True, echo=lambda line: None)
-    (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).touch()  # toy-1 redone
+    (workspace.parent / "runs" / "toy-1" / FINISHED_MARKER).touch()  # toy-1 redone
     assert [r for _, r in plans.plan_status(path)] == [
         None, "an earlier run of the plan finished after it"]
     outcomes = plans.run_plan(path, echo=lambda line: None)
     assert [o.status for o in outcomes] == [plans.SKIPPED, plans.RAN]
-    (workspace.parent / "runs" / "toy-1" / runner.FINISHED_MARKER).unlink()
+    (workspace.parent / "runs" / "toy-1" / FINISHED_MARKER).unlink()
     assert [r for _, r in plans.plan_status(path)] == [
         "not finished", "an earlier run of the plan runs first"]
 

@@ -15,7 +15,7 @@ import yaml
 
 from flan_nb import cli, plans, results, runner, tasks
 from flan_nb.report import TemplateScore
-from flan_nb.runs import Run
+from flan_nb.runs import CHECKPOINTS_DIR, FINISHED_MARKER, Run
 
 REPO = Path(__file__).resolve().parent.parent
 PARAMS = ('HELD_OUT = "nli"  # cluster left out\nBASE_RUN = "base"  # the base run\n'
@@ -43,7 +43,7 @@ def workspace(tmp_path, monkeypatch):
 def make_base_runs(*names):
     """Base runs with a checkpoints folder, as the plan runner checks before it starts."""
     for name in names:
-        (runner.runs_dir() / name / "checkpoints").mkdir(parents=True)
+        (runner.runs_dir() / name / CHECKPOINTS_DIR).mkdir(parents=True)
 
 
 def write_plan(nb_dir, seeds=(0, 1, 2), **evaluation):
@@ -62,7 +62,7 @@ def fake_runs(monkeypatch):
         run = Run(runner.runs_dir() / run_name)
         run.path.mkdir(parents=True, exist_ok=True)
         run.record("final_loss", 1.5)
-        (run.path / runner.FINISHED_MARKER).write_text("")
+        (run.path / FINISHED_MARKER).write_text("")
         return run
     monkeypatch.setattr(runner, "run_notebook", run_notebook)
 

@@ -182,17 +182,21 @@ def test_book_size_makes_every_split_it_asks_for(book):
 
 
 def test_book_rate_cap_binds_on_the_datasets_the_papers_cap_binds_on(book):
-    from flan_nb.mixture import PAPER_RATE_CAP, mixing_rates
+    from flan_nb.chapters import book_config
     from flan_nb.chapters.ch06_mixing_and_packing import rates_next_to_paper
-    from flan_nb.pipeline import BOOK_MAX_EXAMPLES, BOOK_RATE_CAP, BOOK_SCALE
+    from flan_nb.mixture import PAPER_MAX_EXAMPLES, PAPER_RATE_CAP, mixing_rates
 
     tw = book[0]
-    assert BOOK_SCALE == tw.spec.scale
+    # Notebook 06's defaults are the paper's caps at TinyWorld's book scale (1:30): its training
+    # splits are the real datasets' (at most 30,000 used) divided by the scale.
+    config = book_config("06_mixing_and_packing")
+    assert config.rate_cap * tw.spec.scale == PAPER_RATE_CAP
+    assert config.max_examples * tw.spec.scale == PAPER_MAX_EXAMPLES
     train = {n: len(s["train"]) for n, s in tw.datasets.items()}
-    binds = {n for n, k in train.items() if k > BOOK_RATE_CAP}
+    binds = {n for n, k in train.items() if k > config.rate_cap}
     assert binds == {d.name for d in TW_DATASETS if d.real_train > PAPER_RATE_CAP}
     assert 0 < len(binds) < len(train)
-    rows = rates_next_to_paper(train, rate_cap=BOOK_RATE_CAP, max_examples=BOOK_MAX_EXAMPLES)
+    rows = rates_next_to_paper(train, rate_cap=config.rate_cap, max_examples=config.max_examples)
     assert max(abs(r.rate - r.paper_rate) for r in rows) < 0.002
     uncapped = mixing_rates(train, rate_cap=None, max_examples=None)
     assert max(uncapped.values()) / min(uncapped.values()) > 50  # unequal, as the real ones

@@ -11,12 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flan_nb.assignments import grade
+from flan_nb.assignments.assign import assign
+from flan_nb.assignments.grade import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_S
 from flan_nb.errors import UserError
 
 
 def _cmd_assign(args) -> int:
-    from flan_nb.assignments.assign import assign
-
     written = assign(Path(args.out), args.chapters or None)
     chapters = len(written) // 3
     print(f"wrote {chapters} chapter(s) to {args.out}/: student/ (hand out), solutions/, tests/")
@@ -24,8 +25,6 @@ def _cmd_assign(args) -> int:
 
 
 def _cmd_grade(args) -> int:
-    from flan_nb.assignments import grade
-
     if args.max_output <= 0:
         raise UserError(f"--max-output must be positive, got {args.max_output}")
     if args.out and not Path(args.out).resolve().parent.is_dir():
@@ -44,8 +43,6 @@ def _cmd_grade(args) -> int:
 
 
 def register(subparsers) -> None:
-    from flan_nb.assignments.grade import DEFAULT_MAX_OUTPUT, DEFAULT_TIMEOUT_S
-
     p = subparsers.add_parser("assign", help="write student notebooks and hidden tests")
     p.add_argument("chapters", nargs="*", metavar="CHAPTER", help="e.g. 01_bpe (default: all)")
     p.add_argument("--out", default="assignments", help="output folder (default: assignments)")

@@ -28,8 +28,13 @@ started yet and reports the device count it got.
 
 from __future__ import annotations
 
+import math
 import os
 import time
+
+import numpy as np
+
+from flan_nb.sharding import BATCH_AXES, make_mesh, use_all_cpu_cores
 
 # The ~5M-parameter configuration the README reports (vocabulary of the book's tokenizer size).
 BENCH_MODEL = "small-5m"
@@ -40,8 +45,6 @@ BENCH_BATCH = 16  # 4,096 tokens per step
 
 def random_batch(batch_size: int, seq_length: int, vocab_size: int, seed: int = 0) -> dict:
     """A packed LM batch of random tokens: each row holds 2 documents (so masks are real)."""
-    import numpy as np
-
     rng = np.random.RandomState(seed)
     targets = rng.randint(3, vocab_size, (batch_size, seq_length)).astype(np.int32)
     cut = seq_length * 3 // 5
@@ -57,6 +60,7 @@ def random_batch(batch_size: int, seq_length: int, vocab_size: int, seed: int = 
 def peak_matmul_gflops(size: int = 1024):
     """A function `measure(seconds)` returning float32 matmul GFLOP/s sustained for about
     `seconds` (back-to-back jitted (size x size) @ (size x size) products)."""
+    # JAX after use_all_cpu_cores (see the module docstring), so on use
     import jax
     import jax.numpy as jnp
 
@@ -84,8 +88,7 @@ def peak_matmul_gflops(size: int = 1024):
 
 def torch_model(config, batch_size: int, seq_length: int):
     """A PyTorch module and Adafactor optimizer mirroring `flan_nb.model.Transformer`."""
-    import math
-
+    # PyTorch is optional: only this comparison uses it (the caller handles its absence)
     import torch
     import torch.nn.functional as F
 
@@ -142,6 +145,7 @@ def torch_model(config, batch_size: int, seq_length: int):
 
 def torch_step_fn(config, batch: dict):
     """A function running one PyTorch training step on `batch`."""
+    # PyTorch is optional: only this comparison uses it (the caller handles its absence)
     import torch
     import torch.nn.functional as F
 
@@ -167,11 +171,10 @@ def attention_fns(config, batch: dict, torch=None):
     """(ours, theirs): functions running attention forward + backward once at the batch's
     shapes with its packed mask. Ours is jitted with the batch split over the devices (as in a
     training step); theirs is None without PyTorch."""
+    # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use
     import jax
-    import numpy as np
 
     from flan_nb import model as model_lib
-    from flan_nb.sharding import BATCH_AXES, make_mesh
 
     segments = batch["decoder_segment_ids"]
     b, length = segments.shape
@@ -217,9 +220,8 @@ def _timed(fn, reps: int) -> float:
 
 def benchmark(quick: bool = False) -> dict:
     """The `train` benchmark (see the module docstring). `quick` times a tiny model briefly."""
-    from flan_nb.sharding import use_all_cpu_cores
-
     use_all_cpu_cores()
+    # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use
     import jax
 
     from flan_nb import model as model_lib
@@ -243,7 +245,7 @@ def benchmark(quick: bool = False) -> dict:
     peak = peak_matmul_gflops()
 
     try:
-        import torch
+        import torch  # optional (see torch_model)
     except ImportError:
         torch = None
     torch_step = None

@@ -87,7 +87,7 @@ def per_cluster_counts(tw) -> dict[str, dict[str, int]]:
 
 def plot_clusters(counts: dict[str, dict[str, int]]):
     """Bars: datasets per cluster (TinyWorld and the paper's) and examples per cluster."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     clusters = list(counts)
     y = np.arange(len(clusters))
@@ -109,7 +109,7 @@ def plot_clusters(counts: dict[str, dict[str, int]]):
 
 def plot_floors(table: dict[str, dict[str, float]]):
     """Bars per classification dataset: random, majority and bag-of-words probe accuracy."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     names = list(table)
     y = np.arange(len(names))

@@ -64,7 +64,7 @@ def _dataset_label(spec: tasks.DatasetSpec) -> str:
 
 def cluster_map_figure(source: str = "tfds", columns: int = 4):
     """The datasets of `source` in their 12 clusters, one box per cluster (Figure 3)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     rows = -(-len(tasks.CLUSTERS) // columns)
     fig, ax = plt.subplots(figsize=(3.1 * columns, 2.45 * rows))
@@ -92,8 +92,8 @@ def cluster_map_figure(source: str = "tfds", columns: int = 4):
 def held_out_matrix_figure(source: str = "tfds"):
     """Rows: the held-out cluster; columns: what happens to each cluster (evaluated, removed
     by the paper's rules, or tuned on), with the number of datasets in each cell."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
+    from matplotlib.colors import ListedColormap  # with pyplot, lazily
 
     names = list(tasks.CLUSTERS)
     state = {"eval": 0, "excluded": 1, "train": 2}

@@ -59,7 +59,7 @@ def templates_figure(rendered: Sequence[Rendered], turned: Sequence[bool], title
                      width: int = 48, max_lines: int = 10):
     """One example through each of its templates (the paper's Figure 4), two columns of boxes:
     the inputs, then the target; turned-around templates are marked."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     rows = -(-len(rendered) // 2)
     fig, axes = plt.subplots(rows, 2, figsize=(11, 2.05 * rows))

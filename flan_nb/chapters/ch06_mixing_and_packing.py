@@ -82,7 +82,7 @@ def rates_next_to_paper(num_examples: Mapping[str, int], *, rate_cap: int | None
 def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
                labels: tuple[str, str] = ("without caps", "with caps")):
     """Figure: mixing rate per dataset, two bars each, datasets sorted by the first rate."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     names = sorted(before, key=before.get)
     y = np.arange(len(names))
@@ -98,7 +98,7 @@ def plot_rates(before: Mapping[str, float], after: Mapping[str, float],
 
 def plot_padding(table: Mapping[str, Mapping[str, packing.PackStats]]):
     """Figure: padding fraction of each packer at each length setting."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     labels = list(table)
     x = np.arange(len(labels))
@@ -118,8 +118,8 @@ def plot_packed_batch(batch: dict[str, np.ndarray], row: int = 0,
                       bidirectional_prefix: bool = True, num_segments: int = 2):
     """Figure: the batch's segment ids (rows x positions) and, for row `row`, the attention
     mask over its first `num_segments` segments (zoomed so the causal part is visible)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import ListedColormap
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
+    from matplotlib.colors import ListedColormap  # with pyplot, lazily
 
     ids = batch["decoder_segment_ids"]  # (rows, seq)
     mask = attention_mask(ids[row:row + 1], batch["decoder_causal_attention"][row:row + 1],

@@ -11,14 +11,17 @@ the 95% intervals of the published document; nothing compares a number with a fi
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import plans
-from flan_nb import results, stats
-from flan_nb.params import book_path, require
+from flan_nb import plans, results, stats
+from flan_nb.errors import require
+from flan_nb.params import book_path
+from flan_nb.report import MODEL_COLORS, MODEL_LABELS
+from flan_nb.tinyworld.documents import MIX
 
 CHAPTER = "10_when_tuning_helps"
 ISSUE_TARGET = 3  # issue 15: at least 3 held-out clusters with the difference's CI above 0
@@ -348,8 +351,6 @@ def knob_lines(document: Mapping[str, Any]) -> list[str]:
 
 
 def json_key(setting: Mapping[str, Any]) -> str:
-    import json
-
     return json.dumps(setting, sort_keys=True, default=str)
 
 
@@ -431,9 +432,7 @@ def conclusions_markdown(sweep: Sweep, reference: Mapping[str, Any] | None = Non
 def plot_sweep(document: Mapping[str, Any], title: str):
     """Per held-out cluster (columns): base and tuned scores per setting with 95% intervals and
     the majority floor (top), and the paired difference tuned - base (bottom)."""
-    import matplotlib.pyplot as plt
-
-    from flan_nb.report import MODEL_COLORS, MODEL_LABELS
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     order = settings(document)
     names = clusters(document)
@@ -542,8 +541,6 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
 
 def question_share() -> str:
     """The corpus's share of question-like documents, in words, from the generator's mix."""
-    from flan_nb.tinyworld.documents import MIX
-
     kinds = [k for k in ("faq", "quiz", "dialogue", "classroom") if k in MIX]
     total = sum(MIX.values())
     return ", ".join(f"{k} {MIX[k] / total:.0%}" for k in kinds) + " of the documents"

@@ -63,7 +63,7 @@ def smooth(values, window: int):
 def plot_loss(history: list[dict], *, label: str, reference: dict[str, float] | None = None,
               ax=None):
     """Training loss per step (raw and smoothed) with horizontal reference lines."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.6))
@@ -84,7 +84,7 @@ def plot_tokens_seen(history: list[dict], *, paper_tokens: float, paper_label: s
     """Tokens seen per step (ours), with the paper's total as a reference. Steps, not seconds:
     a figure the book tracks draws no timings (they differ on every machine; notebooks print
     them)."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8.4, 3.2))
     ax1.plot([r["step"] for r in history], [r["tokens_seen"] for r in history])

@@ -12,103 +12,10 @@ clusters, shaped like the real ones and registered in `flan_nb.tasks` under name
 
 from __future__ import annotations
 
-import difflib
-import functools
-
-from flan_nb.errors import UserError
-from flan_nb.tinyworld.world import SIZE_SPECS, SIZES, SizeSpec, World, generate_world, size_spec
-
-SPLITS = ("train", "validation", "test")
+# The package's public names, from the modules that define them (`loader` imports the generators;
+# no module of the package imports the package itself).
+from flan_nb.tinyworld.loader import SPLITS, TinyWorld, build, corpus, load_split
+from flan_nb.tinyworld.world import SIZE_SPECS, SIZES, SizeSpec, World, size_spec
 
 __all__ = ["SIZES", "SIZE_SPECS", "SPLITS", "SizeSpec", "TinyWorld", "World", "build", "corpus",
            "load_split", "size_spec"]
-
-
-class TinyWorld:
-    """One generated world with its corpus and datasets (each made on first use, then kept)."""
-
-    def __init__(self, seed: int = 0, size: str = "book",
-                 split_sizes: dict[str, int] | None = None):
-        self.spec = size_spec(size)
-        self.seed, self.size = seed, size
-        for split, count in (split_sizes or {}).items():
-            if split not in SPLITS or not isinstance(count, int) or count < 0:
-                raise UserError(f"bad split size {split}={count!r}: splits are {SPLITS}, "
-                                f"sizes non-negative integers")
-        from flan_nb.tinyworld.datasets import split_sizes_of
-
-        # name -> split -> examples asked for: training sizes spread like the real datasets'
-        # (see flan_nb.tinyworld.datasets); an override sets a split alike for every dataset.
-        self.split_sizes: dict[str, dict[str, int]] = split_sizes_of(self.spec, split_sizes)
-        self.world: World = generate_world(seed, size)
-
-    @functools.cached_property
-    def labelled_corpus(self) -> list[tuple[str, str]]:
-        """(kind, text) per pretraining document: kind is "story", "faq", "velan", ..."""
-        from flan_nb.tinyworld.documents import generate_labelled_corpus
-
-        return generate_labelled_corpus(self.world)
-
-    @functools.cached_property
-    def corpus(self) -> list[str]:
-        """The pretraining documents (plain text)."""
-        return [text for _, text in self.labelled_corpus]
-
-    @functools.cached_property
-    def datasets(self) -> dict[str, dict[str, list[dict]]]:
-        """name -> split -> examples (dicts of template fields)."""
-        from flan_nb.tinyworld.datasets import generate_datasets
-
-        return generate_datasets(self.world, per_dataset=self.split_sizes)
-
-    @functools.cached_property
-    def variants(self) -> dict[str, dict[str, list[dict]]]:
-        """Task variant name (`twv_*`) -> split -> examples (`flan_nb.tinyworld.variants`)."""
-        from flan_nb.tinyworld.variants import generate_variants
-
-        return generate_variants(self.world, self.spec, self.datasets)
-
-    def __repr__(self) -> str:
-        return f"TinyWorld(seed={self.seed}, size={self.size!r})"
-
-
-@functools.lru_cache(maxsize=8)
-def _cached(seed: int, size: str) -> TinyWorld:
-    return TinyWorld(seed, size)
-
-
-def build(seed: int = 0, size: str = "book") -> TinyWorld:
-    """The TinyWorld for (seed, size), generated once per process and then reused."""
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise UserError(f"seed must be an integer, got {seed!r}")
-    size_spec(size)
-    return _cached(seed, size)
-
-
-def corpus(seed: int = 0, size: str = "book") -> list[str]:
-    """The pretraining corpus of the TinyWorld for (seed, size): a list of documents."""
-    return build(seed, size).corpus
-
-
-def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list[dict]:
-    """The examples of one split of TinyWorld dataset `name` (e.g. "tw_nli", "train")."""
-    if split not in SPLITS:
-        raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
-    tw = build(seed, size)
-    datasets = tw.variants if name.startswith("twv_") else tw.datasets
-    if name not in datasets and name.startswith("twv_"):
-        from flan_nb.tinyworld.variants import BY_NAME, MIN_TRAIN
-
-        if name in BY_NAME:
-            raise UserError(f"task variant {name!r} makes fewer than {MIN_TRAIN} distinct "
-                            f"training examples in TinyWorld seed={seed} size={size!r}, so it "
-                            f"does not exist there; `flan-nb tinyworld variants --size {size}` "
-                            f"counts the ones that do")
-    if name not in datasets:
-        close = difflib.get_close_matches(name, datasets, n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise UserError(f"unknown TinyWorld dataset {name!r}{hint}; `flan-nb tasks --source "
-                        f"tinyworld` lists them")
-    # Copies, so that a caller who edits an example does not change the cached dataset.
-    return [{k: list(v) if isinstance(v, list) else v for k, v in ex.items()}
-            for ex in datasets[name][split]]

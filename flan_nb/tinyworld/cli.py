@@ -21,9 +21,16 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
+from flan_nb import splits as splits_lib
+from flan_nb import tasks
 from flan_nb.errors import UserError
+from flan_nb.tinyworld import variants as tw_variants
+from flan_nb.tinyworld.datasets import BY_NAME
+from flan_nb.tinyworld.loader import TinyWorld
+from flan_nb.tinyworld.world import SIZES
 
 
 def _write_jsonl(path: Path, rows) -> None:
@@ -35,9 +42,6 @@ def _write_jsonl(path: Path, rows) -> None:
 
 def stats(tw) -> dict:
     """How big a TinyWorld is: world counts, corpus size, examples per dataset and cluster."""
-    from flan_nb import tasks
-    from flan_nb.tinyworld.datasets import BY_NAME
-
     per_cluster: dict[str, int] = {}
     per_dataset = {}
     for name, splits in tw.datasets.items():
@@ -59,8 +63,6 @@ def stats(tw) -> dict:
 def build_to(out: str | Path, seed: int = 0, size: str = "book", force: bool = False,
              split_sizes: dict[str, int] | None = None) -> dict:
     """Generate TinyWorld (seed, size) and write it under `out`; returns its stats."""
-    from flan_nb.tinyworld import TinyWorld
-
     out = Path(out)
     if out.exists() and not out.is_dir():
         # --force replaces an older build (a folder); a file is never one, so it is kept.
@@ -117,10 +119,6 @@ def _cmd_build(args) -> int:
 
 
 def _cmd_stats(args) -> int:
-    import time
-
-    from flan_nb.tinyworld import TinyWorld
-
     start = time.process_time()
     tw = TinyWorld(args.seed, args.size)
     tw.corpus, tw.datasets
@@ -132,12 +130,6 @@ def _cmd_stats(args) -> int:
 def variant_counts(seed: int = 0, size: str = "book", held_out: str | None = None) -> dict:
     """Variants per cluster in the catalog and in the world (seed, size); with `held_out`, the
     tuning pool per cluster (datasets + variants) that NUM_TUNING_TASKS draws from."""
-    import time
-
-    from flan_nb import splits, tasks
-    from flan_nb.tinyworld import TinyWorld
-    from flan_nb.tinyworld import variants as tw_variants
-
     if held_out is not None:  # checked before anything is generated
         tasks.check_cluster(held_out)
         if seed != 0:
@@ -153,8 +145,8 @@ def variant_counts(seed: int = 0, size: str = "book", held_out: str | None = Non
             "generation_seconds": round(time.perf_counter() - start, 1)}
     info["catalog_total"], info["in_world_total"] = len(tw_variants.VARIANTS), len(made)
     if held_out is not None:
-        split = splits.held_out_split(held_out, "tinyworld")
-        pool = splits.tuning_pool(split, size)
+        split = splits_lib.held_out_split(held_out, "tinyworld")
+        pool = splits_lib.tuning_pool(split, size)
         info["held_out"] = held_out
         info["tuning_pool"] = {c: len(names) for c, names in pool.items()}
         info["max_num_tuning_tasks"] = sum(info["tuning_pool"].values())
@@ -182,8 +174,6 @@ def _cmd_variants(args) -> int:
 
 
 def register(subparsers) -> None:
-    from flan_nb.tinyworld.world import SIZES
-
     p = subparsers.add_parser("tinyworld", help="generate TinyWorld (the book's default data)")
     sub = p.add_subparsers(dest="tinyworld_verb", metavar="ACTION")
     sub.required = True

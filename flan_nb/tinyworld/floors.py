@@ -20,6 +20,8 @@ import re
 import numpy as np
 
 from flan_nb.errors import UserError
+from flan_nb.tinyworld.datasets import BY_NAME, TW_DATASETS
+from flan_nb.tinyworld.loader import load_split
 
 WORD = re.compile(r"[a-z0-9']+")
 
@@ -80,8 +82,6 @@ def choice_accuracy(train: list[tuple[str, list[str], int]],
 
 
 def _spec(name: str):
-    from flan_nb.tinyworld.datasets import BY_NAME
-
     if name not in BY_NAME:
         raise UserError(f"unknown TinyWorld dataset {name!r}; `flan-nb tasks --source tinyworld`"
                         f" lists them")
@@ -96,11 +96,9 @@ def _spec(name: str):
 def floors(name: str, seed: int = 0, size: str = "book", split: str = "test") -> dict:
     """majority, random and bow_probe accuracy on `split` of dataset `name` (+ hypothesis_only
     for NLI-style sets), probes trained on the training split."""
-    from flan_nb import tinyworld
-
     spec = _spec(name)
-    train = tinyworld.load_split(name, "train", seed=seed, size=size)
-    test = tinyworld.load_split(name, split, seed=seed, size=size)
+    train = load_split(name, "train", seed=seed, size=size)
+    test = load_split(name, split, seed=seed, size=size)
     if not train or not test:
         raise UserError(f"{name} has an empty train or {split} split at size {size!r}")
 
@@ -130,7 +128,5 @@ def floors(name: str, seed: int = 0, size: str = "book", split: str = "test") ->
 
 def all_floors(seed: int = 0, size: str = "book", split: str = "test") -> dict[str, dict]:
     """Floors of every TinyWorld classification dataset: name -> floors(name)."""
-    from flan_nb.tinyworld.datasets import TW_DATASETS
-
     return {d.name: floors(d.name, seed, size, split) for d in TW_DATASETS
             if d.kind == "classification"}

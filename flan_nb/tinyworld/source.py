@@ -10,9 +10,10 @@ generated offline from (seed, size), so TinyWorld's data is never missing.
 from __future__ import annotations
 
 from flan_nb import tasks
-from flan_nb.tinyworld import load_split, prompts
+from flan_nb.tinyworld import prompts
 from flan_nb.tinyworld import variants as tw_variants
 from flan_nb.tinyworld.datasets import TW_DATASETS
+from flan_nb.tinyworld.loader import load_split
 
 NAME = "tinyworld"
 

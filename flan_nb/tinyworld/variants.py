@@ -36,9 +36,11 @@ import re
 import zlib
 from typing import Callable
 
+from flan_nb import tasks
 from flan_nb.templates import Template
 from flan_nb.tinyworld import generators as gen
-from flan_nb.tinyworld import lexicon, phrases, velan
+from flan_nb.tinyworld import lexicon, phrases, solver, velan
+from flan_nb.tinyworld.datasets import BY_NAME as DATASETS
 from flan_nb.tinyworld.world import Fact, SizeSpec, World, rng_for
 
 PREFIX = "twv_"
@@ -712,8 +714,6 @@ BY_NAME: dict[str, Variant] = {v.name: v for v in VARIANTS}
 
 def counts_per_cluster(names=None) -> dict[str, int]:
     """cluster -> number of variants among `names` (default: the whole catalog)."""
-    from flan_nb import tasks
-
     chosen = [BY_NAME[n] for n in names] if names is not None else VARIANTS
     return {c: sum(v.cluster == c for v in chosen) for c in tasks.CLUSTERS}
 
@@ -723,8 +723,6 @@ def counts_per_cluster(names=None) -> dict[str, int]:
 def evaluation_keys(datasets: dict[str, dict[str, list[dict]]]) -> dict[str, list[frozenset]]:
     """input string -> the input sets (frozensets) of the tw_* validation and test examples
     that contain it: what a variant example must not reproduce."""
-    from flan_nb.tinyworld.datasets import BY_NAME as DATASETS
-
     index: dict[str, list[frozenset]] = {}
     for name, splits in datasets.items():
         fields = DATASETS[name].input_fields
@@ -784,8 +782,6 @@ def generate_variants(world: World, size: SizeSpec, datasets: dict) -> dict[str,
 # --- checking labels from the text alone ----------------------------------------------------
 
 def _read_cloze(r, sentence: str, answer: str) -> Fact | None:
-    from flan_nb.tinyworld import solver
-
     for filler in (answer, lexicon.with_article(answer)):
         try:
             return r.statement(sentence.replace("___", filler))
@@ -797,9 +793,7 @@ def _read_cloze(r, sentence: str, answer: str) -> Fact | None:
 def check(variant: Variant, ex: dict, world: World, r) -> bool:
     """Whether the solver's readers (`r`: a `flan_nb.tinyworld.solver.Reader` of `world`), from
     the example's text alone (and, for questions asked from memory, the world's facts), agree
-    with its answer or target. The solver is imported here, not with the registry."""
-    from flan_nb.tinyworld import solver
-
+    with its answer or target."""
     fam, fmt = variant.family, variant.fmt
     yes = lambda cond: ("yes" if cond else "no") == ex["answer"]  # noqa: E731
     options = ex.get("options") or variant.options
