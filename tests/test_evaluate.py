@@ -171,7 +171,8 @@ def test_bench_eval_reports_all_three_methods_and_their_agreement():
     for key in ("examples_per_s", "packed_examples_per_s", "naive_examples_per_s"):
         assert result[key] > 0
     assert result["speedup"] == pytest.approx(
-        result["examples_per_s"] / result["naive_examples_per_s"], rel=0.01)
+        result["examples_per_s"] / result["naive_examples_per_s"], rel=0.01, abs=0.006)
+    # abs: the speedup is printed to 2 decimals, which is more than 1% of a value below 0.5
     assert result["predictions_agree"] is True
     assert result["examples"] == 8
 
