@@ -45,6 +45,7 @@ PAPER_FINDING = ("only ReCoRD and PIQA drop by more than 1 point on the clean su
 PAPER_DROP_POINTS = 1.0  # the paper's reading: a drop of more than 1 point is worth naming
 CLEAN_HIGHER, CLEAN_LOWER, NO_CHANGE = "clean higher", "clean lower", "no detectable change"
 NO_DIRTY, TOO_FEW_CLEAN = "no dirty example", "under 2 clean examples"
+NONE_CHECKABLE = "none checkable"  # every segment of every example is shorter than n
 MIN_CLEAN = 2  # a clean mean from one example is that example, not a subset's score
 MODELS = ("base", "tuned")
 _SEPARATORS = re.compile(r"[^0-9a-z]+")
@@ -351,6 +352,8 @@ def section(document: Mapping[str, Any], *, ngram: int = DEFAULT_NGRAM,
         for model, runs in (("base", base_runs), ("tuned", tuned_runs)):
             entry[model] = _model_entry([_per_example(document, r, name, size) for r in runs],
                                         dirty)
+            if not entry["num_checkable"]:  # "no dirty example" would claim a check
+                entry[model]["verdict"] = NONE_CHECKABLE
         entry["dirty_examples"] = [
             {"index": i, "ngram": m.ngram, "document": m.document}
             for i, m in enumerate(d["matches"]) if m.dirty][:examples_shown]

@@ -209,7 +209,8 @@ def reading_lines(sec: Mapping[str, Any]) -> list[str]:
                 contamination.CLEAN_LOWER, contamination.CLEAN_HIGHER) else ""
             by[m["verdict"]].append(f"{r['dataset']} {model}{value}")
     order = (contamination.CLEAN_LOWER, contamination.CLEAN_HIGHER, contamination.NO_CHANGE,
-             contamination.NO_DIRTY, contamination.TOO_FEW_CLEAN)
+             contamination.NO_DIRTY, contamination.TOO_FEW_CLEAN,
+             contamination.NONE_CHECKABLE)
     lines = [f"- **{v}**: {', '.join(by[v])}." for v in order if by.get(v)]
     over = [f"{r['dataset']} {m}" for r in sec["datasets"] for m in contamination.MODELS
             if r[m].get("drops_over_paper_threshold")]
