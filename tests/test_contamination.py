@@ -107,23 +107,26 @@ EVALUATION = {"tuning_notebook": "08_instruction_tuning", "held_out_parameter": 
 DATASET = "tw_squad"
 
 
-def document():
-    n = len(c.scored_examples(DATASET, EVALUATION))
+def document(datasets=((DATASET, "reading_comprehension"),)):
+    """Base and two tuned seeds per held-out cluster, scored on each dataset's test examples."""
     runs = [{"name": "base", "notebook": "07_pretraining.ipynb",
              "parameters": {"CORPUS": "tinyworld/smoke", "SEED": 0}}]
-    scores = [{"run": "base", "dataset": DATASET,
-               "test_per_example": [float(10 * i) for i in range(n)]}]
-    for seed in (0, 1):
-        runs.append({"name": f"tuned-s{seed}", "notebook": "08_instruction_tuning.ipynb",
-                     "parameters": {"HELD_OUT": "reading_comprehension", "SEED": seed,
-                                    "BASE_RUN": "base"}})
-        scores.append({"run": f"tuned-s{seed}", "dataset": DATASET,
-                       "test_per_example": [float(100 * (i % 2)) for i in range(n)]})
+    scores, rows = [], []
+    for dataset, cluster in datasets:
+        n = len(c.scored_examples(dataset, EVALUATION))
+        rows.append({"setting": {}, "cluster": cluster, "dataset": dataset, "metric": "f1"})
+        scores.append({"run": "base", "dataset": dataset,
+                       "test_per_example": [float(10 * i) for i in range(n)]})
+        for seed in (0, 1):
+            name = f"tuned-{cluster}-s{seed}"
+            if not any(r["name"] == name for r in runs):
+                runs.append({"name": name, "notebook": "08_instruction_tuning.ipynb",
+                             "parameters": {"HELD_OUT": cluster, "SEED": seed,
+                                            "BASE_RUN": "base"}})
+            scores.append({"run": name, "dataset": dataset,
+                           "test_per_example": [float(100 * (i % 2)) for i in range(n)]})
     return {"format": 1, "plan": "hand-built", "evaluation": EVALUATION,
-            "provenance": {"runs": runs},
-            "datasets": [{"setting": {}, "cluster": "reading_comprehension",
-                          "dataset": DATASET, "metric": "f1"}],
-            "scores": scores, "clusters": []}
+            "provenance": {"runs": runs}, "datasets": rows, "scores": scores, "clusters": []}
 
 
 def planted_corpus(dirty_ids):
@@ -157,6 +160,15 @@ def test_section_with_nothing_planted_has_no_dirty_example():
     sec = c.section(document(), ngram=c.DEFAULT_NGRAM, corpus=["nothing here at all"])
     row = sec["datasets"][0]
     assert row["num_dirty"] == 0 and row["base"]["verdict"] == c.NO_DIRTY
+
+
+def test_a_dataset_of_short_examples_is_not_called_clean():
+    doc = document(((DATASET, "reading_comprehension"), ("tw_trivia_qa", "closed_book_qa")))
+    sec = c.section(doc, ngram=c.DEFAULT_NGRAM, corpus=iter(planted_corpus([0])))
+    squad, trivia = sec["datasets"]
+    assert squad["num_dirty"] == 1 and squad["base"]["verdict"] != c.NONE_CHECKABLE
+    assert trivia["num_checkable"] == 0  # smoke questions have at most 8 words
+    assert trivia["tuned"]["verdict"] == trivia["base"]["verdict"] == c.NONE_CHECKABLE
 
 
 def test_the_plan_corpus_is_the_base_runs():

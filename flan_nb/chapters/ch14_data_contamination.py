@@ -222,8 +222,9 @@ def reading_lines(sec: Mapping[str, Any]) -> list[str]:
 
 
 def plot_section(sec: Mapping[str, Any], title: str):
-    """Left: share of checkable and of dirty test examples per dataset. Right: clean - all per dataset for the
-    base and tuned models, with 95% intervals, zero and the paper's -1 point line."""
+    """Left: share of checkable and of dirty test examples per dataset. Right: clean - all
+    per dataset for the base and tuned models, with 95% intervals, zero and the paper's -1
+    point line."""
     import matplotlib.pyplot as plt
 
     from flan_nb.report import MODEL_COLORS, MODEL_LABELS
