@@ -223,3 +223,42 @@ def test_cli_missing_or_corrupt_results(tmp_path, capsys):
     bad.write_text(json.dumps({"format": 1}))
     assert main(["contamination", str(bad)]) == 2
     assert "lacks" in capsys.readouterr().err
+
+
+# -- publishing: results.publish writes the section when the plan asks for it ----------------
+
+def test_publish_writes_the_contamination_section(tmp_path, monkeypatch):
+    import dataclasses
+
+    from flan_nb import plans, results
+
+    if "contamination_ngram" not in {f.name for f in dataclasses.fields(
+            results.EvaluationConfig)}:
+        pytest.skip("flan_nb.results does not call contamination.section yet")
+    from test_results import fake_evaluation, fake_runs, make_base_runs, write_plan
+
+    nb_dir = tmp_path / "notebooks"
+    (nb_dir / "params").mkdir(parents=True)
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_code_cell(
+        'HELD_OUT = "nli"  # cluster\nBASE_RUN = "base"  # base\nSEED = 0  # seed\n',
+        metadata={"tags": ["parameters"]})]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbformat.write(notebook, nb_dir / "tune.ipynb")
+    for profile in ("smoke", "book", "tpu_full"):
+        (nb_dir / "params" / f"{profile}.yaml").write_text("tune: {}\n")
+    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "results"))
+    fake_runs(monkeypatch)
+    make_base_runs("base")
+    monkeypatch.setattr(results, "evaluate_plan", fake_evaluation)
+    plan_path = write_plan(nb_dir, contamination_ngram=c.DEFAULT_NGRAM)
+    plans.run_plan(plan_path, echo=lambda line: None)
+    document = results.load_results(plan_path, results.publish(plan_path, progress=False))
+    sec = document["contamination"]
+    assert sec["ngram"] == c.DEFAULT_NGRAM and sec["corpus"] == "tinyworld/smoke@0"
+    assert [r["dataset"] for r in sec["datasets"]] == ["tw_rte", "tw_trivia_qa"]
+    assert sec == c.section(document, ngram=c.DEFAULT_NGRAM)  # recomputable from the file
