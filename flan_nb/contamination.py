@@ -26,6 +26,10 @@ The detector streams: it builds the (small) set of the evaluation examples' n-gr
 the corpus once, document by document, testing each window for membership; the corpus's
 n-grams are never held, so memory is bounded by the evaluation set, whatever the corpus size
 (`read_corpus` streams text files line by line, a document a line, as notebook 07 reads them).
+Reading stops early once every checkable example is dirty. Speed is pure Python: about 1.1M
+corpus words a second on one core of this 2-core machine (TinyWorld `book`, 2.0M words, 1.8 s);
+a paper-scale corpus is split into files, each process scans some of them with the same
+examples, and an example is dirty if any process found it.
 """
 
 from __future__ import annotations
@@ -108,6 +112,7 @@ def find_dirty(examples: Sequence[Sequence[str]], corpus: Iterable[str], n: int,
     for ids in owners.values():
         for i in ids:
             checkable[i] = True
+    num_checkable = sum(checkable)
     found: dict[int, tuple[tuple[str, ...], int]] = {}
     for index, document in enumerate(corpus):
         for gram in ngrams(words(document), n):
@@ -117,8 +122,8 @@ def find_dirty(examples: Sequence[Sequence[str]], corpus: Iterable[str], n: int,
             for i in ids:
                 found.setdefault(i, (gram, index))
             del owners[gram]  # every owner now has a match; no need to look for it again
-        if not owners:
-            break  # every n-gram found: the rest of the corpus cannot change a verdict
+        if len(found) == num_checkable:
+            break  # every checkable example is dirty: the rest cannot change a verdict
     return [Match(True, " ".join(found[i][0]), found[i][1]) if i in found
             else Match(False, checkable=checkable[i]) for i in range(len(examples))]
 
