@@ -1,4 +1,5 @@
-"""The plan verbs of `flan-nb`: `batch` (run a plan, `--publish` its results) and `results`.
+"""The plan verbs of `flan-nb`: `batch` (run a plan, `--publish` its results), `results` and
+`contamination` (dirty evaluation examples of published results, `flan_nb.contamination`).
 
 They sit above both the plan runner (`flan_nb.plans`) and published results
 (`flan_nb.results`, which reads plans), so neither of those imports the other's command line.
@@ -63,6 +64,47 @@ def _register_results(subparsers) -> None:
     p.set_defaults(func=_cmd_results)
 
 
+def _cmd_contamination(args) -> int:
+    from flan_nb import contamination
+
+    ngram = contamination.check_ngram(args.ngram)
+    paths = contamination.check_corpus_paths(args.corpus) if args.corpus else None
+    if args.target.endswith(".json"):
+        document, label = contamination.load_results_file(args.target), args.target
+    else:
+        plan = plans.load_plan(args.target)
+        document, label = results.load_results(plan), results.plan_label(plan)
+        contamination.check_document(document, f"results of {label}")
+    # Every check (n against the examples' lengths included) runs before the corpus is read.
+    section = contamination.section(
+        document, ngram=ngram,
+        corpus=contamination.read_corpus(paths) if paths else None,
+        corpus_label=", ".join(str(p) for p in paths) if paths else None)
+    if args.json:
+        print(json.dumps(section, indent=1))
+    else:
+        print(contamination.format_section(section, label))
+    return 0
+
+
+def _register_contamination(subparsers) -> None:
+    from flan_nb.contamination import DEFAULT_NGRAM
+
+    p = subparsers.add_parser("contamination",
+                              help="evaluation examples found in the pretraining corpus "
+                                   "(n-gram overlap) and the scores without them")
+    p.add_argument("target", metavar="RESULTS_OR_PLAN",
+                   help="results/<plan>.json, or the plan file (e.g. notebooks/plans/book.yaml)")
+    p.add_argument("--ngram", type=int, default=DEFAULT_NGRAM,
+                   help=f"n-gram length in words (default {DEFAULT_NGRAM})")
+    p.add_argument("--corpus", nargs="+", metavar="PATH",
+                   help="text files, one document a line (default: the corpus the plan's base "
+                        "runs pretrained on)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_contamination)
+
+
 def register(subparsers) -> None:
     _register_batch(subparsers)
     _register_results(subparsers)
+    _register_contamination(subparsers)
