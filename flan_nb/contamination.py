@@ -40,7 +40,13 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+import numpy as np
+
+from flan_nb import stats, tasks
 from flan_nb.errors import UserError, require
+from flan_nb.evaluate import eval_templates
+from flan_nb.report import format_table
+from flan_nb.tokenize import load_corpus
 
 DEFAULT_NGRAM = 9  # see the module docstring: the shortest n without cross-fact collisions
 PAPER_NGRAM = 13  # the GPT-3-style analysis on web documents
@@ -155,9 +161,6 @@ def example_segments(dataset: str, example: Mapping[str, Any],
                      num_templates: int | None = None) -> list[str]:
     """The text an example contributes to its prompts and targets: each field that the
     dataset's evaluation templates read (in inputs or targets), and its own answer options."""
-    from flan_nb import tasks
-    from flan_nb.evaluate import eval_templates
-
     spec = tasks.get(dataset)
     fields: list[str] = []
     for t in eval_templates(spec, num_templates):
@@ -175,8 +178,6 @@ def example_segments(dataset: str, example: Mapping[str, Any],
 def scored_examples(dataset: str, evaluation: Mapping[str, Any]) -> list[dict]:
     """The test examples a published document scored, in its order: what
     `flan_nb.evaluate.held_out_cells` loads for the document's evaluation section."""
-    from flan_nb import tasks
-
     return tasks.load_examples(dataset, "test", seed=evaluation["seed"],
                                size=evaluation["size"], limit=evaluation["max_examples"])
 
@@ -209,8 +210,6 @@ def stream_corpora(labels: Sequence[str]) -> Iterator[str]:
     """The documents of each corpus in `labels` (as `plan_corpora` names them), one after the
     other: TinyWorld's as notebook 07 builds it (`flan_nb.tokenize.load_corpus`), a file's
     streamed line by line."""
-    from flan_nb.tokenize import load_corpus
-
     for label in labels:
         if label.startswith("tinyworld/"):
             corpus, _, seed = label.partition("@")
@@ -268,10 +267,6 @@ def clean_minus_all(scores: Sequence[Sequence[float]], dirty: Sequence[bool]):
     combination of the per-example scores: the mean over examples of x_i (N c_i / N_c - 1),
     with c_i = 1 for a clean example. Its interval is `flan_nb.stats.mean_interval` of those
     values (seeds and examples resampled as for every other interval of the book)."""
-    import numpy as np
-
-    from flan_nb import stats
-
     x = np.atleast_2d(np.asarray(scores, dtype=float))
     clean = ~np.asarray(dirty, dtype=bool)
     weights = x.shape[1] * clean / clean.sum() - 1.0
@@ -279,10 +274,6 @@ def clean_minus_all(scores: Sequence[Sequence[float]], dirty: Sequence[bool]):
 
 
 def _model_entry(scores: list[list[float]], dirty: list[bool]) -> dict[str, Any]:
-    from flan_nb import stats
-
-    import numpy as np
-
     x = np.asarray(scores, dtype=float)
     clean = ~np.asarray(dirty, dtype=bool)
     entry: dict[str, Any] = {"all": stats.mean_interval([x]).as_dict()}
@@ -419,8 +410,6 @@ def table_rows(sec: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 def format_section(sec: Mapping[str, Any], label: str = "") -> str:
     """The readable table of `flan-nb contamination`."""
-    from flan_nb.report import format_table
-
     head = [f"results: {label}"] if label else []
     head += [f"corpus: {sec['corpus']}", f"dirty: an {sec['ngram']}-gram of the example's "
              f"{sec['text']} occurs in the corpus",

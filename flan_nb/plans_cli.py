@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from flan_nb import plans, results
+from flan_nb import contamination, plans, results
 
 
 def _cmd_batch(args) -> int:
@@ -65,8 +65,6 @@ def _register_results(subparsers) -> None:
 
 
 def _cmd_contamination(args) -> int:
-    from flan_nb import contamination
-
     ngram = contamination.check_ngram(args.ngram)
     paths = contamination.check_corpus_paths(args.corpus) if args.corpus else None
     if args.target.endswith(".json"):
@@ -88,15 +86,13 @@ def _cmd_contamination(args) -> int:
 
 
 def _register_contamination(subparsers) -> None:
-    from flan_nb.contamination import DEFAULT_NGRAM
-
     p = subparsers.add_parser("contamination",
                               help="evaluation examples found in the pretraining corpus "
                                    "(n-gram overlap) and the scores without them")
     p.add_argument("target", metavar="RESULTS_OR_PLAN",
                    help="results/<plan>.json, or the plan file (e.g. notebooks/plans/book.yaml)")
-    p.add_argument("--ngram", type=int, default=DEFAULT_NGRAM,
-                   help=f"n-gram length in words (default {DEFAULT_NGRAM})")
+    p.add_argument("--ngram", type=int, default=contamination.DEFAULT_NGRAM,
+                   help=f"n-gram length in words (default {contamination.DEFAULT_NGRAM})")
     p.add_argument("--corpus", nargs="+", metavar="PATH",
                    help="text files, one document a line (default: the corpus the plan's base "
                         "runs pretrained on)")

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import params as params_lib
-from flan_nb import plans, splits
+from flan_nb import contamination, plans, splits
 from flan_nb import stats
 from flan_nb.errors import UserError
 from flan_nb.params import require
@@ -76,6 +76,9 @@ class EvaluationConfig:
     size: str = "book"  # TinyWorld size and seed of the evaluation data
     seed: int = 0
     probe_facts: int = 200  # facts in the knowledge probe (0: no probe)
+    # Appendix C: n of the n-gram overlap check against the pretraining corpus (None: no
+    # check); see flan_nb.contamination.
+    contamination_ngram: int | None = None
 
     def __post_init__(self):
         for name in ("num_templates", "max_examples"):
@@ -504,6 +507,9 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
                              "runs_timed": len(run_seconds), "runs_total": len(runs)},
             "runs": runs},
         **summary}
+    if config.contamination_ngram is not None:
+        document["contamination"] = contamination.section(document,
+                                                          ngram=config.contamination_ngram)
     path = (directory or results_dir(plan)) / f"{plan.stem}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(document, indent=1, sort_keys=False) + "\n")

@@ -15,9 +15,11 @@ import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from flan_nb import contamination, plans, results
+from flan_nb import contamination, plans, results, tasks
 from flan_nb.errors import UserError
 from flan_nb.params import book_path, require
+from flan_nb.report import MODEL_COLORS, MODEL_LABELS
+from flan_nb.tinyworld import phrases
 
 CHAPTER = "14_data_contamination"
 PAPER_DATASETS_OVER_1_POINT = ("ReCoRD", "PIQA")  # Appendix C: the only clean-subset drops > 1
@@ -37,8 +39,6 @@ class DataContaminationConfig:
                 and os.path.isfile(book_path(self.plan)),
                 f"PLAN must name a plan file (e.g. plans/appendix_c.yaml), got {self.plan!r}")
         contamination.check_ngram(self.ngram)
-        from flan_nb import tasks
-
         tasks.get(self.example_dataset)  # an unknown name is a UserError listing the known
         require(isinstance(self.num_examples_shown, int) and 1 <= self.num_examples_shown <= 5,
                 f"NUM_EXAMPLES_SHOWN must be an integer from 1 to 5, got "
@@ -70,8 +70,6 @@ def plan_corpora(plan: plans.Plan) -> list[str]:
 
 def fact_sentences(world) -> list[tuple[Any, list[str]]]:
     """(fact, words) for every phrasing of every fact, statements and questions."""
-    from flan_nb.tinyworld import phrases
-
     out = []
     for fact in world.facts:
         for i in range(phrases.num_phrasings(fact)):
@@ -226,8 +224,6 @@ def plot_section(sec: Mapping[str, Any], title: str):
     per dataset for the base and tuned models, with 95% intervals, zero and the paper's -1
     point line."""
     import matplotlib.pyplot as plt
-
-    from flan_nb.report import MODEL_COLORS, MODEL_LABELS
 
     rows = sec["datasets"]
     names = [r["dataset"] for r in rows]
