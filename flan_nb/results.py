@@ -353,7 +353,9 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
     clusters, datasets, kept = [], [], []
     every_score = scores
     for g in tuned_groups(plan, config):
-        scores = [s for s in every_score if s.format == g.eval_format]
+        # A run scored on several clusters (Figure 6) or formats: this group's scores only.
+        scores = [s for s in every_score
+                  if s.format == g.eval_format and s.cluster == g.cluster]
         tuned_runs = [run for _, run, _ in g.runs]
         base_runs = [base for _, _, base in g.runs]
         unique_bases = list(dict.fromkeys(base_runs))
