@@ -68,6 +68,14 @@ class TinyWorld:
 
         return generate_variants(self.world, self.spec, self.datasets)
 
+    @functools.cached_property
+    def cot(self) -> dict[str, dict[str, list[dict]]]:
+        """Chain-of-thought dataset name (`twc_*`) -> split -> examples
+        (`flan_nb.tinyworld.cot`)."""
+        from flan_nb.tinyworld.cot import generate_cot
+
+        return generate_cot(self.world, self.spec)
+
     def __repr__(self) -> str:
         return f"TinyWorld(seed={self.seed}, size={self.size!r})"
 
@@ -95,7 +103,8 @@ def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list
     if split not in SPLITS:
         raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     tw = build(seed, size)
-    datasets = tw.variants if name.startswith("twv_") else tw.datasets
+    datasets = (tw.variants if name.startswith("twv_")
+                else tw.cot if name.startswith("twc_") else tw.datasets)
     if name not in datasets and name.startswith("twv_"):
         from flan_nb.tinyworld.variants import BY_NAME, MIN_TRAIN
 
