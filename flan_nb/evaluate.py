@@ -505,7 +505,8 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    size: str = "book", seed: int = 0, data_dir: str | None = None,
                    format: str = "zero-shot") -> list[Cell]:
     """Cells for every dataset x evaluation template x split, at most `max_examples` each; an
-    ablation `format` (Figure 8) has one rendering per example, so one cell per split."""
+    ablation `format` (Figure 8) has one rendering per example, so one cell per split (the
+    chain-of-thought formats wrap the templates: one cell per template)."""
     from flan_nb import tasks
 
     cells = []
@@ -514,8 +515,8 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
         for split in splits:
             examples = tasks.load_examples(name, split, seed=seed, size=size,
                                            data_dir=data_dir, limit=max_examples)
-            templates = (eval_templates(spec, num_templates) if format == "zero-shot"
-                         else [0])
+            templates = (eval_templates(spec, num_templates)
+                         if format in formats.TEMPLATED_FORMATS else [0])
             for template in templates:
                 cells.append(Cell(name, template, split, examples, format))
     return cells
