@@ -3,7 +3,7 @@ questions never tuned on, and the answer extraction of generated rationales."""
 
 import pytest
 
-from flan_nb import metrics, tasks, tinyworld
+from flan_nb import formats, metrics, tasks, tinyworld
 from flan_nb.tinyworld import cot
 from flan_nb.tinyworld.solver import Reader
 
@@ -42,7 +42,7 @@ def test_chains_take_two_or_more_steps_and_end_in_the_answer(book):
         assert chain.steps >= 2
         for ex in splits["test"]:
             assert ex["num_steps"] == chain.steps
-            target = cot.target_text(ex["rationale"], ex["answer"])
+            target = formats.cot_target(ex["rationale"], ex["answer"])
             assert metrics.extract_answer(target) == ex["answer"]
 
 
@@ -106,3 +106,35 @@ def test_answer_match_scores_rationales_and_direct_answers_alike():
     assert metrics.score("answer_match", predictions, [reference] * 4) == 50.0
     assert metrics.answer_match(["the answer is the ground gets wet"],
                                 ["ground gets wet"]) == 100.0  # articles normalised away
+
+
+def test_cot_formats_ask_for_the_rationale_and_the_trigger_keeps_the_prompt():
+    spec = tasks.get("twc_pet_home")
+    ex = tasks.load_examples("twc_pet_home", "test", size="smoke")[0]
+    direct = formats.render_format("zero-shot", spec, ex, 2)
+    assert direct.targets == ex["answer"]
+    asked = formats.render_format("cot", spec, ex, 2)
+    assert ex["question"] in asked.inputs and asked.inputs != direct.inputs
+    assert asked.targets == f"{ex['rationale']} So the answer is {ex['answer']}."
+    trigger = formats.render_format("cot-trigger", spec, ex, 2)
+    assert trigger.inputs == f"{direct.inputs}\nLet's think step by step."
+    assert trigger.targets == asked.targets
+    assert len({formats.render_format("cot", spec, ex, t).inputs for t in range(5)}) == 5
+
+
+def test_a_cot_format_asked_of_a_dataset_without_rationales_is_one_clear_error():
+    from flan_nb.errors import UserError
+
+    ex = tasks.load_examples("tw_trivia_qa", "test", size="smoke")[0]
+    with pytest.raises(UserError, match="no chain-of-thought rationales"):
+        formats.render_format("cot", tasks.get("tw_trivia_qa"), ex, 0)
+
+
+def test_held_out_cells_use_every_template_in_the_cot_formats():
+    from flan_nb.evaluate import held_out_cells
+
+    for fmt in ("zero-shot", "cot", "cot-trigger"):
+        cells = held_out_cells(["twc_weather_rule"], num_templates=None, max_examples=3,
+                               splits=("test",), size="smoke", format=fmt)
+        assert [c.template for c in cells] == [0, 1, 2, 3, 4]
+        assert {c.format for c in cells} == {fmt}

@@ -10,7 +10,8 @@ eat bones.", "When it rains, the ground gets wet."), then the answer:
 
     question   Where does the owner of Rex live?
     rationale  Rex belongs to Anna. Anna lives in Oakton.
-    answer     Oakton          (a CoT target: "<rationale> So the answer is Oakton.")
+    answer     Oakton     (a CoT target, `flan_nb.formats.cot_target`: "<rationale> So the
+                          answer is Oakton.")
 
 Two groups of chains, registered in `flan_nb.tasks` as variants (never listed with the datasets,
 never drawn by NUM_TUNING_TASKS) under their own "clusters", which are Flan 2022's mixtures
@@ -44,7 +45,6 @@ from flan_nb.tinyworld.world import Fact, SizeSpec, World, rng_for
 PREFIX = "twc_"
 TUNING_CLUSTER = "cot"  # Flan 2022's CoT mixture
 HELD_OUT_CLUSTER = "cot_held_out"  # held-out multi-step questions: evaluation only
-ANSWER_PREFIX = "So the answer is"  # how a rationale hands over its answer
 MAX_FAILED_DRAWS = 400
 SPLIT_ORDER = ("test", "validation", "train")
 NUMBER_WORDS = {2: "two", 4: "four"}  # the encyclopedia's words for legs
@@ -277,11 +277,6 @@ CHAINS = TUNING_CHAINS + HELD_OUT_CHAINS
 BY_NAME = {c.dataset: c for c in CHAINS}
 TUNING_DATASETS = tuple(c.dataset for c in TUNING_CHAINS)
 HELD_OUT_DATASETS = tuple(c.dataset for c in HELD_OUT_CHAINS)
-
-
-def target_text(rationale: str, answer: str) -> str:
-    """A CoT target: the rationale, then the answer after ANSWER_PREFIX."""
-    return f"{rationale} {ANSWER_PREFIX} {answer}."
 
 
 def cot_split_sizes(size: SizeSpec, held_out: bool) -> dict[str, int]:
