@@ -44,7 +44,7 @@ EXEMPLAR_DELIMITER = "\n\n"  # between exemplars, and before the evaluated examp
 MAX_INPUT_TOKENS = 1024  # the paper's input length: the command line's few-shot budget
 COT_FORMATS = ("cot", "cot-trigger")
 # Formats that render through the dataset's templates (one evaluation cell per template).
-TEMPLATED_FORMATS = ("zero-shot", *COT_FORMATS)
+TEMPLATED_FORMATS = ("zero-shot", "few-shot", *COT_FORMATS)
 RATIONALE_FIELD = "rationale"
 COT_TRIGGER = "Let's think step by step."
 # The "cot" instruction per template id (cycled): reason first, then answer.
