@@ -112,3 +112,91 @@ def test_few_shot_cells_put_exemplars_before_the_example_within_the_budget():
     with pytest.raises(UserError, match="at least one exemplar"):
         held_out_cells(["tw_rte"], num_templates=1, max_examples=4, size="smoke",
                        format="few-shot", shots=0)
+
+
+# -- chapter 15's readings of a published document --------------------------------------------
+
+def _document():
+    """A published CoT plan in miniature: two settings x 2 seeds, scored on held-out NLI
+    (direct) and the multi-step questions (three prompts); per-example scores chosen so the
+    CoT-tuned model is better with the CoT prompt, worse on NLI, the same with the trigger."""
+    from flan_nb import stats
+
+    n = 20
+    def per_example(run, dataset, fmt):
+        if dataset == "tw_rte":
+            return [100.0 if i < (8 if "cot" in run else 12) else 0.0 for i in range(n)]
+        good = "cot" in run and fmt == "cot" and not run.startswith("07")
+        return [100.0 if good and i % 4 else 0.0 for i in range(n)]
+
+    runs, clusters, scores = [{"name": "07_base", "notebook": "07_pretraining.ipynb",
+                               "parameters": {}}], [], []
+    for setting, suffix in (({"COT_MIXTURE": False}, ""), ({"COT_MIXTURE": True}, "-cot")):
+        names = [f"08-nli{suffix}-s{s}" for s in (0, 1)]
+        runs += [{"name": name, "notebook": "08_instruction_tuning.ipynb",
+                  "parameters": {"HELD_OUT": "nli", "SEED": s, "BASE_RUN": "07_base",
+                                 "COT_MIXTURE": setting["COT_MIXTURE"]}}
+                 for s, name in enumerate(names)]
+        for cluster, fmts, dataset in (("nli", ["zero-shot"], "tw_rte"),
+                                       ("cot_held_out", list(ch15.COT_FORMATS),
+                                        "twc_weather_rule")):
+            for fmt in fmts:
+                tuned = [per_example(r, dataset, fmt) for r in names]
+                base = [per_example("07_base", dataset, fmt)] * 2
+                clusters.append({
+                    "setting": setting, "cluster": cluster, "eval_format": fmt,
+                    "num_seeds": 2, "datasets": [dataset],
+                    "base": stats.mean_interval([base]).as_dict(),
+                    "tuned": stats.mean_interval([tuned]).as_dict()})
+                scores += [{"run": r, "dataset": dataset, "format": fmt,
+                            "test_per_example": per_example(r, dataset, fmt)}
+                           for r in names + ["07_base"]]
+    return {"clusters": clusters, "scores": scores, "provenance": {"runs": runs},
+            "evaluation": {}}
+
+
+from flan_nb.chapters import ch15_flan_2022 as ch15  # noqa: E402
+
+
+def test_cot_readings_are_paired_changes_read_from_their_intervals():
+    doc = _document()
+    readings = {r.what: r for r in ch15.cot_readings(doc)}
+    keeps = readings["CoT prompt: tuned with CoT data - tuned without"]
+    assert keeps.interval["mean"] == 75.0 and ch15.direction(keeps.interval) == "higher"
+    direct = readings["nli (direct): tuned with CoT data - without"]
+    assert direct.interval["mean"] == -20.0 and direct.row()["direction"] == "lower"
+    trigger = readings["base: step by step - direct"]
+    assert trigger.interval["mean"] == 0.0 and trigger.row()["direction"] == (
+        "no detectable change")
+    assert ch15.reading_metrics("cot", readings.values())[
+        "cot/CoT_prompt__tuned_with_CoT_data___tuned_without"] == 75.0
+    rows = ch15.cot_rows(doc)
+    assert [r["model"] for r in rows] == ["base (untuned)", "tuned, no CoT data",
+                                          "tuned with CoT data"]
+    assert rows[2]["CoT prompt"].startswith("75.0 [")
+
+
+def test_a_reading_missing_from_the_document_says_not_measured():
+    doc = _document()
+    assert ch15.treated(doc, "FEW_SHOT_FRACTION") is None
+    readings = ch15.format_readings(doc)
+    assert readings and all(r.interval is None for r in readings)
+    assert {r.row()["direction"] for r in readings} == {"not measured"}
+
+
+def test_the_chapter_config_rejects_bad_values():
+    good = dict(cot_plan="plans/flan2022_cot.yaml", formats_plan="plans/flan2022_formats.yaml",
+                tasks_plan="plans/when_tuning_helps_tasks.yaml", run_plan=False, size="book")
+    assert ch15.Flan2022Config(**good).plans_to_run()[0].name == "flan2022_cot.yaml"
+    for change, message in (({"cot_plan": "plans/nope.yaml"}, "COT_PLAN must name a plan"),
+                            ({"run_plan": "yes"}, "RUN_PLAN must be True or False"),
+                            ({"size": "huge"}, "unknown TinyWorld size")):
+        with pytest.raises(UserError, match=message):
+            ch15.Flan2022Config(**{**good, **change})
+
+
+def test_task_scaling_reads_the_task_counts_of_chapter_10s_plan():
+    sweep = ch15.ch10.load_sweep(PLANS / "when_tuning_helps_tasks.yaml")
+    assert ch15.task_counts(sweep) == [0, 9, 31, 89, 244]
+    line = ch15.task_scaling_line(sweep)
+    assert "9 -> 89 -> 282 -> 1,836" in line and "244" in line
