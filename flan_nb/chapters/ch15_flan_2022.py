@@ -39,6 +39,7 @@ PAPER = {
     "mixed_few": "... and improves few-shot",
 }
 PAPER_TASKS = ch10.FLAN2022_TASKS  # 9 -> 89 -> 282 -> 1,836 tuning tasks
+PAPER_COT_WEIGHT = 0.05  # Flan 2022's final mixture weight of its CoT data (PAPER.md)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +100,21 @@ def cot_sizes(size: str, seed: int = 0) -> list[dict[str, Any]]:
     return [{"dataset": c.dataset, "mixture": c.cluster, "steps": c.steps,
              **{split: len(made[c.dataset][split]) for split in ("train", "validation", "test")}}
             for c in cot.CHAINS]
+
+
+def cot_mixture_share(size: str, held_out: str = "nli") -> float:
+    """The CoT chains' share of notebook 08's mixing rates with COT_MIXTURE = True (rate =
+    min(examples, RATE_CAP), examples-proportional), at TinyWorld `size`."""
+    from flan_nb import tasks
+    from flan_nb.chapters import book_config
+
+    config = book_config("08_instruction_tuning", held_out=held_out, size=size,
+                         cot_mixture=True)
+    rates = {name: min(len(tasks.load_examples(name, "train", size=size,
+                                               limit=config.max_examples)), config.rate_cap)
+             for name in config.tuning_split().train}
+    cot_rate = sum(r for n, r in rates.items() if tasks.get(n).cluster == "cot")
+    return cot_rate / sum(rates.values())
 
 
 # -- settings and comparisons ----------------------------------------------------------------
