@@ -47,13 +47,14 @@ COT_FORMATS = ("cot", "cot-trigger")
 TEMPLATED_FORMATS = ("zero-shot", "few-shot", *COT_FORMATS)
 RATIONALE_FIELD = "rationale"
 COT_TRIGGER = "Let's think step by step."
-# The "cot" instruction per template id (cycled): reason first, then answer.
+# The "cot" instruction per template id (cycled), and whether it follows the prompt or comes
+# first; it always comes first before a prompt that ends in a cue ("A:"), which must stay last.
 COT_INSTRUCTIONS = (
-    "{inputs}\nExplain your reasoning step by step, then give the answer.",
-    "Answer by reasoning one step at a time.\n{inputs}",
-    "{inputs}\nGive the facts that lead to the answer first, then the answer.",
-    "Think it through and show each step. {inputs}",
-    "{inputs}\nWork it out step by step.",
+    ("Explain your reasoning step by step, then give the answer.", "after"),
+    ("Answer by reasoning one step at a time.", "before"),
+    ("Give the facts that lead to the answer first, then the answer.", "after"),
+    ("Think it through and show each step.", "before"),
+    ("Work it out step by step.", "after"),
 )
 
 
@@ -143,8 +144,11 @@ def chain_of_thought(spec: DatasetSpec, fields: Mapping[str, Any], template_id: 
     if trigger:
         inputs = f"{direct.inputs}\n{COT_TRIGGER}"
     else:
-        inputs = COT_INSTRUCTIONS[template_id % len(COT_INSTRUCTIONS)].format(
-            inputs=direct.inputs)
+        instruction, where = COT_INSTRUCTIONS[template_id % len(COT_INSTRUCTIONS)]
+        if where == "after" and not direct.inputs.rstrip().endswith(":"):
+            inputs = f"{direct.inputs}\n{instruction}"
+        else:
+            inputs = f"{instruction}\n{direct.inputs}"
     return Rendered(inputs=inputs, targets=cot_target(fields[RATIONALE_FIELD], direct.targets))
 
 

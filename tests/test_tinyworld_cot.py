@@ -120,6 +120,10 @@ def test_cot_formats_ask_for_the_rationale_and_the_trigger_keeps_the_prompt():
     assert trigger.inputs == f"{direct.inputs}\nLet's think step by step."
     assert trigger.targets == asked.targets
     assert len({formats.render_format("cot", spec, ex, t).inputs for t in range(5)}) == 5
+    for t in range(5):  # a prompt ending in its cue ("A:") keeps the cue last
+        direct = formats.render_format("zero-shot", spec, ex, t).inputs
+        asked = formats.render_format("cot", spec, ex, t).inputs
+        assert asked.endswith(direct) or not direct.endswith(":")
 
 
 def test_a_cot_format_asked_of_a_dataset_without_rationales_is_one_clear_error():
