@@ -326,9 +326,13 @@ class Cell:
     split: str
     examples: Sequence[Mapping[str, Any]]
     format: str = "zero-shot"
+    # "few-shot": `shots` exemplars from `pool` (the training split), pruned to the budget.
+    pool: Sequence[Mapping[str, Any]] = ()
+    shots: int = 0
 
-    def render(self, spec, fields):
-        return formats.render_format(self.format, spec, fields, self.template)
+    def render(self, spec, fields, budget: formats.TokenBudget | None = None):
+        return formats.render_format(self.format, spec, fields, self.template, pool=self.pool,
+                                     k=self.shots, budget=budget)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -420,12 +424,15 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
     from flan_nb import tasks
 
     settings = settings or EvalSettings()
+    # Few-shot prompts are pruned to the inputs the model reads (EOS apart), in its tokens.
+    budget = formats.TokenBudget(lambda text: len(tokenizer.encode(text)),
+                                 settings.max_input_length)
     rendered = []
     for cell in cells:
         spec = tasks.get(cell.dataset)
         if not cell.examples:
             raise UserError(f"no examples for {cell.dataset} ({cell.split}): nothing to evaluate")
-        rendered.append((spec, [cell.render(spec, f) for f in cell.examples]))
+        rendered.append((spec, [cell.render(spec, f, budget) for f in cell.examples]))
     classify = [i for i, (_, rs) in enumerate(rendered) if rs[0].options]
     generate = [i for i in range(len(cells)) if i not in set(classify)]
     predictions: dict[int, list[str]] = {}
@@ -503,21 +510,27 @@ def load_run_model(run_name: str, mesh=None) -> LoadedModel:
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
                    size: str = "book", seed: int = 0, data_dir: str | None = None,
-                   format: str = "zero-shot") -> list[Cell]:
+                   format: str = "zero-shot", shots: int = 0) -> list[Cell]:
     """Cells for every dataset x evaluation template x split, at most `max_examples` each; an
-    ablation `format` (Figure 8) has one rendering per example, so one cell per split."""
+    ablation `format` (Figure 8) has one rendering per example, so one cell per split (the
+    chain-of-thought formats wrap the templates: one cell per template). "few-shot" puts
+    `shots` exemplars of the dataset's training split before each example."""
     from flan_nb import tasks
 
+    require(format != "few-shot" or shots >= 1,
+            f"few-shot evaluation needs at least one exemplar, got shots={shots}")
     cells = []
     for name in datasets:
         spec = tasks.get(name)
+        pool = (tasks.load_examples(name, "train", seed=seed, size=size, data_dir=data_dir)
+                if format == "few-shot" else ())
         for split in splits:
             examples = tasks.load_examples(name, split, seed=seed, size=size,
                                            data_dir=data_dir, limit=max_examples)
-            templates = (eval_templates(spec, num_templates) if format == "zero-shot"
-                         else [0])
+            templates = (eval_templates(spec, num_templates)
+                         if format in formats.TEMPLATED_FORMATS else [0])
             for template in templates:
-                cells.append(Cell(name, template, split, examples, format))
+                cells.append(Cell(name, template, split, examples, format, pool, shots))
     return cells
 
 

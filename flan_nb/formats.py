@@ -16,6 +16,12 @@ evaluation code does not care which one made it.
   "[Translation: WMT'16 EN/DE] The dog runs.".
 Classification keeps its options suffix in every format: the options are the answer space that
 rank classification scores, not part of the instruction being ablated.
+
+Chain of thought (Flan 2022), for datasets whose examples carry a `rationale` (TinyWorld's
+`twc_*`): "cot" wraps the template's prompt in an instruction to reason first, "cot-trigger"
+adds the zero-shot trigger "Let's think step by step." (Kojima et al.) to the unchanged prompt;
+both targets are the rationale, then "So the answer is <answer>.". Scored with the answer
+extracted (`flan_nb.metrics.extract_answer`), they compare with the direct prompt ("zero-shot").
 """
 
 from __future__ import annotations
@@ -36,6 +42,20 @@ FORMATS = ("zero-shot", "few-shot", "no-template", "dataset-name")
 INPUT_TARGET_DELIMITER = "\n"  # between an exemplar's inputs and its target
 EXEMPLAR_DELIMITER = "\n\n"  # between exemplars, and before the evaluated example
 MAX_INPUT_TOKENS = 1024  # the paper's input length: the command line's few-shot budget
+COT_FORMATS = ("cot", "cot-trigger")
+# Formats that render through the dataset's templates (one evaluation cell per template).
+TEMPLATED_FORMATS = ("zero-shot", "few-shot", *COT_FORMATS)
+RATIONALE_FIELD = "rationale"
+COT_TRIGGER = "Let's think step by step."
+# The "cot" instruction per template id (cycled), and whether it follows the prompt or comes
+# first; it always comes first before a prompt that ends in a cue ("A:"), which must stay last.
+COT_INSTRUCTIONS = (
+    ("Explain your reasoning step by step, then give the answer.", "after"),
+    ("Answer by reasoning one step at a time.", "before"),
+    ("Give the facts that lead to the answer first, then the answer.", "after"),
+    ("Think it through and show each step.", "before"),
+    ("Work it out step by step.", "after"),
+)
 
 
 def check_format(fmt: str) -> str:
@@ -111,6 +131,32 @@ def _few_shot(spec, fields, template_id, pool, k, count_tokens, max_input_tokens
     return target, 0
 
 
+def chain_of_thought(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
+                     trigger: bool = False) -> Rendered:
+    """The example through template `template_id`, asking for the reasoning: wrapped in a CoT
+    instruction, or (`trigger`) followed by COT_TRIGGER; the target is the rationale and the
+    answer. A UserError when the dataset has no rationales."""
+    if RATIONALE_FIELD not in fields:
+        raise UserError(f"{spec.name} has no chain-of-thought rationales (no "
+                        f"{RATIONALE_FIELD!r} field): the CoT formats apply to TinyWorld's "
+                        f"twc_* datasets only")
+    direct = spec.render(fields, template_id)
+    if trigger:
+        inputs = f"{direct.inputs}\n{COT_TRIGGER}"
+    else:
+        instruction, where = COT_INSTRUCTIONS[template_id % len(COT_INSTRUCTIONS)]
+        if where == "after" and not direct.inputs.rstrip().endswith(":"):
+            inputs = f"{direct.inputs}\n{instruction}"
+        else:
+            inputs = f"{instruction}\n{direct.inputs}"
+    return Rendered(inputs=inputs, targets=cot_target(fields[RATIONALE_FIELD], direct.targets))
+
+
+def cot_target(rationale: str, answer: str) -> str:
+    """The target of a CoT prompt: the rationale, then "So the answer is <answer>."."""
+    return f"{rationale} So the answer is {answer}."
+
+
 def raw_field_names(spec: DatasetSpec) -> list[str]:
     """The input fields of the dataset's first template, in the order it reads them."""
     first = spec.templates[0]
@@ -135,7 +181,7 @@ def dataset_title(spec: DatasetSpec) -> str:
 
 def dataset_prefix(spec: DatasetSpec) -> str:
     """'[<Cluster>: <dataset>]', the prefix of Figure 8's dataset-name format."""
-    return f"[{CLUSTERS[spec.cluster]}: {dataset_title(spec)}]"
+    return f"[{CLUSTERS.get(spec.cluster, spec.cluster)}: {dataset_title(spec)}]"
 
 
 def dataset_name(spec: DatasetSpec, fields: Mapping[str, Any]) -> Rendered:
@@ -178,8 +224,11 @@ class TokenBudget:
 def render_format(fmt: str, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int = 0,
                   *, pool: Sequence[Mapping[str, Any]] = (), k: int = 0,
                   budget: TokenBudget | None = None, seed: int = 0) -> Rendered:
-    """One example in format `fmt` (one of FORMATS); the few-shot arguments are used only by
-    "few-shot", which needs a `budget` (there is no tokenizer-free default length)."""
+    """One example in format `fmt` (one of FORMATS, or of COT_FORMATS); the few-shot arguments
+    are used only by "few-shot", which needs a `budget` (there is no tokenizer-free default
+    length)."""
+    if fmt in COT_FORMATS:
+        return chain_of_thought(spec, fields, template_id, trigger=fmt == "cot-trigger")
     check_format(fmt)
     if fmt == "zero-shot":
         return zero_shot(spec, fields, template_id)

@@ -92,6 +92,31 @@ def exact_match(predictions: Sequence[str], references: Sequence[Reference]) -> 
     return 100.0 * sum(map(exact_match_score, predictions, references)) / len(predictions)
 
 
+# A chain-of-thought answer follows its rationale after this phrase ("... So the answer is Z.").
+ANSWER_MARKER = re.compile(r"the answer is\b", re.IGNORECASE)
+
+
+def extract_answer(text: str) -> str:
+    """The answer in a generated text: after the last "the answer is" (any case) up to the end
+    of that sentence, else the whole text (a direct answer). A marker with nothing after it
+    gives "" (no answer, never a match)."""
+    found = list(ANSWER_MARKER.finditer(text))
+    if not found:
+        return text.strip()
+    rest = text[found[-1].end():].lstrip(" :\t")
+    answer = re.split(r"\.(?:\s|$)|\n", rest, maxsplit=1)[0]
+    return answer.strip().rstrip(".").strip()
+
+
+def answer_match(predictions: Sequence[str], references: Sequence[Reference]) -> float:
+    """Exact match of the answers `extract_answer` finds in prediction and reference, in
+    percent: one metric for direct answers and for rationales that end in their answer."""
+    _check_lengths(predictions, references)
+    hits = sum(exact_match_score(extract_answer(p), [extract_answer(r) for r in _as_list(ref)])
+               for p, ref in zip(predictions, references))
+    return 100.0 * hits / len(predictions)
+
+
 def f1(predictions: Sequence[str], references: Sequence[Reference]) -> float:
     """Mean SQuAD token F1, in percent."""
     _check_lengths(predictions, references)
@@ -138,5 +163,7 @@ def score(metric: str, predictions: Sequence[str], references: Sequence[Referenc
         return bleu(predictions, references)
     if metric == "rouge":
         return rouge(predictions, references)[PRIMARY_ROUGE]
+    if metric == "answer_match":
+        return answer_match(predictions, references)
     raise UserError(f"unknown metric {metric!r}: choose one of accuracy, exact_match, f1, bleu, "
-                    f"rouge")
+                    f"rouge, answer_match")

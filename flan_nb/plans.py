@@ -165,7 +165,14 @@ def stale_reason(planned: PlannedRun) -> str | None:
     run = Run(runs_dir() / planned.name)
     recorded = run.params().get("parameters")
     if recorded is not None and recorded != planned.parameters():
-        return "its parameters differ from the plan's"
+        # A parameter the notebook gained since the run is no difference while the plan
+        # keeps its default: the run behaved as the default does (results.differences too).
+        defaults = {k: p.default for k, p in
+                    params_lib.notebook_parameters(planned.notebook).items()}
+        current = planned.parameters()
+        if any(recorded.get(k, defaults.get(k)) != current.get(k)
+               for k in set(recorded) | set(current)):
+            return "its parameters differ from the plan's"
     fingerprint = run.path / FINGERPRINT_FILE
     if fingerprint.exists() and fingerprint.read_text().strip() != notebook_fingerprint(
             planned.notebook):

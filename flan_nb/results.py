@@ -52,6 +52,8 @@ REQUIRED_KEYS = ("format", "plan", "evaluation", "provenance", "clusters", "data
 PROVENANCE_KEYS = ("commit", "plan_sha256", "date", "machine", "runs", "command",
                    "wall_seconds")
 MODELS = ("base", "tuned")
+COT_CLUSTER = "cot_held_out"  # flan_nb.tasks.MIXTURES: multi-step questions never tuned on
+COT_EVAL_FORMATS = ("zero-shot", "cot", "cot-trigger")  # direct, CoT prompt, zero-shot trigger
 PROBE_CLUSTER = "closed_book_qa"  # tuned models probed: those that never saw closed-book QA
 
 
@@ -79,6 +81,13 @@ class EvaluationConfig:
     # Appendix C: n of the n-gram overlap check against the pretraining corpus (None: no
     # check); see flan_nb.contamination.
     contamination_ngram: int | None = None
+    # Flan 2022: also score every base and tuned run on the held-out multi-step questions
+    # (TinyWorld's cot_held_out mixture) with the direct prompt, the CoT prompt and the
+    # zero-shot trigger (COT_EVAL_FORMATS), as groups of the pseudo-cluster COT_CLUSTER.
+    cot: bool = False
+    # Flan 2022's mixed formats: with k > 0 every run is also scored few-shot (k exemplars of
+    # the dataset's training split through the same template, pruned to max_input_length).
+    few_shot: int = 0
 
     def __post_init__(self):
         for name in ("num_templates", "max_examples"):
@@ -91,6 +100,12 @@ class EvaluationConfig:
                     f"evaluation {name} must be an integer >= 2, got {value!r}")
         require(isinstance(self.probe_facts, int) and self.probe_facts >= 0,
                 f"evaluation probe_facts must be an integer >= 0, got {self.probe_facts!r}")
+        require(isinstance(self.cot, bool), f"evaluation cot must be true or false, got "
+                                            f"{self.cot!r}")
+        require(isinstance(self.few_shot, int) and not isinstance(self.few_shot, bool)
+                and self.few_shot >= 0,
+                f"evaluation few_shot must be an integer >= 0 (exemplars; 0: no few-shot "
+                f"scores), got {self.few_shot!r}")
 
     def settings(self):
         from flan_nb.evaluate import EvalSettings
@@ -149,7 +164,8 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
         if config.base_parameter not in skip:
             setting[config.base_parameter] = str(values[config.base_parameter])
         tuned_format = values.get(config.format_parameter, "zero-shot")
-        eval_formats = list(dict.fromkeys(["zero-shot", tuned_format]))
+        eval_formats = list(dict.fromkeys(["zero-shot", tuned_format]
+                                          + ["few-shot"] * bool(config.few_shot)))
         # A run may hold out several clusters at once (Figure 6): one group per cluster.
         for cluster in splits.parse_clusters(values[config.held_out_parameter],
                                              config.held_out_parameter):
@@ -158,9 +174,18 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
                 group = groups.setdefault(key, Group(setting, cluster, [], fmt))
                 group.runs.append((values.get(config.seed_parameter), planned.name,
                                    str(values[config.base_parameter])))
+        for fmt in COT_EVAL_FORMATS if config.cot else ():
+            key = json.dumps([setting, COT_CLUSTER, fmt], sort_keys=True, default=str)
+            group = groups.setdefault(key, Group(setting, COT_CLUSTER, [], fmt))
+            group.runs.append((values.get(config.seed_parameter), planned.name,
+                               str(values[config.base_parameter])))
     if not groups:
         raise UserError(f"plan {plan.path} has no run of {config.tuning_notebook}: nothing to "
                         f"compare with the base model")
+    if config.cot and not cot_datasets(config.source):
+        raise UserError(f"plan {plan.path}: evaluation cot: true asks for chain-of-thought "
+                        f"questions, and source {config.source!r} has none; set cot: false or "
+                        f"source: tinyworld")
     return list(groups.values())
 
 
@@ -201,13 +226,22 @@ def publish_command(plan: plans.Plan) -> str:
 
 # -- evaluating the plan's runs --------------------------------------------------------------
 
+def cot_datasets(source: str) -> list[str]:
+    """The held-out chain-of-thought datasets of `source` (TinyWorld's; none elsewhere)."""
+    from flan_nb import tasks
+
+    return [s.name for s in tasks.all_variants(source=source) if s.cluster == COT_CLUSTER]
+
+
 def _cells_of(cluster: str, fmt: str, config: EvaluationConfig, data_dir: str | None):
     from flan_nb.evaluate import held_out_cells
 
-    return held_out_cells(splits.held_out_split(cluster, source=config.source).eval,
+    names = (cot_datasets(config.source) if cluster == COT_CLUSTER
+             else splits.held_out_split(cluster, source=config.source).eval)
+    return held_out_cells(names,
                           num_templates=config.num_templates, max_examples=config.max_examples,
                           splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir,
-                          format=fmt)
+                          format=fmt, shots=config.few_shot if fmt == "few-shot" else 0)
 
 
 def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,

@@ -25,6 +25,8 @@ for _spec in tinyworld_source.specs():
     tasks.register(_spec)
 for _spec in tinyworld_source.variant_specs():
     tasks.register(_spec, variant=True)
+for _spec in tinyworld_source.cot_specs():
+    tasks.register(_spec, variant=True)
 tasks.register_source(tfds_data.SOURCE)
 for _spec in collection_specs.SPECS:
     tasks.register(_spec)

@@ -42,8 +42,16 @@ CLUSTERS: dict[str, str] = {
     "misc": "Misc.",
     "summarization": "Summarization",
 }
+# Flan 2022's mixtures that are not FLAN task clusters: chain-of-thought tuning data, and the
+# multi-step questions held out for evaluation (TinyWorld's `twc_*`, registered as variants).
+MIXTURES: dict[str, str] = {
+    "cot": "Chain of thought (tuning mixture)",
+    "cot_held_out": "Chain of thought (held-out multi-step questions)",
+}
 KINDS = ("classification", "generation")
-METRICS = ("accuracy", "exact_match", "f1", "bleu", "rouge")
+# answer_match: exact match of the answers extracted from prediction and reference
+# (`flan_nb.metrics.extract_answer`), for targets that may carry a rationale.
+METRICS = ("accuracy", "exact_match", "f1", "bleu", "rouge", "answer_match")
 MAX_TRAIN_EXAMPLES = 30_000  # the paper's cap on training examples per dataset
 
 
@@ -62,7 +70,7 @@ class DatasetSpec:
     max_train_examples: int = MAX_TRAIN_EXAMPLES  # the paper's cap, whatever the source
 
     def __post_init__(self):
-        if self.cluster not in CLUSTERS:
+        if self.cluster not in CLUSTERS and self.cluster not in MIXTURES:
             raise ValueError(f"{self.name}: unknown cluster {self.cluster!r}")
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: kind must be one of {KINDS}")

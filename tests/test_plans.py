@@ -196,8 +196,13 @@ def test_finished_runs_are_redone_when_the_notebook_or_parameters_changed(worksp
     assert plans.run_plan(path, echo=lines.append)[0].status == plans.RAN
     assert "(toy.ipynb changed since it ran)" in lines[-2]
     assert plans.run_plan(path, echo=lines.append)[0].status == plans.SKIPPED
+    # A parameter the notebook gained since the run (recorded without it) is no change while
+    # the plan keeps its default (FAIL_AT here): the run is kept.
+    Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1, "SCALE": 2}})
+    assert plans.run_plan(path, echo=lines.append)[0].status == plans.SKIPPED
     # Recorded parameters that differ from the plan's (e.g. the profile changed) redo it too.
-    Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1}})
+    Run(workspace.parent / "runs" / "toy-1").write_params({"parameters": {"X": 1,
+                                                                          "SCALE": 10}})
     assert plans.run_plan(path, echo=lines.append)[0].status == plans.RAN
     assert "parameters differ" in lines[-2]
     assert calls == ["toy-1"] * 3

@@ -7,6 +7,7 @@ The training settings and the loss figures are shared with chapter 07 (`flan_nb.
 from __future__ import annotations
 
 import dataclasses
+import random
 
 import numpy as np
 
@@ -21,6 +22,16 @@ PAPER_TUNING_BATCH_TOKENS = 8_192
 PAPER_LEARNING_RATE = 3e-5
 # What FORMAT may tune on: FLAN's instructions and the two ablation formats of Figure 8.
 TUNING_FORMATS = ("zero-shot", "no-template", "dataset-name")
+COT_MIXTURE_CLUSTER = "cot"  # flan_nb.tasks.MIXTURES: the CoT tuning datasets
+FEW_SHOT_EXEMPLARS = 3  # exemplars of a few-shot tuning example, before pruning to fit
+
+
+def cot_tuning_datasets(source: str, size: str) -> list[str]:
+    """The CoT tuning datasets of `source` that have training examples at TinyWorld `size`
+    (a smoke world is too small for some chains)."""
+    names = [s.name for s in tasks.all_variants(source=source)
+             if s.cluster == COT_MIXTURE_CLUSTER]
+    return [n for n in names if tasks.load_examples(n, "train", size=size, limit=1)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +65,13 @@ class TuningChapterConfig(TrainingSettings):
     # the raw inputs after the dataset's name ("dataset-name"); see flan_nb.formats.
     format: str
     num_templates: int  # Appendix B: tune on each dataset's first N templates; 0 = all
+    # Flan 2022's CoT mixture: add TinyWorld's chain-of-thought tuning datasets (twc_*, mixture
+    # "cot", flan_nb.tinyworld.cot), rendered with their rationales (the "cot" format).
+    cot_mixture: bool
+    # Flan 2022's mixed prompt formats: this share of tuning examples is rendered few-shot
+    # (FEW_SHOT_EXEMPLARS exemplars of the same dataset and template, pruned to fit
+    # MAX_INPUT_LENGTH), the rest zero-shot; 0 = zero-shot only.
+    few_shot_fraction: float
     datasets_per_cluster: int  # Appendix B: the first N datasets of each cluster; 0 = all
     num_eval_batches: int  # batches of validation examples for the before/after losses
 
@@ -84,6 +102,7 @@ class TuningChapterConfig(TrainingSettings):
                 "row is one sequence, and a bidirectional prefix would let an example's inputs "
                 "see the next example's; set one of them to False")
         self._check_num_tuning_tasks()
+        self._check_cot_and_few_shot()
         self._check_num_templates(self.tuning_split())
         require(self.num_eval_batches >= 1,
                 f"NUM_EVAL_BATCHES must be >= 1, got {self.num_eval_batches}")
@@ -102,6 +121,27 @@ class TuningChapterConfig(TrainingSettings):
                 f"NUM_TUNING_TASKS={n} needs SOURCE = \"tinyworld\" (task variants are "
                 f"TinyWorld's), got {self.source!r}; set NUM_TUNING_TASKS = 0 for {self.source}")
         splits.check_num_tuning_tasks(n, self._split(), self.size)
+
+    def _check_cot_and_few_shot(self) -> None:
+        require(isinstance(self.cot_mixture, bool),
+                f"COT_MIXTURE must be True or False, got {self.cot_mixture!r}")
+        if self.cot_mixture:
+            require(bool(cot_tuning_datasets(self.source, self.size)),
+                    f"COT_MIXTURE = True asks for chain-of-thought datasets, and source "
+                    f"{self.source!r} has none (TinyWorld's twc_* are the only ones): set "
+                    f"COT_MIXTURE = False or SOURCE = \"tinyworld\"")
+            require(self.format == "zero-shot",
+                    f"COT_MIXTURE = True renders CoT data through its templates, but FORMAT = "
+                    f"{self.format!r} has none; set FORMAT = \"zero-shot\"")
+        fraction = self.few_shot_fraction
+        require(isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+                and 0 <= fraction <= 1,
+                f"FEW_SHOT_FRACTION must be a number from 0 (zero-shot only) to 1 (all "
+                f"few-shot), got {fraction!r}")
+        require(fraction == 0 or self.format == "zero-shot",
+                f"FEW_SHOT_FRACTION = {fraction} mixes few-shot FLAN templates in, but FORMAT "
+                f"= {self.format!r} has no templates; set FEW_SHOT_FRACTION = 0 or FORMAT = "
+                f"\"zero-shot\"")
 
     def _check_num_templates(self, split) -> None:
         if self.num_templates == 0:
@@ -132,12 +172,17 @@ class TuningChapterConfig(TrainingSettings):
         the N tasks drawn by `flan_nb.splits.select_tuning_tasks`."""
         split = self._split()
         if self.num_tuning_tasks == 0:
-            return splits.limit_datasets_per_cluster(split, self.datasets_per_cluster)
-        train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
-                                           size=self.size)
-        clusters = tuple(c for c in split.train_clusters
-                         if any(tasks.get(n).cluster == c for n in train))
-        return dataclasses.replace(split, train=train, train_clusters=clusters)
+            split = splits.limit_datasets_per_cluster(split, self.datasets_per_cluster)
+        else:
+            train = splits.select_tuning_tasks(split, self.num_tuning_tasks, seed=self.seed,
+                                               size=self.size)
+            clusters = tuple(c for c in split.train_clusters
+                             if any(tasks.get(n).cluster == c for n in train))
+            split = dataclasses.replace(split, train=train, train_clusters=clusters)
+        if self.cot_mixture:  # Flan 2022 adds its CoT mixture to the others
+            split = dataclasses.replace(split, train=[*split.train, *cot_tuning_datasets(
+                self.source, self.size)])
+        return split
 
     def train_config(self):
         return super().train_config(bidirectional_prefix=self.bidirectional_prefix,
@@ -146,8 +191,38 @@ class TuningChapterConfig(TrainingSettings):
 
     def render(self, name: str, fields, template_id: int):
         """One example of dataset `name` in this run's FORMAT (`template_id` is used by FLAN
-        instructions only: the ablation formats have one rendering per example)."""
-        return formats.render_format(self.format, tasks.get(name), fields, template_id)
+        instructions only: the ablation formats have one rendering per example); a CoT
+        dataset's example with its rationale (the "cot" format)."""
+        spec = tasks.get(name)
+        if spec.cluster == COT_MIXTURE_CLUSTER:
+            return formats.render_format("cot", spec, fields, template_id)
+        return formats.render_format(self.format, spec, fields, template_id)
+
+    def renderer(self, tokenizer):
+        """`render`, with FEW_SHOT_FRACTION of the examples few-shot: exemplars from the
+        dataset's training split, the same template, pruned to fit MAX_INPUT_LENGTH (EOS
+        included) in `tokenizer`'s tokens. Which examples are few-shot is seeded by SEED and
+        the example, so a resumed run renders them the same."""
+        if not self.few_shot_fraction:
+            return self.render
+        budget = formats.TokenBudget(lambda text: len(tokenizer.encode(text)),
+                                     self.max_input_length - 1)
+        pools: dict[str, list] = {}
+
+        def render(name, fields, template_id):
+            rendered = self.render(name, fields, template_id)
+            draw = random.Random(f"few-shot/{self.seed}/{name}/{template_id}/"
+                                 f"{rendered.inputs}").random()
+            if draw >= self.few_shot_fraction or tasks.get(name).cluster == COT_MIXTURE_CLUSTER:
+                return rendered
+            if name not in pools:
+                pools[name] = tasks.load_examples(name, "train", size=self.size,
+                                                  data_dir=self.data_dir or None,
+                                                  limit=self.max_examples)
+            return budget.few_shot(tasks.get(name), fields, template_id, pools[name],
+                                   FEW_SHOT_EXEMPLARS, seed=self.seed)
+
+        return render
 
     def num_templates_of(self, datasets) -> dict[str, int]:
         """Template ids the mixture draws from per dataset: NUM_TEMPLATES of FLAN's (or all),
@@ -164,7 +239,7 @@ class TuningChapterConfig(TrainingSettings):
                             seq_length=self.seq_length, seed=self.seed, size=self.size,
                             split=split, rate_cap=self.rate_cap,
                             max_examples=self.max_examples, data_dir=self.data_dir or None,
-                            isolate=self.isolate_packed, render=self.render,
+                            isolate=self.isolate_packed, render=self.renderer(tokenizer),
                             num_templates=self.num_templates_of(datasets))
 
 

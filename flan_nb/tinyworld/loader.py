@@ -11,6 +11,7 @@ import difflib
 import functools
 
 from flan_nb.errors import UserError
+from flan_nb.tinyworld import cot as tw_cot
 from flan_nb.tinyworld import variants as tw_variants
 from flan_nb.tinyworld.datasets import generate_datasets, split_sizes_of
 from flan_nb.tinyworld.documents import generate_labelled_corpus
@@ -54,6 +55,12 @@ class TinyWorld:
         """Task variant name (`twv_*`) -> split -> examples (`flan_nb.tinyworld.variants`)."""
         return tw_variants.generate_variants(self.world, self.spec, self.datasets)
 
+    @functools.cached_property
+    def cot(self) -> dict[str, dict[str, list[dict]]]:
+        """Chain-of-thought dataset name (`twc_*`) -> split -> examples
+        (`flan_nb.tinyworld.cot`)."""
+        return tw_cot.generate_cot(self.world, self.spec)
+
     def __repr__(self) -> str:
         return f"TinyWorld(seed={self.seed}, size={self.size!r})"
 
@@ -81,7 +88,8 @@ def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list
     if split not in SPLITS:
         raise UserError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
     tw = build(seed, size)
-    datasets = tw.variants if name.startswith("twv_") else tw.datasets
+    datasets = (tw.variants if name.startswith("twv_")
+                else tw.cot if name.startswith("twc_") else tw.datasets)
     if name not in datasets and name.startswith("twv_"):
         if name in tw_variants.BY_NAME:
             raise UserError(f"task variant {name!r} makes fewer than {tw_variants.MIN_TRAIN} "

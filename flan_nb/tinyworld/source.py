@@ -1,6 +1,7 @@
 """TinyWorld as a data source of `flan_nb.tasks`: its loader and its `tw_*` datasets.
 
-`flan_nb.sources` registers both (`SOURCE`, `specs()`), and TinyWorld's task variants (`twv_*`, `flan_nb.tinyworld.variants`, `variant_specs()`) as variants: loadable by
+`flan_nb.sources` registers both (`SOURCE`, `specs()`), and TinyWorld's task variants (`twv_*`, `flan_nb.tinyworld.variants`, `variant_specs()`) as variants, and its chain-of-thought datasets (`twc_*`,
+`flan_nb.tinyworld.cot`, `cot_specs()`) as variants too: loadable by
 name, never listed with the datasets, used only when a tuning run asks for more tasks.
 Each dataset's spec is made from its row of `flan_nb.tinyworld.datasets.TW_DATASETS` and its 10
 templates from `flan_nb.tinyworld.prompts`; its examples come from `flan_nb.tinyworld.load_split`,
@@ -10,7 +11,7 @@ generated offline from (seed, size), so TinyWorld's data is never missing.
 from __future__ import annotations
 
 from flan_nb import tasks
-from flan_nb.tinyworld import prompts
+from flan_nb.tinyworld import cot, prompts
 from flan_nb.tinyworld import variants as tw_variants
 from flan_nb.tinyworld.datasets import TW_DATASETS
 from flan_nb.tinyworld.loader import load_split
@@ -40,6 +41,16 @@ def variant_specs() -> list[tasks.DatasetSpec]:
         metric=v.spec_metric, options=v.options if v.kind == "classification" else (),
         description=f"TinyWorld task variant: {v.family}, {v.key}, {v.fmt}")
         for v in tw_variants.VARIANTS]
+
+
+def cot_specs() -> list[tasks.DatasetSpec]:
+    """The registry's spec of every chain-of-thought dataset (`twc_*`, registered as variants
+    in the mixtures `cot` and `cot_held_out`; `flan_nb.tinyworld.cot`)."""
+    return [tasks.DatasetSpec(
+        name=c.dataset, cluster=c.cluster, source=NAME, kind="generation",
+        templates=cot.TEMPLATES, metric="answer_match",
+        description=f"TinyWorld chain of thought: {c.what} ({c.steps} steps)")
+        for c in cot.CHAINS]
 
 
 # TinyWorld's source of `flan_nb.tasks` (`flan_nb.sources` registers it with `specs()` and
