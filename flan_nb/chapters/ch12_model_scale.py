@@ -151,7 +151,7 @@ class Size:
 def params_label(n: float) -> str:
     for unit, scale in (("B", 1e9), ("M", 1e6), ("k", 1e3)):
         if n >= scale:
-            return f"{n / scale:.{2 if n < 10 * scale else 1 if n < 100 * scale else 0}f}{unit}"
+            return f"{n / scale:.3g}{unit}"
     return f"{n:.0f}"
 
 
