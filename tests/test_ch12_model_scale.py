@@ -202,7 +202,7 @@ def test_a_plan_never_published_is_one_line_with_its_command(tmp_path, monkeypat
     item = ch12.load_published(PLANS / "figure7_small.yaml")
     assert item.document is None
     line = ch12.not_run_line(item)
-    assert "\n" not in line and "not run yet" in line
+    assert "\n" not in line and "figure7_small: not run yet" in line
     assert line.endswith("run `flan-nb batch notebooks/plans/figure7_small.yaml --publish`")
     assert ch12.direction_lines([])[0] == "- **held-out**: not published for any size."
 

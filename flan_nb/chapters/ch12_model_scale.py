@@ -127,8 +127,8 @@ def load_published(path: str | Path) -> Published:
 def not_run_line(published: Published) -> str:
     """One line for a plan never published: what it holds, its time here, the command."""
     minutes = plan_minutes(published.plan)
-    return (f"{published.plan.stem}: not run yet ({len(published.plan.runs)} runs, about "
-            f"{minutes['total']:.0f} min here); run `{published.command}`")
+    return (f"**{published.plan.stem}: not run yet** ({len(published.plan.runs)} runs, about "
+            f"{minutes['total']:.0f} min here): run `{published.command}`")
 
 
 # -- sizes -----------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ def plot_panels(found: Sequence[Size], title: str):
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), squeeze=False)
     for ax, panel in zip(axes[0], PANELS):
         points = panel_points(found, panel)
-        for k, model in enumerate(("base", "tuned")):
+        for k, model in enumerate(("base", "tuned") if points else ()):
             xs = [p["params"] * (0.93 if k == 0 else 1.07) for p in points]
             ax.errorbar(xs, [p[model]["mean"] for p in points],
                         yerr=_yerr([p[model] for p in points]), fmt="o-",
@@ -612,7 +612,7 @@ def run_estimate_rows(plan: plans.Plan) -> list[dict[str, Any]]:
         tokens = values["NUM_STEPS"] * values["BATCH_TOKENS"]
         rows.append({"run": planned.name, "model": model, "tokens": f"{tokens:,}",
                      "tokens/s": f"{tokens_per_s(model):,.0f}",
-                     "est. min": round((tokens / tokens_per_s(model) + RUN_OVERHEAD_S) / 60, 1)})
+                     "est. min": f"{(tokens / tokens_per_s(model) + RUN_OVERHEAD_S) / 60:.1f}"})
     return rows
 
 
