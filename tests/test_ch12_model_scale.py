@@ -138,13 +138,13 @@ def test_the_paper_beside_ours(document):
                                                               ("helps", "helps")]
     text = "\n".join(ch12.paper_reading_lines(found))
     assert "8B and below" in text and "22x" in text
-    assert "ours agrees at tiny-250k of 2 sizes" in text
+    assert "ours shows it at 1 of 2 sizes (tiny-250k)" in text
 
 
 def test_curves_cross_or_not(document):
     found = ch12.sizes([document])
     (line,) = ch12.crossing_lines(found)
-    assert line.startswith("- small-5m vs tiny-250k: the curves cross 1 time(s)")
+    assert line.startswith("- small-5m vs tiny-250k: the curves cross 1 time(s), at 2.")
     assert "lower by 0.500" in line
     doc = copy.deepcopy(document)
     doc["provenance"]["runs"][1]["loss_curve"] = curve([4.0, 2.0, 1.0, 0.5])

@@ -373,10 +373,11 @@ def paper_reading_lines(found: Sequence[Size]) -> list[str]:
         points = panel_points(found, panel)
         if not points:
             continue
-        agree = [p["model"] for p in points if p["verdict"] == paper["paper-422m"]]
-        lines.append(f"- {panel}: the paper's smallest sizes would predict "
-                     f"\"{verdict_words(paper['paper-422m'])}\"; ours agrees at "
-                     f"{_names(agree)} of {len(points)} sizes.")
+        expected = paper["paper-422m"]  # what the paper finds at its smallest sizes
+        agree = [p["model"] for p in points if p["verdict"] == expected]
+        lines.append(f"- {panel}: the paper's smallest sizes show \"{verdict_words(expected)}\"; "
+                     f"ours shows it at {len(agree)} of {len(points)} sizes"
+                     + (f" ({_names(agree)})." if agree else "."))
     return lines
 
 
@@ -433,7 +434,7 @@ def crossing_lines(found: Sequence[Size]) -> list[str]:
             lines.append(f"- {large} vs {small}: never cross; {large}'s loss stays {where} "
                          f"(at the end {end}).")
         else:
-            at = ", ".join(f"{t / 1e6:.2f}M" for t in changes[:3])
+            at = ", ".join(params_label(t) for t in changes[:3])
             lines.append(f"- {large} vs {small}: the curves cross {len(changes)} time(s), "
                          f"at {at} tokens; at the end {large}'s loss is {end}.")
     return lines
