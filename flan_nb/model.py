@@ -102,6 +102,10 @@ def _nearest_divisor(n: int, near: int) -> int:
 # `vocab_size` of the tiny configs is a placeholder: pass the tokenizer's.
 NAMED_CONFIGS: dict[str, dict[str, Any]] = {
     "test": dict(d_model=32, num_layers=2, num_heads=4, d_ff=64, vocab_size=64),
+    # Figure 7's size sweep here (chapter 12): with the book's 2,000-token vocabulary these
+    # give 0.23M, 0.52M, 1.0M and 5.2M parameters, a 22x span (param_count prints them).
+    "tiny-250k": dict(d_model=64, num_layers=2, num_heads=4, d_ff=192, vocab_size=2000),
+    "tiny-500k": dict(d_model=96, num_layers=3, num_heads=4, d_ff=256, vocab_size=2000),
     "tiny-1m": dict(d_model=128, num_layers=4, num_heads=4, d_ff=320, vocab_size=1024),
     "small-5m": dict(d_model=384, num_layers=3, num_heads=6, d_ff=768, vocab_size=2048),
     "paper-422m": dict(d_model=1024, num_layers=24, num_heads=16, d_ff=3968, vocab_size=32000),

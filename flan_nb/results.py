@@ -13,8 +13,14 @@ the repository, that a chapter renders without retraining. It holds:
   best-dev-template test score) with intervals, floors on exactly the examples scored, and a
   histogram of the answers each model gave (flagged when one answer takes over 90%);
 - `probe`: the knowledge probe (`flan_nb.probe`) of the base and the tuned models;
+- with `held_in_datasets: N` in the evaluation section, held-in entries too (`"held_in": true`
+  in `clusters` and `datasets`; the paper's Figure 7, second panel): per tuned run, the test
+  split of the first N datasets (registry order) of each cluster it was tuned on, scored for
+  it and its base with the same templates and examples;
 - `scores`: per run and dataset the per-example test score averaged over templates, and per
-  template the dev and test means, so every interval can be recomputed.
+  template the dev and test means, so every interval can be recomputed;
+- per run in the provenance, `loss_curve`: its training loss against tokens seen (at most
+  `CURVE_POINTS` points, the mean loss of each stretch of steps) from its training log.
 
 `setting` holds the values a sweep varies (the tuning runs' plan parameters other than the
 held-out cluster and the seed; the base run too when the plan has several); it is empty for the
@@ -88,6 +94,9 @@ class EvaluationConfig:
     # Flan 2022's mixed formats: with k > 0 every run is also scored few-shot (k exemplars of
     # the dataset's training split through the same template, pruned to max_input_length).
     few_shot: int = 0
+    # Figure 7's held-in panel: per tuned run, also the test split of the first N datasets of
+    # each cluster it was tuned on, for it and its base (0: held-out clusters only).
+    held_in_datasets: int = 0
 
     def __post_init__(self):
         for name in ("num_templates", "max_examples"):
@@ -106,6 +115,10 @@ class EvaluationConfig:
                 and self.few_shot >= 0,
                 f"evaluation few_shot must be an integer >= 0 (exemplars; 0: no few-shot "
                 f"scores), got {self.few_shot!r}")
+        require(isinstance(self.held_in_datasets, int)
+                and not isinstance(self.held_in_datasets, bool) and self.held_in_datasets >= 0,
+                f"evaluation held_in_datasets must be an integer >= 0 (0: none), got "
+                f"{self.held_in_datasets!r}")
 
     def settings(self):
         from flan_nb.evaluate import EvalSettings
@@ -140,6 +153,7 @@ class Group:
     cluster: str
     runs: list[tuple[Any, str, str]]  # (seed, tuned run, base run)
     eval_format: str = "zero-shot"
+    held_in: tuple[str, ...] = ()  # a held-in group: the tuned-on datasets it scores (test)
 
 
 def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
@@ -186,7 +200,43 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
         raise UserError(f"plan {plan.path}: evaluation cot: true asks for chain-of-thought "
                         f"questions, and source {config.source!r} has none; set cot: false or "
                         f"source: tinyworld")
-    return list(groups.values())
+    held_in: dict[str, Group] = {}  # after the held-out groups (Figure 7's second panel)
+    for planned in tuning if config.held_in_datasets else ():
+        values = planned.parameters()
+        setting = next(g.setting for g in groups.values()
+                       if any(r == planned.name for _, r, _ in g.runs))
+        for cluster, names in held_in_datasets(plan, planned.name, values, config).items():
+            key = json.dumps([setting, cluster, names], sort_keys=True, default=str)
+            group = held_in.setdefault(key, Group(setting, cluster, [], "zero-shot",
+                                                  tuple(names)))
+            group.runs.append((values.get(config.seed_parameter), planned.name,
+                               str(values[config.base_parameter])))
+    return list(groups.values()) + list(held_in.values())
+
+
+def held_in_datasets(plan: plans.Plan, run: str, values: Mapping[str, Any],
+                     config: EvaluationConfig) -> dict[str, list[str]]:
+    """Per cluster a tuning run was tuned on (its HELD_OUT, TUNING_CLUSTERS and
+    DATASETS_PER_CLUSTER parameters, the paper's held-out rules), the first
+    `config.held_in_datasets` datasets it was tuned on, in registry order."""
+    if values.get("NUM_TUNING_TASKS", 0):
+        raise UserError(f"plan {plan.path}: {run} tunes on NUM_TUNING_TASKS drawn tasks, so "
+                        f"its held-in datasets are not a cluster's first ones; remove "
+                        f"held_in_datasets from the evaluation section")
+    from flan_nb import tasks
+
+    held_out = splits.parse_clusters(values[config.held_out_parameter],
+                                     config.held_out_parameter)
+    chosen = splits.parse_clusters(values.get("TUNING_CLUSTERS", ""), "TUNING_CLUSTERS")
+    split = splits.limit_datasets_per_cluster(
+        splits.split_for(held_out, source=config.source, train_clusters=chosen or None),
+        int(values.get("DATASETS_PER_CLUSTER", 0)))
+    out: dict[str, list[str]] = {}
+    for name in split.train:
+        names = out.setdefault(tasks.get(name).cluster, [])
+        if len(names) < config.held_in_datasets:
+            names.append(name)
+    return out
 
 
 def check_publishable(plan: plans.Plan) -> None:
@@ -258,13 +308,23 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
     start = time.perf_counter()
     cells = {(c, f): _cells_of(c, f, config, data_dir)
              for c, f in dict.fromkeys((g.cluster, g.eval_format) for g in groups)}
+
+    def group_cells(g: Group) -> list:
+        # A held-in group scores the test split of its datasets only.
+        return [c for c in cells[(g.cluster, g.eval_format)] if not g.held_in
+                or (c.dataset in g.held_in and c.split == "test")]
+
     settings = config.settings()
-    base_clusters: dict[str, list[tuple[str, str]]] = {}
+    base_clusters: dict[str, list[str]] = {}
+    base_cells: dict[str, dict[tuple, Any]] = {}  # each cell once, though several groups ask
     for g in groups:
         for _, _, base in g.runs:
-            base_clusters.setdefault(base, [])
-            if (g.cluster, g.eval_format) not in base_clusters[base]:
-                base_clusters[base].append((g.cluster, g.eval_format))
+            labels = base_clusters.setdefault(base, [])
+            if _label(g) not in labels:
+                labels.append(_label(g))
+            for c in group_cells(g):
+                base_cells.setdefault(base, {}).setdefault(
+                    (c.dataset, c.template, c.split, c.format), c)
     world = (tinyworld.build(config.seed, config.size).world
              if config.source == "tinyworld" and config.probe_facts else None)
     items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
@@ -278,18 +338,19 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
                 max_input_length=config.max_input_length - 1, batch_size=config.batch_size)}
 
     for base, clusters in base_clusters.items():
-        echo(f"evaluate base {base} on {', '.join(_label(*key) for key in clusters)}")
+        echo(f"evaluate base {base} on {', '.join(clusters)}")
         loaded = evaluate.load_run_model(base, mesh)
-        scores += evaluate.evaluate_run(base, [c for key in clusters for c in cells[key]],
+        scores += evaluate.evaluate_run(base, list(base_cells[base].values()),
                                         "base", settings, loaded=loaded)
         probe("base", base, loaded, base)
     for g in groups:
         for _, run, base in g.runs:
-            echo(f"evaluate tuned {run} on {_label(g.cluster, g.eval_format)}")
+            echo(f"evaluate tuned {run} on {_label(g)}")
             loaded = evaluate.load_run_model(run, mesh)
-            scores += evaluate.evaluate_run(run, cells[(g.cluster, g.eval_format)], "tuned",
+            scores += evaluate.evaluate_run(run, group_cells(g), "tuned",
                                             settings, loaded=loaded)
-            if g.cluster == PROBE_CLUSTER and g.eval_format == "zero-shot" and run not in probes:
+            if (g.cluster == PROBE_CLUSTER and g.eval_format == "zero-shot" and not g.held_in
+                    and run not in probes):
                 probe("tuned", run, loaded, base)
     examples: dict[str, dict[str, Any]] = {c.dataset: {} for cl in cells.values() for c in cl}
     for cl in cells.values():
@@ -299,8 +360,10 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
             "seconds": time.perf_counter() - start}
 
 
-def _label(cluster: str, fmt: str) -> str:
-    return cluster if fmt == "zero-shot" else f"{cluster} ({fmt})"
+def _label(g: Group) -> str:
+    if g.held_in:
+        return f"{g.cluster} (held-in: {', '.join(g.held_in)})"
+    return g.cluster if g.eval_format == "zero-shot" else f"{g.cluster} ({g.eval_format})"
 
 
 # -- summarising -----------------------------------------------------------------------------
@@ -393,8 +456,11 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
         tuned_runs = [run for _, run, _ in g.runs]
         base_runs = [base for _, _, base in g.runs]
         unique_bases = list(dict.fromkeys(base_runs))
+        # The group's own datasets: a run is also scored on its other held-out clusters
+        # (Figure 6) and, with held_in_datasets, on clusters it was tuned on.
         names = list(dict.fromkeys(s.dataset for s in scores
-                                   if s.run == tuned_runs[0]))
+                                   if s.run == tuned_runs[0] and s.cluster == g.cluster
+                                   and (not g.held_in or s.dataset in g.held_in)))
         tuned = [[_per_example(scores, r, d) for r in tuned_runs] for d in names]
         base_rows = [[_per_example(scores, b, d) for b in base_runs] for d in names]
         base = [[_per_example(scores, b, d) for b in unique_bases] for d in names]
@@ -406,6 +472,8 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
                  "num_examples": sum(len(t[0]) for t in tuned),
                  "num_templates": {d: len(_by(scores, run=tuned_runs[0], dataset=d,
                                               split="test")) for d in names}}
+        if g.held_in:
+            entry["held_in"] = True
         for label, groups_ in (("base", base), ("tuned", tuned), ("difference", diffs)):
             entry[label] = stats.mean_interval(groups_).as_dict()
         entry["verdict"] = stats.verdict(stats.Interval(**entry["difference"]))
@@ -421,7 +489,8 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
                    "num_examples": len(tuned[i][0]),
                    "num_templates": entry["num_templates"][d],
                    "floors": None if floors[d] is None
-                   else {k: round(v, 2) for k, v in floors[d].items()}}
+                   else {k: round(v, 2) for k, v in floors[d].items()},
+                   **({"held_in": True} if g.held_in else {})}
             for label, groups_ in (("base", [base[i]]), ("tuned", [tuned[i]]),
                                    ("difference", [diffs[i]])):
                 row[label] = stats.mean_interval(groups_).as_dict()
@@ -500,14 +569,35 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+CURVE_POINTS = 60  # points of a published training-loss curve
+
+
+def loss_curve(run: str, points: int = CURVE_POINTS) -> dict[str, list] | None:
+    """A run's training loss against tokens seen, from its training log (`flan_nb.train`):
+    the log's steps cut into at most `points` consecutive stretches, each giving its mean loss
+    at the tokens seen by its last step. None for a run without a log."""
+    from flan_nb.runs import runs_dir
+    from flan_nb.train import LOG_FILE, TrainLog
+
+    rows = TrainLog(runs_dir() / run / LOG_FILE).read()
+    if not rows:
+        return None
+    size = -(-len(rows) // points)  # ceil: at most `points` stretches
+    parts = [rows[i:i + size] for i in range(0, len(rows), size)]
+    return {"tokens_seen": [p[-1]["tokens_seen"] for p in parts],
+            "loss": [round(statistics.fmean(r["loss"] for r in p), 4) for p in parts]}
+
+
 def run_records(plan: plans.Plan) -> list[dict[str, Any]]:
-    """Per run: name, notebook, full parameters, wall time and every metric it recorded."""
+    """Per run: name, notebook, full parameters, wall time, every metric it recorded and its
+    training-loss curve."""
     from flan_nb.runs import Run, runs_dir
 
     return [{"name": p.name, "notebook": p.notebook.name, "profile": p.profile,
              "parameters": _jsonable(p.parameters()),
              "wall_seconds": plans.run_wall_seconds(p.name),
-             "metrics": _jsonable(Run(runs_dir() / p.name).metrics())} for p in plan.runs]
+             "metrics": _jsonable(Run(runs_dir() / p.name).metrics()),
+             "loss_curve": loss_curve(p.name)} for p in plan.runs]
 
 
 def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
@@ -631,6 +721,8 @@ def cluster_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             x["setting"] for x in document["clusters"]) else {}
         if any(x.get("eval_format", "zero-shot") != "zero-shot" for x in document["clusters"]):
             row["evaluated in"] = c.get("eval_format", "zero-shot")
+        if any(x.get("held_in") for x in document["clusters"]):
+            row["panel"] = "held-in" if c.get("held_in") else "held-out"
         row.update({"cluster": c["cluster"], "seeds": c["num_seeds"],
                     "base": _ci(c["base"]), "tuned": _ci(c["tuned"]),
                     "tuned - base": _ci(c["difference"]), "verdict": c["verdict"]})

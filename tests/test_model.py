@@ -60,14 +60,15 @@ def packed_row(lengths, vocab=64, seed=0):
 
 
 def test_named_config_counts_match_the_initialised_model():
-    for name in ("test", "tiny-1m", "small-5m"):
+    for name in ("test", "tiny-250k", "tiny-500k", "tiny-1m", "small-5m"):
         for tied in (True, False):
             config = model_lib.named_config(name, tied_embeddings=tied)
             assert model_lib.param_count(config) == model_lib.initialized_param_count(
                 model_lib.abstract_model(config))
 
 
-@pytest.mark.parametrize("name,size", [("tiny-1m", 1e6), ("small-5m", 5e6),
+@pytest.mark.parametrize("name,size", [("tiny-250k", 0.25e6), ("tiny-500k", 0.5e6),
+                                       ("tiny-1m", 1e6), ("small-5m", 5e6),
                                        ("paper-422m", 422e6), ("paper-2b", 2e9),
                                        ("paper-8b", 8e9), ("paper-68b", 68e9),
                                        ("paper-137b", 137e9)])

@@ -350,3 +350,108 @@ def test_each_cluster_of_a_run_holding_out_several_summarises_only_its_datasets(
     assert by_cluster["closed_book_qa"]["tuned"]["mean"] == 0.0
     assert [(d["cluster"], d["dataset"]) for d in document["datasets"]] == [
         ("nli", "tw_rte"), ("closed_book_qa", "tw_trivia_qa")]
+
+
+def held_in_plan(workspace, held_in=1, held_out="nli"):
+    plan = {"profile": "book", "notebooks_dir": ".",
+            "steps": [{"notebook": "tune.ipynb", "name": "tune",
+                       "parameters": {"HELD_OUT": held_out}, "seeds": [0, 1, 2]}],
+            "evaluation": {"tuning_notebook": "tune", "size": "smoke", "max_examples": 6,
+                           "probe_facts": 0, "held_in_datasets": held_in}}
+    path = workspace / "held_in.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    return plans.load_plan(path)
+
+
+def test_held_in_groups_are_the_first_datasets_of_each_cluster_tuned_on(workspace):
+    loaded = held_in_plan(workspace, held_in=2)
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    held_out, held_in = groups[0], groups[1:]
+    assert (held_out.cluster, held_out.held_in) == ("nli", ())
+    split = results.splits.held_out_split("nli", source="tinyworld")
+    tuned_on = list(dict.fromkeys(tasks.get(n).cluster for n in split.train))
+    assert [g.cluster for g in held_in] == tuned_on  # never nli, nor paraphrase (the rules)
+    assert "paraphrase" not in tuned_on
+    for g in held_in:
+        first = [n for n in split.train if tasks.get(n).cluster == g.cluster][:2]
+        assert list(g.held_in) == first and all(n.startswith("tw_") for n in first)
+        assert [r for _, r, _ in g.runs] == ["tune-s0", "tune-s1", "tune-s2"]
+    assert results.tuned_groups(loaded, results.EvaluationConfig(
+        tuning_notebook="tune", size="smoke"))[1:] == []  # off by default
+
+
+def test_held_in_datasets_must_be_a_count(workspace):
+    for bad in (-1, "two", True):
+        with pytest.raises(results.UserError, match="held_in_datasets must be an integer"):
+            results.evaluation_config(held_in_plan(workspace, held_in=bad))
+
+
+def fake_held_in_evaluation(plan, data_dir=None, mesh=None, echo=print):
+    """Every group scored as the real evaluation would: the held-out cluster's tw_rte on
+    both splits, held-in datasets on the test split; tuning adds 50 points on held-in
+    datasets (3 of 6 examples fixed) and nothing on held-out ones."""
+    config = results.evaluation_config(plan)
+    scores = []
+    for g in results.tuned_groups(plan, config):
+        names = g.held_in or ("tw_rte",)
+        for d in names:
+            for split in (("test",) if g.held_in else ("validation", "test")):
+                for template in (0, 1):
+                    base = [0.0, 100.0] * 3
+                    scores.append(score("base", "base", d, template, split, base, ["a"] * 6))
+                    for _, run, _ in g.runs:
+                        tuned = [100.0] * 6 if g.held_in else base
+                        scores.append(score(run, "tuned", d, template, split, tuned,
+                                            ["a", "b"] * 3))
+    unique = {(s.run, s.dataset, s.template, s.split): s for s in scores}
+    datasets = {s.dataset for s in unique.values()}
+    examples = {d: {s: tasks.load_examples(d, s, size="smoke", limit=6)
+                    for s in ("validation", "test")} for d in datasets}
+    return {"scores": list(unique.values()), "probe": {}, "examples": examples, "items": 0,
+            "seconds": 1.0}
+
+
+def test_published_held_in_entries_compare_base_and_tuned_on_tuned_on_datasets(
+        workspace, monkeypatch):
+    fake_runs(monkeypatch)
+    make_base_runs("base")
+    monkeypatch.setattr(results, "evaluate_plan", fake_held_in_evaluation)
+    loaded = held_in_plan(workspace, held_in=1)
+    plans.run_plan(loaded, echo=lambda line: None)
+    document = json.loads(results.publish(loaded, progress=False).read_text())
+    held_out = [c for c in document["clusters"] if not c.get("held_in")]
+    held_in = [c for c in document["clusters"] if c.get("held_in")]
+    assert [(c["cluster"], c["datasets"]) for c in held_out] == [("nli", ["tw_rte"])]
+    assert held_out[0]["verdict"] == "no detectable change"
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))[1:]
+    assert [(c["cluster"], c["datasets"]) for c in held_in] == [
+        (g.cluster, list(g.held_in)) for g in groups]
+    for c in held_in:
+        assert c["num_seeds"] == 3 and c["difference"]["mean"] == pytest.approx(50.0)
+        assert c["verdict"] == "helps"
+    assert all(d.get("held_in") for d in document["datasets"] if d["dataset"] != "tw_rte")
+    rows = results.cluster_rows(document)
+    assert {r["panel"] for r in rows} == {"held-out", "held-in"}
+    assert document["evaluation"]["held_in_datasets"] == 1
+
+
+def test_a_plan_tuned_on_drawn_tasks_cannot_ask_for_held_in_datasets(workspace):
+    loaded = held_in_plan(workspace)
+    with pytest.raises(results.UserError, match="NUM_TUNING_TASKS"):
+        results.held_in_datasets(loaded, "tune-s0", {"HELD_OUT": "nli",
+                                                     "NUM_TUNING_TASKS": 50},
+                                 results.evaluation_config(loaded))
+
+
+def test_the_loss_curve_is_published_from_the_training_log(workspace):
+    run = runner.runs_dir() / "pre"
+    run.mkdir(parents=True)
+    rows = [{"step": i + 1, "loss": float(130 - i), "tokens_seen": 100 * (i + 1)}
+            for i in range(130)]
+    (run / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    curve = results.loss_curve("pre", points=60)
+    assert len(curve["loss"]) == len(curve["tokens_seen"]) <= 60
+    assert curve["tokens_seen"][0] == 300 and curve["tokens_seen"][-1] == 13_000
+    assert curve["loss"][0] == pytest.approx((130 + 129 + 128) / 3)
+    assert curve["tokens_seen"] == sorted(curve["tokens_seen"])
+    assert results.loss_curve("never-trained") is None

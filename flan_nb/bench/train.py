@@ -43,6 +43,13 @@ BENCH_SEQ = 256
 BENCH_BATCH = 16  # 4,096 tokens per step
 
 
+def model_flops_utilisation(matmul_params: int, tokens_per_s: float,
+                            peak_flops: float) -> float:
+    """MFU: the model FLOPs a training step does per second (6 x matmul parameters x
+    tokens/s; attention's own FLOPs not counted) over the hardware's peak FLOP/s."""
+    return 6.0 * matmul_params * tokens_per_s / peak_flops
+
+
 def random_batch(batch_size: int, seq_length: int, vocab_size: int, seed: int = 0) -> dict:
     """A packed LM batch of random tokens: each row holds 2 documents (so masks are real)."""
     rng = np.random.RandomState(seed)
@@ -285,7 +292,7 @@ def benchmark(quick: bool = False) -> dict:
         "rounds": rounds, "tokens_per_s": round(ours, 1), "step_s": round(best_step, 4),
         "compile_s": round(compile_s, 2), "peak_gflops": round(best_peak, 1),
         "model_gflops": round(6 * n * ours / 1e9, 2),
-        "mfu": round(6 * n * ours / 1e9 / best_peak, 3),
+        "mfu": round(model_flops_utilisation(n, ours, best_peak * 1e9), 3),
         "attention_ms": round(1000 * min(times["attention"]), 2),
     }
     if torch is not None:
