@@ -318,17 +318,29 @@ def rank_classify(model, tokenizer, examples: Sequence[Any], *, method: str = "s
 @dataclasses.dataclass(frozen=True)
 class Cell:
     """One (dataset, template, split) to evaluate on its examples (field dicts), in a prompt
-    format: FLAN's template ("zero-shot") or one of Figure 8's ablation formats, which have one
-    rendering per example (template 0)."""
+    format: FLAN's template ("zero-shot"), one of Figure 8's ablation formats, which have one
+    rendering per example (template 0), or "few-shot-K" (Figure 9): K exemplars drawn from
+    `pool` (the training split) with `shot_seed`, through the same template, pruned to the
+    input budget (`formats.TokenBudget`), never the evaluated example itself."""
 
     dataset: str
     template: int
     split: str
     examples: Sequence[Mapping[str, Any]]
     format: str = "zero-shot"
+    pool: Sequence[Mapping[str, Any]] = ()  # few-shot: where exemplars come from
+    shot_seed: int = 0  # few-shot: the seed of the exemplar draw
 
-    def render(self, spec, fields):
-        return formats.render_format(self.format, spec, fields, self.template)
+    @property
+    def shots(self) -> int:
+        return formats.parse_eval_format(self.format)[1]
+
+    def render(self, spec, fields, budget: formats.TokenBudget | None = None):
+        fmt, k = formats.parse_eval_format(self.format)
+        if fmt == "few-shot":
+            return formats.render_format(fmt, spec, fields, self.template, pool=self.pool, k=k,
+                                         budget=budget, seed=self.shot_seed)
+        return formats.render_format(fmt, spec, fields, self.template)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -347,14 +359,17 @@ class EvalSettings:
     max_target_length: int = 256  # the profile's target length (tuning's MAX_TARGET_LENGTH)
     length_normalize: bool = False  # the paper sums log-likelihoods (no normalization)
     bidirectional_prefix: bool = False  # must match how the model was trained
+    # Few-shot prompts are pruned to this many input tokens (EOS included), and cut there
+    # (None: max_input_length + 1, the zero-shot budget).
+    few_shot_max_input_length: int | None = None
 
     def __post_init__(self):
         require(self.method in METHODS,
                 f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         for name in ("batch_size", "max_input_length", "seq_length", "batch_rows",
-                     "max_new_tokens", "max_target_length"):
+                     "max_new_tokens", "max_target_length", "few_shot_max_input_length"):
             value = getattr(self, name)
-            if name == "max_new_tokens" and value is None:
+            if name in ("max_new_tokens", "few_shot_max_input_length") and value is None:
                 continue
             require(isinstance(value, int) and value >= 1,
                     f"{name} must be a positive integer, got {value!r}")
@@ -411,21 +426,62 @@ def generate_texts(model, tokenizer, inputs: Sequence[str],
     return [tokenizer.decode(o) for o in outputs]
 
 
+def few_shot_budget(tokenizer, settings: EvalSettings) -> formats.TokenBudget:
+    """The budget few-shot prompts are pruned to: the model's own tokens, the settings'
+    few-shot input length less the EOS."""
+    length = settings.few_shot_max_input_length or settings.max_input_length + 1
+    return formats.TokenBudget(lambda text: len(tokenizer.encode(text)), length - 1)
+
+
 def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
                    settings: EvalSettings | None = None,
                    timings: dict[str, float] | None = None,
-                   run: str = "") -> list[TemplateScore]:
+                   run: str = "", prompt_log: dict[str, dict] | None = None
+                   ) -> list[TemplateScore]:
     """Score `model` on every cell: rank classification for classification templates, greedy
-    decoding otherwise, all cells of a kind in one call. Scores are percentages."""
+    decoding otherwise, all cells of a kind and input budget in one call. Scores are
+    percentages. Few-shot cells are pruned to (and cut at) the few-shot input length; per
+    format, `prompt_log` sums what pruning did (prompts, exemplars asked and kept, prompts
+    over budget without any exemplar)."""
+    settings = settings or EvalSettings()
+    few = [c for c in cells if c.shots]
+    if few and len(few) < len(cells):
+        zero = [c for c in cells if not c.shots]
+        scored = {id(c): s for group in (zero, few) for c, s in zip(group, evaluate_model(
+            model, tokenizer, group, model_name=model_name, settings=settings,
+            timings=timings, run=run, prompt_log=prompt_log))}
+        return [scored[id(c)] for c in cells]
+    budgets: dict[str, formats.TokenBudget] = {}
+    if few:
+        length = settings.few_shot_max_input_length or settings.max_input_length + 1
+        settings = dataclasses.replace(settings, max_input_length=length - 1)
+        budgets = {c.format: few_shot_budget(tokenizer, settings) for c in few}
+    rendered = _render_cells(cells, budgets)
+    if prompt_log is not None:
+        for label, budget in budgets.items():
+            log = prompt_log.setdefault(label, {"prompts": 0, "over_budget": 0,
+                                                "exemplars_asked": 0, "exemplars_kept": 0,
+                                                "max_input_tokens": budget.max_input_tokens})
+            for key in ("prompts", "over_budget", "exemplars_asked", "exemplars_kept"):
+                log[key] += getattr(budget, key)
+    return _score_rendered(model, tokenizer, cells, rendered, model_name, settings, timings,
+                           run)
+
+
+def _render_cells(cells, budgets):
     from flan_nb import tasks
 
-    settings = settings or EvalSettings()
     rendered = []
     for cell in cells:
         spec = tasks.get(cell.dataset)
         if not cell.examples:
             raise UserError(f"no examples for {cell.dataset} ({cell.split}): nothing to evaluate")
-        rendered.append((spec, [cell.render(spec, f) for f in cell.examples]))
+        budget = budgets.get(cell.format)
+        rendered.append((spec, [cell.render(spec, f, budget) for f in cell.examples]))
+    return rendered
+
+
+def _score_rendered(model, tokenizer, cells, rendered, model_name, settings, timings, run):
     classify = [i for i, (_, rs) in enumerate(rendered) if rs[0].options]
     generate = [i for i in range(len(cells)) if i not in set(classify)]
     predictions: dict[int, list[str]] = {}
@@ -503,22 +559,45 @@ def load_run_model(run_name: str, mesh=None) -> LoadedModel:
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
                    size: str = "book", seed: int = 0, data_dir: str | None = None,
-                   format: str = "zero-shot") -> list[Cell]:
+                   format: str = "zero-shot", shot_seed: int = 0,
+                   max_pool: int | None = None) -> list[Cell]:
     """Cells for every dataset x evaluation template x split, at most `max_examples` each; an
-    ablation `format` (Figure 8) has one rendering per example, so one cell per split."""
+    ablation `format` (Figure 8) has one rendering per example, so one cell per split. A
+    "few-shot-K" format draws its exemplars from the first `max_pool` training examples (all
+    when None), with `shot_seed`; a training split smaller than K is an error."""
     from flan_nb import tasks
 
+    fmt, k = formats.parse_eval_format(format)
     cells = []
     for name in datasets:
         spec = tasks.get(name)
+        pool = few_shot_pool(name, k, size=size, seed=seed, data_dir=data_dir,
+                             max_pool=max_pool) if k else ()
         for split in splits:
             examples = tasks.load_examples(name, split, seed=seed, size=size,
                                            data_dir=data_dir, limit=max_examples)
-            templates = (eval_templates(spec, num_templates) if format == "zero-shot"
+            templates = (eval_templates(spec, num_templates) if fmt in ("zero-shot", "few-shot")
                          else [0])
             for template in templates:
-                cells.append(Cell(name, template, split, examples, format))
+                cells.append(Cell(name, template, split, examples, format, pool, shot_seed))
     return cells
+
+
+def few_shot_pool(dataset: str, k: int, *, size: str = "book", seed: int = 0,
+                  data_dir: str | None = None,
+                  max_pool: int | None = None) -> list[Mapping[str, Any]]:
+    """The training examples few-shot exemplars of `dataset` are drawn from; fails (one line)
+    when the split holds fewer than `k` + 1 (an exemplar is never the evaluated example, so
+    an example drawn from the training split itself still gets k others)."""
+    from flan_nb import tasks
+
+    pool = tasks.load_examples(dataset, "train", seed=seed, size=size, data_dir=data_dir,
+                               limit=max_pool)
+    if len(pool) < k + 1:
+        raise UserError(f"few-shot k={k} is too large for {dataset}: its training split "
+                        f"{'(capped at max_pool) ' if max_pool else ''}holds {len(pool)} "
+                        f"examples; use k <= {max(len(pool) - 1, 0)}")
+    return pool
 
 
 def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
