@@ -630,8 +630,8 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
 
 def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
                  settings: EvalSettings | None = None, mesh=None,
-                 timings: dict[str, float] | None = None, loaded: LoadedModel | None = None
-                 ) -> list[TemplateScore]:
+                 timings: dict[str, float] | None = None, loaded: LoadedModel | None = None,
+                 prompt_log: dict[str, dict] | None = None) -> list[TemplateScore]:
     """Scores of one run's model (loaded here unless `loaded`) on `cells`, labelled `label`
     ("base" or "tuned"), in the attention mode it was trained with."""
     import dataclasses as dc
@@ -640,4 +640,4 @@ def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
     mode = dc.replace(settings or EvalSettings(),
                       bidirectional_prefix=loaded.bidirectional_prefix)
     return evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
-                          settings=mode, timings=timings, run=run_name)
+                          settings=mode, timings=timings, run=run_name, prompt_log=prompt_log)
