@@ -318,9 +318,10 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def load_results(plan: plans.Plan | str | Path, path: Path | None = None) -> dict[str, Any]:
+def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
+                 check_plan: bool = True) -> dict[str, Any]:
     """The plan's published prompt-tuning results, checked: present, parseable, of this
-    format, and published from the plan as it is now (same runs and evaluation section)."""
+    format, and (with `check_plan`) published from the plan as it is now (`differences`)."""
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     path = Path(path or results.results_path(plan))
     fix = f"run `{results.publish_command(plan)}`"
@@ -337,12 +338,21 @@ def load_results(plan: plans.Plan | str | Path, path: Path | None = None) -> dic
     if missing or document.get("format") != FORMAT or document.get("kind") != KEY:
         raise UserError(f"results file {path} is corrupt or of another kind "
                         f"({', '.join(missing) or 'format'}): {fix} to rewrite it")
-    recorded = [r["name"] for r in document["provenance"].get("runs", [])]
-    if (recorded != [p.name for p in plan.runs]
-            or document["evaluation"] != _jsonable(plan.evaluation)):
-        raise UserError(f"results file {path} is stale: the plan's runs or evaluation changed "
-                        f"since it was published; {fix}")
+    if check_plan and differences(plan, document):
+        raise UserError(f"results file {path} is stale: the plan changed since it was "
+                        f"published ({'; '.join(differences(plan, document))}); {fix}")
     return document
+
+
+def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
+    """How the plan differs from the one the results were published from (empty: same)."""
+    recorded = [r["name"] for r in document["provenance"].get("runs", [])]
+    out = []
+    if recorded != [p.name for p in plan.runs]:
+        out.append("its runs")
+    if document["evaluation"] != _jsonable(plan.evaluation):
+        out.append("the evaluation section")
+    return out
 
 
 def _ci(interval: Mapping[str, float]) -> str:
