@@ -96,3 +96,39 @@ def test_rank_classification_with_a_prompt_reports_every_example(model):
     out = prompt_tuning.rank_classify(big, tokenizer, None, spec, test, [0, 1], config)
     assert len(out["per_example"]) == 3 and set(out["per_template"]) == {0, 1}
     assert all(p in spec.render(test[0], 0).options for p in out["predictions"])
+
+
+# -- a prompt-tuning plan's bad input: one line, exit 2, before any run ----------------------
+
+from test_few_shot_eval import expect_exit_2_before_any_run, workspace, write_plan  # noqa: E402,F401
+
+
+def _section(**changes):
+    section = {"datasets": ["tw_rte"], "num_examples": [2], "seeds": [0], "size": "smoke",
+               "prompt_length": 4, "max_length": 64}
+    return {"prompt_tuning": {**section, **changes}}
+
+
+@pytest.mark.parametrize("changes, pattern", [
+    ({"datasets": ["tw_nope"]}, "unknown dataset 'tw_nope'"),
+    ({"num_examples": [10_000]}, "tw_rte with 10000 examples: its training split holds"),
+    ({"prompt_length": 60}, "prompt_length=60 leaves .* input tokens"),
+    ({"datasets": ["tw_copa"]}, "no tuning run holds out commonsense"),
+    ({"seeds": [0, 1]}, "prompt seed 1 has no tuning run"),
+    ({"datasets": ["tw_squad"]}, "not a classification dataset"),
+    ({"steps": 3}, r"unknown keys \['steps'\]"),
+])
+def test_a_bad_prompt_tuning_plan_fails_before_any_run(workspace, capsys, changes, pattern):
+    plan = write_plan(workspace, _section(**changes))
+    expect_exit_2_before_any_run(capsys, plan, pattern)
+
+
+def test_a_good_prompt_tuning_plan_names_its_start_models(workspace):
+    from flan_nb import plans, prompt_results
+
+    plan = plans.load_plan(write_plan(workspace, _section(num_examples=[2, None])))
+    prompt_results.check_publishable(plan)
+    got = [(u.start, u.run, u.num_examples) for u in prompt_results.units(plan)]
+    assert sorted(got, key=str) == sorted([("base", "base", 2), ("base", "base", None),
+                                           ("tuned", "tune-nli-s0", 2),
+                                           ("tuned", "tune-nli-s0", None)], key=str)
