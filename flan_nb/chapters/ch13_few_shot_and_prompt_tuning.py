@@ -29,8 +29,8 @@ PAPER_FIGURE10 = ("prompt tuning works better from FLAN than from the base LM in
                   "setting, by more than 10 points with 32 training examples")
 PAPER_FIGURE10_MARGIN = 10.0  # points, FLAN over the base LM with 32 examples (the paper)
 # Rough time each plan takes here (2 cores), from its plan file's estimate.
-PLAN_MINUTES = {"figure9": "about 35 minutes (plus 25 if book.yaml's runs are missing)",
-                "figure10": "about 55 minutes (plus 25 if book.yaml's runs are missing)"}
+PLAN_MINUTES = {"figure9": "about 35 minutes here; 25 more if book.yaml's runs are missing",
+                "figure10": "about 55 minutes here; 25 more if book.yaml's runs are missing"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,7 +105,7 @@ def not_run_markdown(published: Published, figure: str) -> str:
     """One line for a plan never published: what is missing and the command that makes it."""
     minutes = PLAN_MINUTES.get(published.plan.stem, "")
     return (f"**{figure}: not run yet.** Run `{published.command}`"
-            f"{f' ({minutes} here)' if minutes else ''} to publish "
+            f"{f' ({minutes})' if minutes else ''} to publish "
             f"`results/{published.plan.stem}.json`; this page then renders it.")
 
 
