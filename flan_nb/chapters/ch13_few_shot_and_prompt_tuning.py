@@ -262,6 +262,34 @@ def plot_figure9(document, title: str):
     return fig
 
 
+def _source(document) -> str:
+    prov = document["provenance"]
+    return (f"published from `{document['plan']}` at commit {prov['commit'][:12]} on "
+            f"{prov['date'][:10]} (`{prov['regenerate']}`)")
+
+
+def figure9_caption(document) -> str:
+    """What Figure 9 shows and how many seeds, examples and templates it rests on."""
+    c = document["clusters"][0]
+    templates = sorted({n for g in document["clusters"] for n in g["num_templates"].values()})
+    spread = (f"{templates[0]}" if len(templates) == 1
+              else f"{templates[0]} to {templates[-1]}")
+    examples = ", ".join(f"{g['cluster']} {g['num_examples']}" for g in document["clusters"]
+                         if g.get("eval_format", "zero-shot") == "zero-shot")
+    return (f"Figure 9 (ours): held-out score per cluster and prompt; bars: mean with a 95% "
+            f"bootstrap interval over test examples and {c['num_seeds']} tuning seeds; grey: "
+            f"standard deviation over templates ({spread} per dataset); test examples: "
+            f"{examples}; {_source(document)}.")
+
+
+def figure10_caption(document) -> str:
+    r = document["settings"][0]
+    return (f"Figure 10 (ours): test accuracy after prompt tuning from the base LM and from "
+            f"FLAN (tuned without the dataset's cluster); mean with a 95% bootstrap interval "
+            f"over {r['num_test']} test examples per dataset and {r['num_seeds']} seeds; "
+            f"{_source(document)}.")
+
+
 def figure9_lines(document) -> list[str]:
     """The reading of Figure 9 from the intervals: per cluster and k, whether exemplars help
     FLAN (the interval of the paired gain), and whether they lower the spread over templates
@@ -325,7 +353,6 @@ def plot_figure10(document, title: str):
 
     from flan_nb.report import MODEL_COLORS
 
-    sizes = [r["num_examples"] for r in document["overall"]]
     datasets = list(dict.fromkeys(r["dataset"] for r in document["settings"]))
     fig, axes = plt.subplots(1, 1 + len(datasets), figsize=(2.3 * (1 + len(datasets)) + 0.6,
                                                             3.3), squeeze=False, sharey=True)
@@ -344,7 +371,7 @@ def plot_figure10(document, title: str):
         ax.set_xticks(range(len(rows)), [f"n={r['num_examples']}" for r in rows], fontsize=8)
         ax.set_title(name, fontsize=9)
     axes[0][0].set_ylabel("test accuracy (%)")
-    fig.suptitle(f"{title} ({len(sizes)} training-set sizes)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.legend(fontsize=7, ncol=2, loc="lower center", bbox_to_anchor=(0.5, -0.08))
     fig.tight_layout()
     return fig
