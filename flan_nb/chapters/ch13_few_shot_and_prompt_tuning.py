@@ -29,7 +29,7 @@ PAPER_FIGURE10 = ("prompt tuning works better from FLAN than from the base LM in
                   "setting, by more than 10 points with 32 training examples")
 PAPER_FIGURE10_MARGIN = 10.0  # points, FLAN over the base LM with 32 examples (the paper)
 # Rough time each plan takes here (2 cores), from its plan file's estimate.
-PLAN_MINUTES = {"figure9": "about 35 minutes here; 25 more if book.yaml's runs are missing",
+PLAN_MINUTES = {"figure9": "about 30 minutes here; 25 more if book.yaml's runs are missing",
                 "figure10": "about 55 minutes here; 25 more if book.yaml's runs are missing"}
 
 
