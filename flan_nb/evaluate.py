@@ -583,16 +583,24 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
     return cells
 
 
+@functools.lru_cache(maxsize=32)
+def _training_pool(dataset: str, size: str, seed: int, data_dir: str | None,
+                   max_pool: int | None) -> tuple:
+    """A training split, loaded once per process: every k and split of a dataset draws its
+    exemplars from the same pool (up to 30k TFDS examples; read-only)."""
+    from flan_nb import tasks
+
+    return tuple(tasks.load_examples(dataset, "train", seed=seed, size=size, data_dir=data_dir,
+                                     limit=max_pool))
+
+
 def few_shot_pool(dataset: str, k: int, *, size: str = "book", seed: int = 0,
                   data_dir: str | None = None,
-                  max_pool: int | None = None) -> list[Mapping[str, Any]]:
+                  max_pool: int | None = None) -> Sequence[Mapping[str, Any]]:
     """The training examples few-shot exemplars of `dataset` are drawn from; fails (one line)
     when the split holds fewer than `k` + 1 (an exemplar is never the evaluated example, so
     an example drawn from the training split itself still gets k others)."""
-    from flan_nb import tasks
-
-    pool = tasks.load_examples(dataset, "train", seed=seed, size=size, data_dir=data_dir,
-                               limit=max_pool)
+    pool = _training_pool(dataset, size, seed, data_dir, max_pool)
     if len(pool) < k + 1:
         raise UserError(f"few-shot k={k} is too large for {dataset}: its training split "
                         f"{'(capped at max_pool) ' if max_pool else ''}holds {len(pool)} "

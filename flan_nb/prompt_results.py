@@ -128,11 +128,15 @@ def units(plan: plans.Plan, settings: Settings | None = None) -> list[Unit]:
     out = []
     for dataset in settings.datasets:
         cluster = tasks.get(dataset).cluster
-        group = next((g for g in groups if g.cluster == cluster and not g.setting
-                      and g.eval_format == "zero-shot"), None)
-        if group is None:
+        found = [g for g in groups if g.cluster == cluster and g.eval_format == "zero-shot"]
+        if not found:
             raise UserError(f"plan {plan.path}: no tuning run holds out {cluster} (the cluster "
                             f"of {dataset}); add one to the plan's steps")
+        if len(found) > 1:
+            raise UserError(f"plan {plan.path}: several tuning settings hold out {cluster} "
+                            f"({'; '.join(str(g.setting) for g in found)}); a prompt-tuning "
+                            f"plan needs one FLAN model per cluster and seed")
+        group = found[0]
         by_seed = {seed: (run, base) for seed, run, base in group.runs}
         for seed in settings.seeds:
             if seed not in by_seed:

@@ -112,10 +112,10 @@ def render_pairs(spec, examples: Sequence[Mapping[str, Any]], templates: Sequenc
 def init_prompt(model, prompt_length: int, seed: int) -> np.ndarray:
     """(P, d_model) float32: the embeddings of P tokens drawn from the vocabulary (Lester et
     al.'s initialisation; ids 0-2 are pad, EOS and unk, so they are skipped)."""
-    table = np.asarray(model.embed[...], np.float32)  # (vocab, d_model)
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(3, table.shape[0], size=prompt_length)
-    return table[ids].copy()
+    vocab_size = model.config.vocab_size
+    ids = np.random.default_rng(seed).integers(3, vocab_size, size=prompt_length)
+    # Only the P rows are gathered (on the device), not the whole table to the host.
+    return np.asarray(model.embed[...][ids], np.float32)  # (P, d_model)
 
 
 def _rows(pairs, config: PromptTuningConfig, length: int) -> dict[str, np.ndarray]:
@@ -217,8 +217,7 @@ def score_pairs(model, prompt: np.ndarray | None, pairs, config: PromptTuningCon
 
     graphdef, state = nnx.split(model)
     _, score, _ = _compiled(graphdef, bool(bidirectional_prefix), float(config.learning_rate))
-    d_model = model.embed[...].shape[1]
-    soft = jnp.zeros((0, d_model), jnp.float32) if prompt is None else jnp.asarray(prompt)
+    soft = jnp.zeros((0, model.config.d_model), jnp.float32) if prompt is None else jnp.asarray(prompt)
     out = np.zeros(len(pairs))
     order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]))  # less padding
     size = config.score_batch_size
