@@ -182,6 +182,15 @@ def _start_fingerprint(run: str, step: int) -> dict[str, Any]:
             "metrics_mtime": metrics.stat().st_mtime if metrics.is_file() else None}
 
 
+def score_split(dataset: str) -> str:
+    """The split a prompt is scored on: "test", or "validation" for a TFDS dataset whose test
+    split is unlabelled (SuperGLUE's; the paper reports their dev sets)."""
+    from flan_nb import tasks
+
+    splits = getattr(tasks.get(dataset), "splits", None)
+    return "validation" if splits is not None and "test" not in splits else "test"
+
+
 def run_unit(unit: Unit, settings: Settings, loaded, *, data_dir: str | None = None
              ) -> dict[str, Any]:
     """Train and score one prompt on the loaded start model."""
@@ -189,13 +198,15 @@ def run_unit(unit: Unit, settings: Settings, loaded, *, data_dir: str | None = N
 
     train = prompt_tuning.training_examples(unit.dataset, unit.num_examples, seed=unit.seed,
                                             size=settings.size, data_dir=data_dir)
-    test = tasks.load_examples(unit.dataset, "test", seed=settings.seed, size=settings.size,
+    split = score_split(unit.dataset)
+    test = tasks.load_examples(unit.dataset, split, seed=settings.seed, size=settings.size,
                                data_dir=data_dir, limit=settings.max_test_examples)
     out = prompt_tuning.prompt_tune_and_score(
         loaded.model, loaded.tokenizer, unit.dataset, train, test, settings.config,
         seed=unit.seed, bidirectional_prefix=loaded.bidirectional_prefix)
     losses = out["losses"]
     return {**dataclasses.asdict(unit), "num_train": len(train), "num_test": len(test),
+            "split": split,
             "templates": out["templates"],
             "test_per_example": [round(v, 2) for v in out["per_example"]],
             "per_template": {str(t): round(v, 2) for t, v in out["per_template"].items()},

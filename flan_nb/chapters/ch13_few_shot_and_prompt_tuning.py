@@ -284,10 +284,11 @@ def figure9_caption(document) -> str:
 
 def figure10_caption(document) -> str:
     r = document["settings"][0]
-    return (f"Figure 10 (ours): test accuracy after prompt tuning from the base LM and from "
+    split = {x.get("split", "test") for x in document["records"]}
+    return (f"Figure 10 (ours): accuracy after prompt tuning from the base LM and from "
             f"FLAN (tuned without the dataset's cluster); mean with a 95% bootstrap interval "
-            f"over {r['num_test']} test examples per dataset and {r['num_seeds']} seeds; "
-            f"{_source(document)}.")
+            f"over {r['num_test']} {'/'.join(sorted(split))} examples per dataset and "
+            f"{r['num_seeds']} seeds; {_source(document)}.")
 
 
 def figure9_lines(document) -> list[str]:
