@@ -398,6 +398,6 @@ def format_results(document: Mapping[str, Any]) -> str:
     lines[3] = (f"wall time: runs {prov['wall_seconds']['runs'] / 60:.1f} min, prompt tuning "
                 f"and scoring {prov['wall_seconds']['evaluation'] / 60:.1f} min")
     return "\n".join(lines + [
-        "", "Prompt tuning, test accuracy (mean [95% CI] over examples and seeds):",
+        "", "Prompt tuning, accuracy (mean [95% CI] over scored examples and seeds):",
         format_table(setting_rows(document)), "", "Averaged over the datasets:",
         format_table(overall_rows(document))])
