@@ -318,21 +318,29 @@ def rank_classify(model, tokenizer, examples: Sequence[Any], *, method: str = "s
 @dataclasses.dataclass(frozen=True)
 class Cell:
     """One (dataset, template, split) to evaluate on its examples (field dicts), in a prompt
-    format: FLAN's template ("zero-shot") or one of Figure 8's ablation formats, which have one
-    rendering per example (template 0)."""
+    format: FLAN's template ("zero-shot"), one of Figure 8's ablation formats, which have one
+    rendering per example (template 0), or "few-shot-K" (Figure 9): K exemplars drawn from
+    `pool` (the training split) with `shot_seed`, through the same template, pruned to the
+    input budget (`formats.TokenBudget`), never the evaluated example itself."""
 
     dataset: str
     template: int
     split: str
     examples: Sequence[Mapping[str, Any]]
     format: str = "zero-shot"
-    # "few-shot": `shots` exemplars from `pool` (the training split), pruned to the budget.
-    pool: Sequence[Mapping[str, Any]] = ()
-    shots: int = 0
+    pool: Sequence[Mapping[str, Any]] = ()  # few-shot: where exemplars come from
+    shot_seed: int = 0  # few-shot: the seed of the exemplar draw
+
+    @property
+    def shots(self) -> int:
+        return formats.parse_eval_format(self.format)[1]
 
     def render(self, spec, fields, budget: formats.TokenBudget | None = None):
-        return formats.render_format(self.format, spec, fields, self.template, pool=self.pool,
-                                     k=self.shots, budget=budget)
+        fmt, k = formats.parse_eval_format(self.format)
+        if fmt == "few-shot":
+            return formats.render_format(fmt, spec, fields, self.template, pool=self.pool, k=k,
+                                         budget=budget, seed=self.shot_seed)
+        return formats.render_format(fmt, spec, fields, self.template)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -351,14 +359,17 @@ class EvalSettings:
     max_target_length: int = 256  # the profile's target length (tuning's MAX_TARGET_LENGTH)
     length_normalize: bool = False  # the paper sums log-likelihoods (no normalization)
     bidirectional_prefix: bool = False  # must match how the model was trained
+    # Few-shot prompts are pruned to this many input tokens (EOS included), and cut there
+    # (None: max_input_length + 1, the zero-shot budget).
+    few_shot_max_input_length: int | None = None
 
     def __post_init__(self):
         require(self.method in METHODS,
                 f"method must be one of {', '.join(METHODS)}, got {self.method!r}")
         for name in ("batch_size", "max_input_length", "seq_length", "batch_rows",
-                     "max_new_tokens", "max_target_length"):
+                     "max_new_tokens", "max_target_length", "few_shot_max_input_length"):
             value = getattr(self, name)
-            if name == "max_new_tokens" and value is None:
+            if name in ("max_new_tokens", "few_shot_max_input_length") and value is None:
                 continue
             require(isinstance(value, int) and value >= 1,
                     f"{name} must be a positive integer, got {value!r}")
@@ -415,24 +426,62 @@ def generate_texts(model, tokenizer, inputs: Sequence[str],
     return [tokenizer.decode(o) for o in outputs]
 
 
+def few_shot_budget(tokenizer, settings: EvalSettings) -> formats.TokenBudget:
+    """The budget few-shot prompts are pruned to: the model's own tokens, the settings'
+    few-shot input length less the EOS."""
+    length = settings.few_shot_max_input_length or settings.max_input_length + 1
+    return formats.TokenBudget(lambda text: len(tokenizer.encode(text)), length - 1)
+
+
 def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
                    settings: EvalSettings | None = None,
                    timings: dict[str, float] | None = None,
-                   run: str = "") -> list[TemplateScore]:
+                   run: str = "", prompt_log: dict[str, dict] | None = None
+                   ) -> list[TemplateScore]:
     """Score `model` on every cell: rank classification for classification templates, greedy
-    decoding otherwise, all cells of a kind in one call. Scores are percentages."""
+    decoding otherwise, all cells of a kind and input budget in one call. Scores are
+    percentages. Few-shot cells are pruned to (and cut at) the few-shot input length; per
+    format, `prompt_log` sums what pruning did (prompts, exemplars asked and kept, prompts
+    over budget without any exemplar)."""
+    settings = settings or EvalSettings()
+    few = [c for c in cells if c.shots]
+    if few and len(few) < len(cells):
+        zero = [c for c in cells if not c.shots]
+        scored = {id(c): s for group in (zero, few) for c, s in zip(group, evaluate_model(
+            model, tokenizer, group, model_name=model_name, settings=settings,
+            timings=timings, run=run, prompt_log=prompt_log))}
+        return [scored[id(c)] for c in cells]
+    budgets: dict[str, formats.TokenBudget] = {}
+    if few:
+        length = settings.few_shot_max_input_length or settings.max_input_length + 1
+        settings = dataclasses.replace(settings, max_input_length=length - 1)
+        budgets = {c.format: few_shot_budget(tokenizer, settings) for c in few}
+    rendered = _render_cells(cells, budgets)
+    if prompt_log is not None:
+        for label, budget in budgets.items():
+            log = prompt_log.setdefault(label, {"prompts": 0, "over_budget": 0,
+                                                "exemplars_asked": 0, "exemplars_kept": 0,
+                                                "max_input_tokens": budget.max_input_tokens})
+            for key in ("prompts", "over_budget", "exemplars_asked", "exemplars_kept"):
+                log[key] += getattr(budget, key)
+    return _score_rendered(model, tokenizer, cells, rendered, model_name, settings, timings,
+                           run)
+
+
+def _render_cells(cells, budgets):
     from flan_nb import tasks
 
-    settings = settings or EvalSettings()
-    # Few-shot prompts are pruned to the inputs the model reads (EOS apart), in its tokens.
-    budget = formats.TokenBudget(lambda text: len(tokenizer.encode(text)),
-                                 settings.max_input_length)
     rendered = []
     for cell in cells:
         spec = tasks.get(cell.dataset)
         if not cell.examples:
             raise UserError(f"no examples for {cell.dataset} ({cell.split}): nothing to evaluate")
+        budget = budgets.get(cell.format)
         rendered.append((spec, [cell.render(spec, f, budget) for f in cell.examples]))
+    return rendered
+
+
+def _score_rendered(model, tokenizer, cells, rendered, model_name, settings, timings, run):
     classify = [i for i, (_, rs) in enumerate(rendered) if rs[0].options]
     generate = [i for i in range(len(cells)) if i not in set(classify)]
     predictions: dict[int, list[str]] = {}
@@ -510,28 +559,53 @@ def load_run_model(run_name: str, mesh=None) -> LoadedModel:
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
                    size: str = "book", seed: int = 0, data_dir: str | None = None,
-                   format: str = "zero-shot", shots: int = 0) -> list[Cell]:
+                   format: str = "zero-shot", shot_seed: int = 0,
+                   max_pool: int | None = None) -> list[Cell]:
     """Cells for every dataset x evaluation template x split, at most `max_examples` each; an
-    ablation `format` (Figure 8) has one rendering per example, so one cell per split (the
-    chain-of-thought formats wrap the templates: one cell per template). "few-shot" puts
-    `shots` exemplars of the dataset's training split before each example."""
+    ablation `format` (Figure 8) has one rendering per example, so one cell per split. A
+    "few-shot-K" format draws its exemplars from the first `max_pool` training examples (all
+    when None), with `shot_seed`; a training split smaller than K is an error."""
     from flan_nb import tasks
 
-    require(format != "few-shot" or shots >= 1,
-            f"few-shot evaluation needs at least one exemplar, got shots={shots}")
+    fmt, k = formats.parse_eval_format(format)
     cells = []
     for name in datasets:
         spec = tasks.get(name)
-        pool = (tasks.load_examples(name, "train", seed=seed, size=size, data_dir=data_dir)
-                if format == "few-shot" else ())
+        pool = few_shot_pool(name, k, size=size, seed=seed, data_dir=data_dir,
+                             max_pool=max_pool) if k else ()
         for split in splits:
             examples = tasks.load_examples(name, split, seed=seed, size=size,
                                            data_dir=data_dir, limit=max_examples)
-            templates = (eval_templates(spec, num_templates)
-                         if format in formats.TEMPLATED_FORMATS else [0])
+            templates = (eval_templates(spec, num_templates) if fmt in formats.TEMPLATED_FORMATS
+                         else [0])
             for template in templates:
-                cells.append(Cell(name, template, split, examples, format, pool, shots))
+                cells.append(Cell(name, template, split, examples, format, pool, shot_seed))
     return cells
+
+
+@functools.lru_cache(maxsize=32)
+def _training_pool(dataset: str, size: str, seed: int, data_dir: str | None,
+                   max_pool: int | None) -> tuple:
+    """A training split, loaded once per process: every k and split of a dataset draws its
+    exemplars from the same pool (up to 30k TFDS examples; read-only)."""
+    from flan_nb import tasks
+
+    return tuple(tasks.load_examples(dataset, "train", seed=seed, size=size, data_dir=data_dir,
+                                     limit=max_pool))
+
+
+def few_shot_pool(dataset: str, k: int, *, size: str = "book", seed: int = 0,
+                  data_dir: str | None = None,
+                  max_pool: int | None = None) -> Sequence[Mapping[str, Any]]:
+    """The training examples few-shot exemplars of `dataset` are drawn from; fails (one line)
+    when the split holds fewer than `k` + 1 (an exemplar is never the evaluated example, so
+    an example drawn from the training split itself still gets k others)."""
+    pool = _training_pool(dataset, size, seed, data_dir, max_pool)
+    if len(pool) < k + 1:
+        raise UserError(f"few-shot k={k} is too large for {dataset}: its training split "
+                        f"{'(capped at max_pool) ' if max_pool else ''}holds {len(pool)} "
+                        f"examples; use k <= {max(len(pool) - 1, 0)}")
+    return pool
 
 
 def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
@@ -564,8 +638,8 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
 
 def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
                  settings: EvalSettings | None = None, mesh=None,
-                 timings: dict[str, float] | None = None, loaded: LoadedModel | None = None
-                 ) -> list[TemplateScore]:
+                 timings: dict[str, float] | None = None, loaded: LoadedModel | None = None,
+                 prompt_log: dict[str, dict] | None = None) -> list[TemplateScore]:
     """Scores of one run's model (loaded here unless `loaded`) on `cells`, labelled `label`
     ("base" or "tuned"), in the attention mode it was trained with."""
     import dataclasses as dc
@@ -574,4 +648,4 @@ def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
     mode = dc.replace(settings or EvalSettings(),
                       bidirectional_prefix=loaded.bidirectional_prefix)
     return evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
-                          settings=mode, timings=timings, run=run_name)
+                          settings=mode, timings=timings, run=run_name, prompt_log=prompt_log)

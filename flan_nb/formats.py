@@ -201,6 +201,8 @@ class TokenBudget:
     unit: str = "tokens"
     prompts: int = 0
     over_budget: int = 0
+    exemplars_asked: int = 0  # k per prompt, summed
+    exemplars_kept: int = 0  # exemplars left after pruning, summed
 
     def few_shot(self, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int,
                  pool: Sequence[Mapping[str, Any]], k: int, seed: int = 0) -> Rendered:
@@ -208,6 +210,8 @@ class TokenBudget:
         rendered, kept = _few_shot(spec, fields, template_id, pool, k, self.count_tokens,
                                    self.max_input_tokens, seed)
         self.prompts += 1
+        self.exemplars_asked += k
+        self.exemplars_kept += kept
         if not kept and self.count_tokens(rendered.inputs) > self.max_input_tokens:
             self.over_budget += 1
         return rendered
@@ -219,6 +223,27 @@ class TokenBudget:
         return (f"{self.over_budget} of {self.prompts} examples do not fit in "
                 f"{self.max_input_tokens} {self.unit} even without exemplars: their prompts are "
                 f"zero-shot and longer than that (nothing is cut)")
+
+
+def few_shot_label(k: int) -> str:
+    """The evaluation-format label of few-shot prompts with `k` exemplars, e.g. "few-shot-4"
+    (zero exemplars is the zero-shot format)."""
+    if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+        raise UserError(f"few-shot k must be an integer >= 0, got {k!r}")
+    return "zero-shot" if k == 0 else f"few-shot-{k}"
+
+
+def parse_eval_format(label: str) -> tuple[str, int]:
+    """(format, k) of an evaluation-format label: "few-shot-4" -> ("few-shot", 4); any other
+    label is one of FORMATS with k = 0."""
+    if label.startswith("few-shot-") and label[len("few-shot-"):].isdigit():
+        k = int(label[len("few-shot-"):])
+        if k >= 1:
+            return "few-shot", k
+    if label == "few-shot":
+        raise UserError("the few-shot evaluation format needs its k: write few-shot-K, "
+                        "e.g. few-shot-4")
+    return check_format(label), 0
 
 
 def render_format(fmt: str, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int = 0,

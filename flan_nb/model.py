@@ -573,10 +573,13 @@ class Transformer(nnx.Module):
         return logits.astype(jnp.float32)  # (batch, len, vocab)
 
     def __call__(self, tokens, positions, segment_ids, causal_attention=None, *,
-                 bidirectional_prefix: bool = False, dropout_rng=None):
+                 bidirectional_prefix: bool = False, dropout_rng=None, soft_prompt=None):
         """Logits (batch, length, vocab) for packed int32 (batch, length) inputs.
 
-        `dropout_rng` switches dropout on (training); None means deterministic.
+        `dropout_rng` switches dropout on (training); None means deterministic. `soft_prompt`
+        (P, d_model) is prompt tuning's: P vectors put before every row's embedded tokens at
+        positions 0..P-1 (the tokens move up by P), in the row's first segment and, with
+        `bidirectional_prefix`, in its prefix; logits are returned for the tokens only.
         """
         prefix = None
         if bidirectional_prefix:
@@ -586,11 +589,26 @@ class Transformer(nnx.Module):
             prefix = jnp.asarray(causal_attention) > 0  # (batch, length)
         x = _dropout(self._embed(tokens), self.config.dropout_rate,
                      _fold(dropout_rng, self.config.num_layers))
+        num_soft = 0
+        if soft_prompt is not None:
+            num_soft = soft_prompt.shape[0]
+            batch = x.shape[0]
+            soft = jnp.broadcast_to(soft_prompt.astype(x.dtype)[None],
+                                    (batch, *soft_prompt.shape))  # (batch, P, d_model)
+            x = jnp.concatenate([soft, x], axis=1)  # (batch, P + length, d_model)
+            segment_ids = jnp.asarray(segment_ids)
+            positions = jnp.concatenate([
+                jnp.broadcast_to(jnp.arange(num_soft), (batch, num_soft)),
+                jnp.asarray(positions) + num_soft], axis=1)
+            segment_ids = jnp.concatenate([
+                jnp.broadcast_to(segment_ids[:, :1], (batch, num_soft)), segment_ids], axis=1)
+            if prefix is not None:
+                prefix = jnp.concatenate([jnp.ones((batch, num_soft), bool), prefix], axis=1)
         call = nnx.remat(Block.__call__) if self.config.remat else Block.__call__
         rope = self._rope(positions)
         for i, block in enumerate(self.blocks):
             x = call(block, x, rope, segment_ids, prefix, _fold(dropout_rng, i))
-        return self._logits(x)
+        return self._logits(x[:, num_soft:])
 
     # -- decoding with a key/value cache ----------------------------------------------------
     def init_cache(self, batch_size: int, max_length: int) -> list[dict]:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import json
 
-from flan_nb import contamination, plans, results
+from flan_nb import contamination, plans, prompt_results, results
+
+
+def _publisher(plan: plans.Plan):
+    """The module that publishes a plan: prompt tuning's (Figure 10) or the held-out one's."""
+    return prompt_results if prompt_results.is_prompt_tuning_plan(plan) else results
 
 
 def _cmd_batch(args) -> int:
     plan = plans.load_plan(args.plan)
+    publisher = _publisher(plan)
     if args.publish:
-        results.check_publishable(plan)  # a plan without evaluation fails before any run
+        publisher.check_publishable(plan)  # a plan without evaluation fails before any run
     if args.dry_run:
         for planned, reason in plans.plan_status(plan):
             state = "finished" if reason is None else f"to run: {reason}"
@@ -28,10 +34,10 @@ def _cmd_batch(args) -> int:
     if any(o.status == plans.FAILED for o in outcomes):
         return 1
     if args.publish:
-        path = results.publish(plan, command=f"flan-nb batch {args.plan} --publish",
-                               progress=not args.quiet)
+        path = publisher.publish(plan, command=f"flan-nb batch {args.plan} --publish",
+                                 progress=not args.quiet)
         print(f"published {path}")
-        print(results.format_results(results.load_results(plan, path)))
+        print(publisher.format_results(publisher.load_results(plan, path)))
     return 0
 
 
@@ -49,11 +55,13 @@ def _register_batch(subparsers) -> None:
 
 def _cmd_results(args) -> int:
     plan = plans.load_plan(args.plan)
-    document = results.load_results(plan)
+    publisher = _publisher(plan)
+    document = publisher.load_results(plan)
     if args.json:
-        print(json.dumps(results.table_json(document), indent=1))
+        print(json.dumps({k: v for k, v in document.items() if k not in ("scores", "records")},
+                         indent=1))
     else:
-        print(results.format_results(document))
+        print(publisher.format_results(document))
     return 0
 
 

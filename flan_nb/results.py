@@ -91,14 +91,26 @@ class EvaluationConfig:
     # (TinyWorld's cot_held_out mixture) with the direct prompt, the CoT prompt and the
     # zero-shot trigger (COT_EVAL_FORMATS), as groups of the pseudo-cluster COT_CLUSTER.
     cot: bool = False
-    # Flan 2022's mixed formats: with k > 0 every run is also scored few-shot (k exemplars of
-    # the dataset's training split through the same template, pruned to max_input_length).
-    few_shot: int = 0
     # Figure 7's held-in panel: per tuned run, also the test split of the first N datasets of
     # each cluster it was tuned on, for it and its base (0: held-out clusters only).
     held_in_datasets: int = 0
+    # Figure 9: every model is also scored with k exemplars from the training split per k
+    # listed (0 is zero-shot, always scored), pruned to few_shot_max_input_length tokens (EOS
+    # included; None: max_input_length), drawn with few_shot_seed from the first
+    # few_shot_pool training examples (None: all).
+    shots: list = dataclasses.field(default_factory=list)
+    few_shot_max_input_length: int | None = None
+    few_shot_seed: int = 0
+    few_shot_pool: int | None = None
 
     def __post_init__(self):
+        require(isinstance(self.shots, list) and all(
+            isinstance(k, int) and not isinstance(k, bool) and k >= 0 for k in self.shots),
+            f"evaluation shots must be a list of integers >= 0, got {self.shots!r}")
+        for name in ("few_shot_max_input_length", "few_shot_pool"):
+            value = getattr(self, name)
+            require(value is None or (isinstance(value, int) and value >= 2),
+                    f"evaluation {name} must be an integer >= 2 or null, got {value!r}")
         for name in ("num_templates", "max_examples"):
             value = getattr(self, name)
             require(value is None or (isinstance(value, int) and value >= 2),
@@ -111,10 +123,6 @@ class EvaluationConfig:
                 f"evaluation probe_facts must be an integer >= 0, got {self.probe_facts!r}")
         require(isinstance(self.cot, bool), f"evaluation cot must be true or false, got "
                                             f"{self.cot!r}")
-        require(isinstance(self.few_shot, int) and not isinstance(self.few_shot, bool)
-                and self.few_shot >= 0,
-                f"evaluation few_shot must be an integer >= 0 (exemplars; 0: no few-shot "
-                f"scores), got {self.few_shot!r}")
         require(isinstance(self.held_in_datasets, int)
                 and not isinstance(self.held_in_datasets, bool) and self.held_in_datasets >= 0,
                 f"evaluation held_in_datasets must be an integer >= 0 (0: none), got "
@@ -125,7 +133,15 @@ class EvaluationConfig:
 
         return EvalSettings(batch_size=self.batch_size, max_input_length=self.max_input_length - 1,
                             max_target_length=self.max_target_length,
-                            length_normalize=self.length_normalize)
+                            length_normalize=self.length_normalize,
+                            few_shot_max_input_length=self.few_shot_max_input_length)
+
+    def eval_formats(self, tuned_format: str = "zero-shot") -> list[str]:
+        """The formats a run is scored in: zero-shot, its tuning format, then few-shot-K."""
+        from flan_nb.formats import few_shot_label
+
+        return list(dict.fromkeys(["zero-shot", tuned_format,
+                                   *(few_shot_label(k) for k in self.shots)]))
 
 
 def evaluation_config(plan: plans.Plan) -> EvaluationConfig:
@@ -178,8 +194,7 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
         if config.base_parameter not in skip:
             setting[config.base_parameter] = str(values[config.base_parameter])
         tuned_format = values.get(config.format_parameter, "zero-shot")
-        eval_formats = list(dict.fromkeys(["zero-shot", tuned_format]
-                                          + ["few-shot"] * bool(config.few_shot)))
+        eval_formats = config.eval_formats(tuned_format)
         # A run may hold out several clusters at once (Figure 6): one group per cluster.
         for cluster in splits.parse_clusters(values[config.held_out_parameter],
                                              config.held_out_parameter):
@@ -240,8 +255,17 @@ def held_in_datasets(plan: plans.Plan, run: str, values: Mapping[str, Any],
 
 
 def check_publishable(plan: plans.Plan) -> None:
-    """Fail before any run when the plan could not be published."""
-    tuned_groups(plan, evaluation_config(plan))
+    """Fail before any run when the plan could not be published (a few-shot k larger than a
+    held-out dataset's training split included)."""
+    config = evaluation_config(plan)
+    groups = tuned_groups(plan, config)
+    if config.shots and max(config.shots):
+        from flan_nb.evaluate import few_shot_pool
+
+        for cluster in dict.fromkeys(g.cluster for g in groups):
+            for name in splits.held_out_split(cluster, source=config.source).eval:
+                few_shot_pool(name, max(config.shots), size=config.size, seed=config.seed,
+                              max_pool=config.few_shot_pool)
 
 
 def results_dir(plan: plans.Plan) -> Path:
@@ -291,7 +315,8 @@ def _cells_of(cluster: str, fmt: str, config: EvaluationConfig, data_dir: str | 
     return held_out_cells(names,
                           num_templates=config.num_templates, max_examples=config.max_examples,
                           splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir,
-                          format=fmt, shots=config.few_shot if fmt == "few-shot" else 0)
+                          format=fmt, shot_seed=config.few_shot_seed,
+                          max_pool=config.few_shot_pool)
 
 
 def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
@@ -328,7 +353,7 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
     world = (tinyworld.build(config.seed, config.size).world
              if config.source == "tinyworld" and config.probe_facts else None)
     items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
-    scores, probes = [], {}
+    scores, probes, prompt_log = [], {}, {}
 
     def probe(label, run, loaded, base):
         if items:
@@ -341,14 +366,14 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
         echo(f"evaluate base {base} on {', '.join(clusters)}")
         loaded = evaluate.load_run_model(base, mesh)
         scores += evaluate.evaluate_run(base, list(base_cells[base].values()),
-                                        "base", settings, loaded=loaded)
+                                        "base", settings, loaded=loaded, prompt_log=prompt_log)
         probe("base", base, loaded, base)
     for g in groups:
         for _, run, base in g.runs:
             echo(f"evaluate tuned {run} on {_label(g)}")
             loaded = evaluate.load_run_model(run, mesh)
             scores += evaluate.evaluate_run(run, group_cells(g), "tuned",
-                                            settings, loaded=loaded)
+                                            settings, loaded=loaded, prompt_log=prompt_log)
             if (g.cluster == PROBE_CLUSTER and g.eval_format == "zero-shot" and not g.held_in
                     and run not in probes):
                 probe("tuned", run, loaded, base)
@@ -357,7 +382,7 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
         for c in cl:
             examples[c.dataset][c.split] = c.examples
     return {"scores": scores, "probe": probes, "examples": examples, "items": len(items),
-            "seconds": time.perf_counter() - start}
+            "prompts": prompt_log, "seconds": time.perf_counter() - start}
 
 
 def _label(g: Group) -> str:
@@ -509,6 +534,7 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
                                  for split in SPLITS}})
     unique = {(k["run"], k["dataset"], k["format"]): k for k in kept}
     return {"clusters": clusters, "datasets": datasets,
+            **({"few_shot_prompts": evaluated["prompts"]} if evaluated.get("prompts") else {}),
             "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0)),
             "scores": list(unique.values())}
 

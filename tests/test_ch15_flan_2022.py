@@ -70,7 +70,7 @@ def test_the_plans_score_cot_and_few_shot_groups():
     smoke = plans.load_plan(PLANS / "flan2022_smoke.yaml")
     groups = results.tuned_groups(smoke, results.evaluation_config(smoke))
     keys = {(g.cluster, g.eval_format) for g in groups}
-    assert keys == {("nli", "zero-shot"), ("nli", "few-shot"), ("cot_held_out", "zero-shot"),
+    assert keys == {("nli", "zero-shot"), ("nli", "few-shot-1"), ("cot_held_out", "zero-shot"),
                     ("cot_held_out", "cot"), ("cot_held_out", "cot-trigger")}
     for stem, knob in (("flan2022_cot", "COT_MIXTURE"),
                        ("flan2022_formats", "FEW_SHOT_FRACTION")):
@@ -93,15 +93,15 @@ def test_cot_evaluation_of_a_source_without_cot_data_fails_before_anything_runs(
             results.check_publishable(plans.load_plan(path))
     finally:
         path.unlink()
-    with pytest.raises(UserError, match="few_shot must be an integer"):
-        results.EvaluationConfig(few_shot=-1)
+    with pytest.raises(UserError, match="shots must be a list of integers"):
+        results.EvaluationConfig(shots=[-1])
 
 
 def test_few_shot_cells_put_exemplars_before_the_example_within_the_budget():
     from flan_nb.evaluate import held_out_cells
 
     cells = held_out_cells(["tw_rte"], num_templates=1, max_examples=4, splits=("test",),
-                           size="smoke", format="few-shot", shots=2)
+                           size="smoke", format="few-shot-2")
     budget = formats.TokenBudget(formats.count_words, 200)
     spec = tasks.get("tw_rte")
     for ex in cells[0].examples:
@@ -109,9 +109,9 @@ def test_few_shot_cells_put_exemplars_before_the_example_within_the_budget():
         plain = spec.render(ex, 0).inputs
         assert prompt.inputs.endswith(plain) and prompt.inputs != plain
         assert prompt.inputs.count("OPTIONS:") == 3  # two exemplars, then the example
-    with pytest.raises(UserError, match="at least one exemplar"):
+    with pytest.raises(UserError, match="needs its k"):
         held_out_cells(["tw_rte"], num_templates=1, max_examples=4, size="smoke",
-                       format="few-shot", shots=0)
+                       format="few-shot")
 
 
 # -- chapter 15's readings of a published document --------------------------------------------

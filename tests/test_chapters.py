@@ -117,7 +117,7 @@ def test_bad_num_tuning_tasks_fail_before_anything_runs(values, message):
 # The stages of the data path hold their stage only.
 STAGES = ("tasks", "templates", "formats", "splits", "bpe", "tokenize", "mixture", "packing",
           "pipeline", "model", "sharding", "train", "checkpoint", "decoding", "metrics",
-          "evaluate", "report", "contamination")
+          "evaluate", "report", "contamination", "prompt_tuning")
 
 
 def _imports_and_classes(module: str) -> tuple[set[str], set[str], set[str]]:

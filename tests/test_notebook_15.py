@@ -28,7 +28,7 @@ def test_notebook_15_runs_publishes_and_renders_the_smoke_plan(run_smoke):
     published = json.loads((runs / "results" / "flan2022_smoke.json").read_text())
     keys = {(c["cluster"], c["eval_format"]) for c in published["clusters"]}
     assert {("cot_held_out", f) for f in ("zero-shot", "cot", "cot-trigger")} <= keys
-    assert {("nli", "zero-shot"), ("nli", "few-shot")} <= keys
+    assert {("nli", "zero-shot"), ("nli", "few-shot-1")} <= keys
     cot_rows = [c for c in published["clusters"] if c["cluster"] == "cot_held_out"]
     assert {d for c in cot_rows for d in c["datasets"]} == {
         "twc_weather_rule", "twc_friend_pet_species", "twc_pet_swims"}

@@ -468,7 +468,6 @@ def plot_panels(found: Sequence[Size], title: str):
     (its values were not found)."""
     import matplotlib.pyplot as plt
 
-
     fig, axes = plt.subplots(1, 2, figsize=(9.6, 4.0), squeeze=False)
     for ax, panel in zip(axes[0], PANELS):
         points = panel_points(found, panel)

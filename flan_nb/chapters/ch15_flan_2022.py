@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import stats, tasks
+from flan_nb import formats, stats, tasks
 from flan_nb.chapters import book_config
 from flan_nb.chapters import ch10_when_tuning_helps as ch10
 from flan_nb.params import book_path, require
@@ -27,7 +27,6 @@ from flan_nb.tinyworld import build, cot, size_spec
 CHAPTER = "15_flan_2022"
 COT_CLUSTER = "cot_held_out"  # flan_nb.results.COT_CLUSTER
 COT_FORMATS = {"zero-shot": "direct", "cot": "CoT prompt", "cot-trigger": "step by step"}
-SHOT_FORMATS = {"zero-shot": "zero-shot", "few-shot": "few-shot"}
 KNOBS = ("COT_MIXTURE", "FEW_SHOT_FRACTION")  # notebook 08's Flan 2022 parameters
 # Flan 2022's readings (Chung et al. 2210.11416; formats: Longpre et al. 2301.13688), as
 # /work/shared/PAPER.md records them.
@@ -281,6 +280,16 @@ def plot_cot(document: Mapping[str, Any], title: str):
 
 # -- mixed prompt formats --------------------------------------------------------------------
 
+def shot_formats(document: Mapping[str, Any]) -> dict[str, str]:
+    """Evaluation-format label -> its name: zero-shot, and the plan's few-shot k (the first
+    of the evaluation's `shots`)."""
+    shots = [k for k in document.get("evaluation", {}).get("shots", []) if k]
+    out = {"zero-shot": "zero-shot"}
+    if shots:
+        out[formats.few_shot_label(shots[0])] = f"{shots[0]}-shot"
+    return out
+
+
 def format_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per held-out cluster and model (the base, tuned zero-shot only, tuned mixed) its
     zero-shot and few-shot scores (mean [95% interval])."""
@@ -292,7 +301,7 @@ def format_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
                                       ("tuned, zero-shot only", plain, "tuned"),
                                       (f"tuned, {fraction} few-shot", mixed, "tuned")):
             row = {"cluster": cluster, "model": label}
-            for fmt, name in SHOT_FORMATS.items():
+            for fmt, name in shot_formats(document).items():
                 found = entry(document, setting, cluster, fmt)
                 row[name] = _ci(found[model]) if found else "-"
             rows.append(row)
@@ -305,7 +314,7 @@ def format_readings(document: Mapping[str, Any]) -> list[Reading]:
     plain, mixed = baseline(document), treated(document, "FEW_SHOT_FRACTION")
     out = []
     for cluster in non_cot_clusters(document):
-        for key, fmt in (("mixed_zero", "zero-shot"), ("mixed_few", "few-shot")):
+        for key, fmt in zip(("mixed_zero", "mixed_few"), shot_formats(document)):
             out.append(_reading(document, key, f"{cluster} {fmt}: mixed - zero-shot only",
                                 cluster, (plain, fmt, "tuned"), (mixed, fmt, "tuned")))
     return out
@@ -326,14 +335,15 @@ def plot_formats(document: Mapping[str, Any], title: str):
     for ax, cluster in zip(axes[0], names):
         for k, (label, setting, model, colour) in enumerate(series):
             xs, got = [], []
-            for i, fmt in enumerate(SHOT_FORMATS):
+            for i, fmt in enumerate(shot_formats(document)):
                 found = entry(document, setting, cluster, fmt)
                 if found:
                     xs.append(i + (k - 1) * 0.22)
                     got.append(found[model])
             ax.errorbar(xs, [g["mean"] for g in got], yerr=ch10._yerr(got), fmt="o",
                         color=colour, capsize=3, label=label if ax is axes[0][0] else None)
-        ax.set_xticks(range(len(SHOT_FORMATS)), list(SHOT_FORMATS.values()))
+        ax.set_xticks(range(len(shot_formats(document))),
+                      list(shot_formats(document).values()))
         ax.set_title(cluster, fontsize=9)
     axes[0][0].set_ylabel("held-out score (%)")
     fig.suptitle(title, fontsize=9)
