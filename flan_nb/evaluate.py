@@ -32,6 +32,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from flan_nb import formats
 from flan_nb import metrics as metrics_lib
 from flan_nb import packing
 from flan_nb.packing import EOS_ID
@@ -316,12 +317,18 @@ def rank_classify(model, tokenizer, examples: Sequence[Any], *, method: str = "s
 
 @dataclasses.dataclass(frozen=True)
 class Cell:
-    """One (dataset, template, split) to evaluate on its examples (field dicts)."""
+    """One (dataset, template, split) to evaluate on its examples (field dicts), in a prompt
+    format: FLAN's template ("zero-shot") or one of Figure 8's ablation formats, which have one
+    rendering per example (template 0)."""
 
     dataset: str
     template: int
     split: str
     examples: Sequence[Mapping[str, Any]]
+    format: str = "zero-shot"
+
+    def render(self, spec, fields):
+        return formats.render_format(self.format, spec, fields, self.template)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -418,7 +425,7 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
         spec = tasks.get(cell.dataset)
         if not cell.examples:
             raise UserError(f"no examples for {cell.dataset} ({cell.split}): nothing to evaluate")
-        rendered.append((spec, [spec.render(f, cell.template) for f in cell.examples]))
+        rendered.append((spec, [cell.render(spec, f) for f in cell.examples]))
     classify = [i for i, (_, rs) in enumerate(rendered) if rs[0].options]
     generate = [i for i in range(len(cells)) if i not in set(classify)]
     predictions: dict[int, list[str]] = {}
@@ -452,7 +459,7 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
         scores.append(TemplateScore(model_name, cell.dataset, spec.cluster, cell.template,
                                     cell.split, spec.metric, value, len(rs),
                                     tuple(round(v, 4) for v in per_example),
-                                    tuple(predictions[i]), run))
+                                    tuple(predictions[i]), run, cell.format))
     return scores
 
 
@@ -495,8 +502,10 @@ def load_run_model(run_name: str, mesh=None) -> LoadedModel:
 
 def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
                    max_examples: int | None, splits: Sequence[str] = ("validation", "test"),
-                   size: str = "book", seed: int = 0, data_dir: str | None = None) -> list[Cell]:
-    """Cells for every dataset x evaluation template x split, at most `max_examples` each."""
+                   size: str = "book", seed: int = 0, data_dir: str | None = None,
+                   format: str = "zero-shot") -> list[Cell]:
+    """Cells for every dataset x evaluation template x split, at most `max_examples` each; an
+    ablation `format` (Figure 8) has one rendering per example, so one cell per split."""
     from flan_nb import tasks
 
     cells = []
@@ -505,8 +514,10 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
         for split in splits:
             examples = tasks.load_examples(name, split, seed=seed, size=size,
                                            data_dir=data_dir, limit=max_examples)
-            for template in eval_templates(spec, num_templates):
-                cells.append(Cell(name, template, split, examples))
+            templates = (eval_templates(spec, num_templates) if format == "zero-shot"
+                         else [0])
+            for template in templates:
+                cells.append(Cell(name, template, split, examples, format))
     return cells
 
 

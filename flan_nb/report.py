@@ -38,6 +38,7 @@ class TemplateScore:
     values: tuple[float, ...] = ()
     predictions: tuple[str, ...] = ()
     run: str = ""  # the run whose model was scored (one per seed)
+    format: str = "zero-shot"  # the prompt format (flan_nb.formats): FLAN's templates or Figure 8's
 
 
 @dataclasses.dataclass(frozen=True)

@@ -63,6 +63,9 @@ class EvaluationConfig:
     held_out_parameter: str = "HELD_OUT"  # its value is the cluster a tuned run left out
     seed_parameter: str = "SEED"
     base_parameter: str = "BASE_RUN"  # the run each tuned model started from
+    # Its value is the format a run was tuned in (Figure 8): a run tuned in an ablation format
+    # is scored in that format and with FLAN's templates, and its base in both too.
+    format_parameter: str = "FORMAT"
     num_templates: int | None = None  # evaluation templates per dataset (None: all)
     max_examples: int | None = None  # examples per split and dataset (None: all)
     max_input_length: int = 160  # input tokens kept, EOS included (as in tuning)
@@ -112,15 +115,18 @@ def evaluation_config(plan: plans.Plan) -> EvaluationConfig:
 
 @dataclasses.dataclass
 class Group:
-    """The tuned runs of one (setting, held-out cluster): one per seed, with their bases."""
+    """The tuned runs of one (setting, held-out cluster, evaluation format): one per seed,
+    with their bases."""
 
     setting: dict[str, Any]
     cluster: str
     runs: list[tuple[Any, str, str]]  # (seed, tuned run, base run)
+    eval_format: str = "zero-shot"
 
 
 def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
-    """The plan's tuning runs grouped by (setting, held-out cluster), in plan order."""
+    """The plan's tuning runs grouped by (setting, held-out cluster, evaluation format), in
+    plan order."""
     groups: dict[str, Group] = {}
     tuning = [p for p in plan.runs if p.notebook.stem == config.tuning_notebook]
     for planned in tuning:
@@ -139,13 +145,16 @@ def tuned_groups(plan: plans.Plan, config: EvaluationConfig) -> list[Group]:
         setting = {k: v for k, v in planned.overrides.items() if k not in skip}
         if config.base_parameter not in skip:
             setting[config.base_parameter] = str(values[config.base_parameter])
+        tuned_format = values.get(config.format_parameter, "zero-shot")
+        eval_formats = list(dict.fromkeys(["zero-shot", tuned_format]))
         # A run may hold out several clusters at once (Figure 6): one group per cluster.
         for cluster in splits.parse_clusters(values[config.held_out_parameter],
                                              config.held_out_parameter):
-            key = json.dumps([setting, cluster], sort_keys=True, default=str)
-            group = groups.setdefault(key, Group(setting, cluster, []))
-            group.runs.append((values.get(config.seed_parameter), planned.name,
-                               str(values[config.base_parameter])))
+            for fmt in eval_formats:
+                key = json.dumps([setting, cluster, fmt], sort_keys=True, default=str)
+                group = groups.setdefault(key, Group(setting, cluster, [], fmt))
+                group.runs.append((values.get(config.seed_parameter), planned.name,
+                                   str(values[config.base_parameter])))
     if not groups:
         raise UserError(f"plan {plan.path} has no run of {config.tuning_notebook}: nothing to "
                         f"compare with the base model")
@@ -189,12 +198,13 @@ def publish_command(plan: plans.Plan) -> str:
 
 # -- evaluating the plan's runs --------------------------------------------------------------
 
-def _cells_of(cluster: str, config: EvaluationConfig, data_dir: str | None):
+def _cells_of(cluster: str, fmt: str, config: EvaluationConfig, data_dir: str | None):
     from flan_nb.evaluate import held_out_cells
 
     return held_out_cells(splits.held_out_split(cluster, source=config.source).eval,
                           num_templates=config.num_templates, max_examples=config.max_examples,
-                          splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir)
+                          splits=SPLITS, size=config.size, seed=config.seed, data_dir=data_dir,
+                          format=fmt)
 
 
 def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
@@ -209,14 +219,15 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
     config = evaluation_config(plan)
     groups = tuned_groups(plan, config)
     start = time.perf_counter()
-    cells = {c: _cells_of(c, config, data_dir) for c in dict.fromkeys(g.cluster for g in groups)}
+    cells = {(c, f): _cells_of(c, f, config, data_dir)
+             for c, f in dict.fromkeys((g.cluster, g.eval_format) for g in groups)}
     settings = config.settings()
-    base_clusters: dict[str, list[str]] = {}
+    base_clusters: dict[str, list[tuple[str, str]]] = {}
     for g in groups:
         for _, _, base in g.runs:
             base_clusters.setdefault(base, [])
-            if g.cluster not in base_clusters[base]:
-                base_clusters[base].append(g.cluster)
+            if (g.cluster, g.eval_format) not in base_clusters[base]:
+                base_clusters[base].append((g.cluster, g.eval_format))
     world = (tinyworld.build(config.seed, config.size).world
              if config.source == "tinyworld" and config.probe_facts else None)
     items = probe_lib.probe_items(world, config.probe_facts, seed=config.seed) if world else []
@@ -230,25 +241,29 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
                 max_input_length=config.max_input_length - 1, batch_size=config.batch_size)}
 
     for base, clusters in base_clusters.items():
-        echo(f"evaluate base {base} on {', '.join(clusters)}")
+        echo(f"evaluate base {base} on {', '.join(_label(*key) for key in clusters)}")
         loaded = evaluate.load_run_model(base, mesh)
-        scores += evaluate.evaluate_run(base, [c for cl in clusters for c in cells[cl]], "base",
-                                        settings, loaded=loaded)
+        scores += evaluate.evaluate_run(base, [c for key in clusters for c in cells[key]],
+                                        "base", settings, loaded=loaded)
         probe("base", base, loaded, base)
     for g in groups:
         for _, run, base in g.runs:
-            echo(f"evaluate tuned {run} on {g.cluster}")
+            echo(f"evaluate tuned {run} on {_label(g.cluster, g.eval_format)}")
             loaded = evaluate.load_run_model(run, mesh)
-            scores += evaluate.evaluate_run(run, cells[g.cluster], "tuned", settings,
-                                            loaded=loaded)
-            if g.cluster == PROBE_CLUSTER:
+            scores += evaluate.evaluate_run(run, cells[(g.cluster, g.eval_format)], "tuned",
+                                            settings, loaded=loaded)
+            if g.cluster == PROBE_CLUSTER and g.eval_format == "zero-shot" and run not in probes:
                 probe("tuned", run, loaded, base)
-    examples = {c.dataset: {} for cl in cells.values() for c in cl}
+    examples: dict[str, dict[str, Any]] = {c.dataset: {} for cl in cells.values() for c in cl}
     for cl in cells.values():
         for c in cl:
             examples[c.dataset][c.split] = c.examples
     return {"scores": scores, "probe": probes, "examples": examples, "items": len(items),
             "seconds": time.perf_counter() - start}
+
+
+def _label(cluster: str, fmt: str) -> str:
+    return cluster if fmt == "zero-shot" else f"{cluster} ({fmt})"
 
 
 # -- summarising -----------------------------------------------------------------------------
@@ -333,7 +348,9 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
     config = evaluation_config(plan)
     scores = evaluated["scores"]
     clusters, datasets, kept = [], [], []
+    every_score = scores
     for g in tuned_groups(plan, config):
+        scores = [s for s in every_score if s.format == g.eval_format]
         tuned_runs = [run for _, run, _ in g.runs]
         base_runs = [base for _, _, base in g.runs]
         unique_bases = list(dict.fromkeys(base_runs))
@@ -344,7 +361,8 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
         base = [[_per_example(scores, b, d) for b in unique_bases] for d in names]
         diffs = [[[t - b for t, b in zip(tr, br)] for tr, br in zip(td, bd)]
                  for td, bd in zip(tuned, base_rows)]
-        entry = {"setting": g.setting, "cluster": g.cluster, "num_seeds": len(tuned_runs),
+        entry = {"setting": g.setting, "cluster": g.cluster, "eval_format": g.eval_format,
+                 "num_seeds": len(tuned_runs),
                  "seeds": [seed for seed, _, _ in g.runs], "datasets": names,
                  "num_examples": sum(len(t[0]) for t in tuned),
                  "num_templates": {d: len(_by(scores, run=tuned_runs[0], dataset=d,
@@ -359,7 +377,8 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
         clusters.append(entry)
         for i, d in enumerate(names):
             metric = _by(scores, run=tuned_runs[0], dataset=d)[0].metric
-            row = {"setting": g.setting, "cluster": g.cluster, "dataset": d, "metric": metric,
+            row = {"setting": g.setting, "cluster": g.cluster, "eval_format": g.eval_format,
+                   "dataset": d, "metric": metric,
                    "num_examples": len(tuned[i][0]),
                    "num_templates": entry["num_templates"][d],
                    "floors": None if floors[d] is None
@@ -373,14 +392,14 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
             datasets.append(row)
         for run in unique_bases + tuned_runs:
             for d in names:
-                kept.append({"run": run, "dataset": d,
+                kept.append({"run": run, "dataset": d, "format": g.eval_format,
                              "test_per_example": [round(v, 2) for v in
                                                   _per_example(scores, run, d)],
                              "per_template": {
                                  split: {str(t): round(v, 2) for t, v in _template_means(
                                      _by(scores, run=run, dataset=d, split=split)).items()}
                                  for split in SPLITS}})
-    unique = {(k["run"], k["dataset"]): k for k in kept}
+    unique = {(k["run"], k["dataset"], k["format"]): k for k in kept}
     return {"clusters": clusters, "datasets": datasets,
             "probe": summarise_probe(evaluated["probe"], evaluated.get("items", 0)),
             "scores": list(unique.values())}
@@ -568,6 +587,8 @@ def cluster_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     for c in document["clusters"]:
         row = {"setting": _setting(c["setting"])} if any(
             x["setting"] for x in document["clusters"]) else {}
+        if any(x.get("eval_format", "zero-shot") != "zero-shot" for x in document["clusters"]):
+            row["evaluated in"] = c.get("eval_format", "zero-shot")
         row.update({"cluster": c["cluster"], "seeds": c["num_seeds"],
                     "base": _ci(c["base"]), "tuned": _ci(c["tuned"]),
                     "tuned - base": _ci(c["difference"]), "verdict": c["verdict"]})

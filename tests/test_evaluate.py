@@ -221,3 +221,18 @@ def test_generation_decodes_each_dataset_up_to_its_own_budget(monkeypatch):
     assert budgets == expected and budgets[0] != budgets[1]
     for budget, outs in zip(budgets, lengths):
         assert max(outs) <= budget
+
+
+def test_cells_in_an_ablation_format_render_that_format_once_per_split():
+    from flan_nb import formats, tasks
+    from flan_nb.evaluate import held_out_cells
+
+    flan = held_out_cells(["tw_rte"], num_templates=None, max_examples=4, size="smoke")
+    ablated = held_out_cells(["tw_rte"], num_templates=None, max_examples=4, size="smoke",
+                             format="dataset-name")
+    assert len(flan) == 2 * 8 and [c.template for c in ablated] == [0, 0]
+    spec = tasks.get("tw_rte")
+    cell = ablated[0]
+    assert [cell.render(spec, f) for f in cell.examples] == [
+        formats.dataset_name(spec, f) for f in cell.examples]
+    assert flan[0].render(spec, flan[0].examples[0]) == spec.render(flan[0].examples[0], 0)

@@ -31,6 +31,15 @@ def test_tuning_chapter_starts_from_the_base_and_holds_out_nli(run_smoke):
     ({"SEQ_LENGTH": 128}, "shorter than the longest example after truncation"),
     ({"SOURCE": "web"}, "unknown source 'web'"),
     ({"MESH_FSDP": -1, "MESH_DATA": -1}, "one of them may be -1"),
+    ({"HELD_OUT": "nli,poetry"}, "unknown cluster 'poetry'"),
+    ({"HELD_OUT": ""}, "HELD_OUT names no cluster"),
+    ({"TUNING_CLUSTERS": "paraphrase"}, "cannot be tuned on while nli is held out"),
+    ({"FORMAT": "haiku"}, "FORMAT must be one of"),
+    ({"FORMAT": "few-shot"}, "FORMAT must be one of"),
+    ({"NUM_TEMPLATES": 11}, "has 10 templates: choose 0"),
+    ({"NUM_TEMPLATES": 2, "FORMAT": "no-template"}, "has none"),
+    ({"DATASETS_PER_CLUSTER": 9}, "the largest tuning cluster has"),
+    ({"NUM_TUNING_TASKS": 9, "DATASETS_PER_CLUSTER": 1}, "draws its own tasks"),
 ])
 def test_bad_tuning_parameters_fail_before_anything_runs(values, message):
     from flan_nb.chapters import book_config
@@ -38,3 +47,61 @@ def test_bad_tuning_parameters_fail_before_anything_runs(values, message):
 
     with pytest.raises(UserError, match=message):
         book_config("08_instruction_tuning", **{k.lower(): v for k, v in values.items()})
+
+
+FIGURE6_HELD_OUT = "nli,closed_book_qa,commonsense"
+
+
+def test_several_held_out_clusters_and_chosen_tuning_clusters():
+    from flan_nb import tasks
+    from flan_nb.chapters import book_config
+
+    config = book_config("08_instruction_tuning", held_out=FIGURE6_HELD_OUT,
+                         tuning_clusters="summarization,translation")
+    split = config.tuning_split()
+    assert config.held_out_label == "nli+closed_book_qa+commonsense"
+    assert {tasks.get(n).cluster for n in split.train} == {"summarization", "translation"}
+    assert {tasks.get(n).cluster for n in split.eval} == {"nli", "closed_book_qa",
+                                                          "commonsense"}
+
+
+def test_datasets_per_cluster_keeps_the_first_of_each_cluster():
+    from flan_nb import tasks
+    from flan_nb.chapters import book_config
+
+    every = book_config("08_instruction_tuning", held_out=FIGURE6_HELD_OUT).tuning_split()
+    config = book_config("08_instruction_tuning", held_out=FIGURE6_HELD_OUT,
+                         datasets_per_cluster=1)
+    kept = config.tuning_split().train
+    clusters = [tasks.get(n).cluster for n in kept]
+    assert len(clusters) == len(set(clusters)) == len(every.train_clusters)
+    for name in kept:  # the first dataset of its cluster, in registry order
+        cluster = tasks.get(name).cluster
+        assert name == next(n for n in every.train if tasks.get(n).cluster == cluster)
+
+
+@pytest.mark.parametrize("fmt", ["no-template", "dataset-name"])
+def test_ablation_formats_have_one_rendering_and_no_instruction(fmt):
+    from flan_nb import formats, tasks
+    from flan_nb.chapters import book_config
+
+    config = book_config("08_instruction_tuning", format=fmt)
+    assert config.num_templates_of(["tw_rte", "tw_squad"]) == {"tw_rte": 1, "tw_squad": 1}
+    fields = tasks.load_examples("tw_rte", "train", size="smoke")[0]
+    rendered = config.render("tw_rte", fields, 5)
+    assert rendered == formats.render_format(fmt, tasks.get("tw_rte"), fields)
+    assert rendered.inputs.startswith("[") == (fmt == "dataset-name")
+    flan = [tasks.get("tw_rte").render(fields, t).inputs for t in range(10)]
+    assert rendered.inputs not in flan
+
+
+def test_num_templates_limits_the_template_ids_the_mixture_draws():
+    from flan_nb.chapters import book_config
+    from flan_nb.tokenize import tinyworld_tokenizer
+
+    config = book_config("08_instruction_tuning", num_templates=2, size="smoke", seed=3)
+    assert config.num_templates_of(["tw_rte"]) == {"tw_rte": 2}
+    pipe = config.batches(["tw_rte", "tw_squad"], tinyworld_tokenizer(vocab_size=500,
+                                                                      size="smoke"))
+    drawn = {sample.template_id for sample in pipe.mixture.take(200)}
+    assert drawn == {0, 1}

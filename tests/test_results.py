@@ -265,3 +265,49 @@ def test_the_probe_is_summarised_per_base_run():
         ("long", "base", ["long"]), ("long", "tuned", ["t-long"])]
     assert rows[0]["cloze"]["mean"] == 75.0 and rows[0]["gap"]["mean"] == 50.0
     assert "base run" in results.probe_rows({"probe": rows})[0]
+
+
+def test_a_run_holding_out_several_clusters_is_compared_on_each(workspace):
+    plan = {"profile": "book", "notebooks_dir": ".",
+            "steps": [{"notebook": "tune.ipynb", "name": "tune-fig6",
+                       "parameters": {"HELD_OUT": "nli,closed_book_qa"}, "seeds": [0, 1, 2]}],
+            "evaluation": {"tuning_notebook": "tune", "size": "smoke", "probe_facts": 0}}
+    path = workspace / "several.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    loaded = plans.load_plan(path)
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    assert [(g.cluster, g.eval_format, [r for _, r, _ in g.runs]) for g in groups] == [
+        (c, "zero-shot", ["tune-fig6-s0", "tune-fig6-s1", "tune-fig6-s2"])
+        for c in ("nli", "closed_book_qa")]
+
+
+def test_a_run_tuned_in_an_ablation_format_is_scored_in_both_formats(workspace):
+    nb = workspace / "tune.ipynb"
+    notebook = nbformat.read(nb, as_version=4)
+    notebook.cells[0].source += 'FORMAT = "zero-shot"  # tuning format\n'
+    nbformat.write(notebook, nb)
+    plan = {"profile": "book", "notebooks_dir": ".",
+            "steps": [{"notebook": "tune.ipynb", "name": "tune-{FORMAT}",
+                       "grid": {"FORMAT": ["zero-shot", "no-template"]}, "seeds": [0]}],
+            "evaluation": {"tuning_notebook": "tune", "size": "smoke", "probe_facts": 0}}
+    path = workspace / "formats.yaml"
+    path.write_text(yaml.safe_dump(plan))
+    loaded = plans.load_plan(path)
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    assert [(g.setting["FORMAT"], g.eval_format) for g in groups] == [
+        ("zero-shot", "zero-shot"), ("no-template", "zero-shot"),
+        ("no-template", "no-template")]
+
+
+def test_a_parameter_added_since_publishing_is_no_change_while_it_keeps_its_default(
+        published):
+    plan_path, path = published
+    document = json.loads(path.read_text())
+    for record in document["provenance"]["runs"]:
+        del record["parameters"]["NUM_STEPS"]  # as if NUM_STEPS were added after publishing
+    del document["evaluation"]["format_parameter"]  # likewise an evaluation key
+    assert results.differences(plans.load_plan(plan_path), document) == []
+    for record in document["provenance"]["runs"]:
+        record["parameters"]["NUM_STEPS"] = 99
+    assert all("NUM_STEPS changed" in d
+               for d in results.differences(plans.load_plan(plan_path), document))

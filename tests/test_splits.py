@@ -101,3 +101,21 @@ def test_split_verb_unknown_cluster_is_one_line_and_exit_2(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and "unknown cluster 'poetry'" in captured.err
+
+
+def test_cluster_lists_are_checked():
+    assert splits.parse_clusters("nli, closed_book_qa") == ("nli", "closed_book_qa")
+    assert splits.parse_clusters("") == ()
+    with pytest.raises(UserError, match="unknown cluster 'poetry'"):
+        splits.parse_clusters("nli,poetry")
+    with pytest.raises(UserError, match="names a cluster twice"):
+        splits.parse_clusters("nli,nli")
+
+
+def test_datasets_per_cluster_bounds():
+    split = splits.split_for(["nli"], "tinyworld")
+    assert splits.limit_datasets_per_cluster(split, 0) == split
+    one = splits.limit_datasets_per_cluster(split, 1)
+    assert len(one.train) == len(split.train_clusters)
+    with pytest.raises(UserError, match="largest tuning cluster has 4 datasets"):
+        splits.limit_datasets_per_cluster(split, 5)
