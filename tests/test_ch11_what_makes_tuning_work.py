@@ -277,3 +277,22 @@ def test_unpublished_plan_says_how_to_publish_it(tmp_path, monkeypatch):
     (tmp_path / "figure6.json").write_text("{not json")
     with pytest.raises(UserError, match="corrupt"):
         published.load_published(PLANS / "figure6.yaml")
+
+
+@pytest.mark.parametrize("plan,reference,max_new", [
+    ("figure8", "figure6", 6), ("appendix_b", "figure6", 18),
+    ("figure6_smoke", "smoke", 2), ("figure8_smoke", "figure6_smoke", 1),
+    ("appendix_b_smoke", "figure6_smoke", 1)])
+def test_plans_share_runs_and_list_them_first(plan, reference, max_new):
+    """A run both plans name has the same parameters (trained once) and comes before every
+    run the plan adds (a run finishing after a later-planned one makes the runner redo it);
+    the smoke plans add few runs, each a fresh kernel in the chapter's smoke test."""
+    runs = plans.load_plan(PLANS / f"{plan}.yaml").runs
+    ref = {p.name: p.parameters() for p in plans.load_plan(PLANS / f"{reference}.yaml").runs}
+    shared = [p.name in ref and p.parameters() == ref[p.name] for p in runs]
+    assert any(shared) and not any(p.name in ref and not s for p, s in zip(runs, shared))
+    assert shared == sorted(shared, reverse=True), [p.name for p in runs]
+    assert shared.count(False) == max_new
+    loaded = plans.load_plan(PLANS / f"{plan}.yaml")
+    groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
+    assert len({published.json_key(g.setting) for g in groups}) >= 2  # two points at least

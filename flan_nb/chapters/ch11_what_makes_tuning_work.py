@@ -372,7 +372,7 @@ def plot_figure6(document: Mapping[str, Any]):
     ours.set_xlabel("tuning clusters (datasets)")
     ours.set_ylabel("held-out score (%)")
     seeds = points[0]["seeds"] if points else 0
-    ours.set_title(f"Ours (TinyWorld, {seeds} seeds, 95% intervals)", fontsize=9)
+    ours.set_title(f"Ours (TinyWorld, {seeds_text(seeds)}, 95% intervals)", fontsize=9)
     ours.legend(fontsize=7, loc="best")
     paper.plot(PAPER_FIGURE6["clusters"], PAPER_FIGURE6["average"], "s-", color="tab:red")
     paper.set_xticks(PAPER_FIGURE6["clusters"],
@@ -479,7 +479,7 @@ def plot_figure8(document: Mapping[str, Any]):
     ours.set_xticks(xs, [bar_label(b["tuning"], b["eval"]) for b in bars], fontsize=7)
     ours.set_ylabel("held-out average (%)")
     seeds = bars[0]["seeds"] if bars else 0
-    ours.set_title(f"Ours (TinyWorld, {seeds} seeds)", fontsize=9)
+    ours.set_title(f"Ours (TinyWorld, {seeds_text(seeds)})", fontsize=9)
     ours.legend(fontsize=7, loc="upper left")
     keys = list(PAPER_FIGURE8)
     paper.bar(range(len(keys)), list(PAPER_FIGURE8.values()),
@@ -622,6 +622,10 @@ def figure_metrics(name: str, document: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def seeds_text(count: int) -> str:
+    return f"{count} seed" + ("" if count == 1 else "s")
+
+
 def caption(document: Mapping[str, Any]) -> str:
     """Seeds, examples, datasets and templates of a published figure, and where it is from."""
     entries = [c for c in document["clusters"] if eval_format(c) == ZERO_SHOT]
@@ -631,7 +635,9 @@ def caption(document: Mapping[str, Any]) -> str:
     datasets = sum(len(c["datasets"]) for c in per_cluster.values())
     templates = sorted({n for c in per_cluster.values() for n in c["num_templates"].values()})
     prov = document["provenance"]
-    return (f"{'/'.join(map(str, seeds))} tuning seeds per point; {examples} test examples "
+    seeds_words = (seeds_text(seeds[0]) if len(seeds) == 1
+                   else f"{'/'.join(map(str, seeds))} seeds")
+    return (f"{seeds_words.replace(' seed', ' tuning seed')} per point; {examples} test examples "
             f"of {datasets} datasets in {len(per_cluster)} held-out clusters, "
             f"{templates[0]}-{templates[-1]} templates each; from {document['plan']} at "
             f"commit {prov['commit'][:10]}, published {prov['date'][:10]}.")
