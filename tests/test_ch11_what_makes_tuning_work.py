@@ -296,3 +296,21 @@ def test_plans_share_runs_and_list_them_first(plan, reference, max_new):
     loaded = plans.load_plan(PLANS / f"{plan}.yaml")
     groups = results.tuned_groups(loaded, results.evaluation_config(loaded))
     assert len({published.json_key(g.setting) for g in groups}) >= 2  # two points at least
+
+
+def test_a_file_listing_every_scored_dataset_under_each_cluster_is_read_right(figure6):
+    """Files published before results.summarise kept each cluster's own datasets listed, for
+    a run holding out several clusters, all of them under every cluster: the registry's
+    cluster of each dataset sorts them out."""
+    every = [d for ds in CLUSTERS.values() for d in ds]
+    old = copy.deepcopy(figure6)
+    for entry in old["clusters"]:
+        entry["datasets"] = every
+        entry["num_templates"] = {d: 8 for d in every}
+    assert ch11.own_datasets(old["clusters"][0]) == CLUSTERS[old["clusters"][0]["cluster"]]
+    assert ch11.average(old, ONE) == ch11.average(figure6, ONE)
+    assert ch11.change(old, ONE, SIX) == ch11.change(figure6, ONE, SIX)
+    per = ch11.figure6_points(old)[0]["per_cluster"]
+    assert per["nli"]["mean"] == pytest.approx(70, abs=0.5)  # (80 + 60) / 2
+    assert per["closed_book_qa"]["mean"] == pytest.approx(20, abs=0.5)
+    assert ch11.caption(old) == ch11.caption(figure6)

@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import stats
+from flan_nb import stats, tasks
 from flan_nb.chapters.published import format_interval, settings, yerr
 from flan_nb.errors import UserError
 from flan_nb.params import book_path, require
@@ -119,6 +119,21 @@ def _scores(document: Mapping[str, Any]) -> dict[tuple[str, str, str], list[floa
             for s in document.get("scores", [])}
 
 
+def own_datasets(entry: Mapping[str, Any]) -> list[str]:
+    """The datasets of a cluster entry that belong to its cluster. Files published before
+    results.summarise kept each cluster's own datasets list, for a run holding out several
+    clusters, every dataset that run was scored on; the registry tells them apart."""
+    out = []
+    for name in entry["datasets"]:
+        try:
+            cluster = tasks.get(name).cluster
+        except UserError:
+            cluster = None  # not registered here: trust the file
+        if cluster in (None, entry["cluster"]):
+            out.append(name)
+    return out
+
+
 def _entries(document: Mapping[str, Any], setting: Mapping[str, Any],
              fmt: str = ZERO_SHOT) -> list[dict[str, Any]]:
     return [c for c in document["clusters"]
@@ -137,12 +152,15 @@ def setting_runs(document: Mapping[str, Any], setting: Mapping[str, Any]) -> lis
 
 
 def average(document: Mapping[str, Any], setting: Mapping[str, Any], *,
-            model: str = "tuned", fmt: str = ZERO_SHOT) -> dict[str, float] | None:
+            model: str = "tuned", fmt: str = ZERO_SHOT,
+            clusters: Sequence[str] | None = None) -> dict[str, float] | None:
     """The held-out average of one setting evaluated in `fmt`: `model` "tuned", "base" or
     "difference" (tuned - base, per example); each held-out cluster counts once, each dataset
-    once inside its cluster; a 95% interval over seeds and examples. None when the document
-    keeps no per-example scores for it."""
-    entries = _entries(document, setting, fmt)
+    once inside its cluster; a 95% interval over seeds and examples. `clusters` restricts it
+    (one cluster: that cluster's score). None when the document keeps no per-example scores
+    for it."""
+    entries = [c for c in _entries(document, setting, fmt)
+               if clusters is None or c["cluster"] in clusters]
     scores = _scores(document)
     groups, weights = [], []
     for entry in entries:
@@ -150,7 +168,8 @@ def average(document: Mapping[str, Any], setting: Mapping[str, Any], *,
         bases = list(dict.fromkeys(base for _, _, base in runs))
         if not runs:
             return None
-        for dataset in entry["datasets"]:
+        names = own_datasets(entry)
+        for dataset in names:
             got = {run: scores.get((run, dataset, fmt)) for _, run, _ in runs}
             got.update({base: scores.get((base, dataset, fmt)) for base in bases})
             if model == "tuned":
@@ -163,7 +182,7 @@ def average(document: Mapping[str, Any], setting: Mapping[str, Any], *,
             if any(row is None for row in rows):
                 return None
             groups.append(rows)
-            weights.append(1.0 / (len(entries) * len(entry["datasets"])))
+            weights.append(1.0 / (len(entries) * len(names)))
     if not groups:
         return None
     return stats.mean_interval(groups, weights=weights).as_dict()
@@ -185,7 +204,7 @@ def change(document: Mapping[str, Any], first: Mapping[str, Any], then: Mapping[
         runs_a = {seed: run for seed, run, _ in tuned_runs(document, first, cluster)}
         runs_b = {seed: run for seed, run, _ in tuned_runs(document, then, cluster)}
         seeds = [s for s in runs_a if s in runs_b]
-        datasets = [d for d in a[cluster]["datasets"] if d in b[cluster]["datasets"]]
+        datasets = [d for d in own_datasets(a[cluster]) if d in own_datasets(b[cluster])]
         if not seeds or not datasets:
             return None
         block = []
@@ -276,8 +295,9 @@ def figure6_points(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             "tuned": average(document, setting), "base": average(document, setting,
                                                                    model="base"),
             "difference": average(document, setting, model="difference"),
-            "per_cluster": {c["cluster"]: c["tuned"] for c in entries},
-            "per_cluster_base": {c["cluster"]: c["base"] for c in entries}})
+            # from the per-example scores (each cluster's own datasets), else the file's entry
+            "per_cluster": {c["cluster"]: average(document, setting, clusters=[c["cluster"]])
+                            or c["tuned"] for c in entries}})
     return sorted(points, key=lambda p: (p["clusters"] or 0, p["datasets"] or 0))
 
 
@@ -631,9 +651,17 @@ def caption(document: Mapping[str, Any]) -> str:
     entries = [c for c in document["clusters"] if eval_format(c) == ZERO_SHOT]
     seeds = sorted({c["num_seeds"] for c in entries})
     per_cluster = {c["cluster"]: c for c in entries}
-    examples = sum(c["num_examples"] for c in per_cluster.values())
-    datasets = sum(len(c["datasets"]) for c in per_cluster.values())
-    templates = sorted({n for c in per_cluster.values() for n in c["num_templates"].values()})
+    scores = _scores(document)
+    lengths = {}
+    for (run, dataset, fmt), values in scores.items():
+        if fmt == ZERO_SHOT:
+            lengths.setdefault(dataset, len(values))
+    names = [d for c in per_cluster.values() for d in own_datasets(c)]
+    examples = (sum(lengths[d] for d in names) if all(d in lengths for d in names)
+                else sum(c["num_examples"] for c in per_cluster.values()))
+    datasets = len(names)
+    templates = sorted({c["num_templates"][d] for c in per_cluster.values()
+                        for d in own_datasets(c) if d in c["num_templates"]})
     prov = document["provenance"]
     seeds_words = (seeds_text(seeds[0]) if len(seeds) == 1
                    else f"{'/'.join(map(str, seeds))} seeds")
