@@ -252,8 +252,13 @@ def test_plots_metrics_caption_and_scale(figure6, figure8, appendix_b):
     assert "appendix_b/datasets/all/tuned" in ch11.figure_metrics("appendix_b", appendix_b)
     text = ch11.caption(figure6)
     assert text.startswith("3 tuning seeds per point; 60 test examples of 3 datasets in 2")
+    assert "clusters, 8 templates each; from notebooks/plans/test.yaml at commit" in text
     scale = ch11.scale_markdown({"figure6": figure6, "figure8": None})
     assert "1.0M-parameter" in scale and "135,375 times" in scale and "figure6 " in scale
+    assert "stops at 6 clusters (16 datasets) where the paper's has 7 (39)" in scale
+    tiny = copy.deepcopy(figure6)
+    tiny["provenance"]["runs"][0]["metrics"]["params"] = 36_640  # the smoke model
+    assert "36,640-parameter" in ch11.scale_markdown({"figure6": tiny})
 
 
 def test_config_names_the_bad_value():

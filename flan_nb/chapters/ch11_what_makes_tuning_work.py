@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import stats, tasks
+from flan_nb import splits, stats, tasks
 from flan_nb.chapters.published import format_interval, settings, yerr
 from flan_nb.errors import UserError
 from flan_nb.params import book_path, require
@@ -660,14 +660,15 @@ def caption(document: Mapping[str, Any]) -> str:
     examples = (sum(lengths[d] for d in names) if all(d in lengths for d in names)
                 else sum(c["num_examples"] for c in per_cluster.values()))
     datasets = len(names)
-    templates = sorted({c["num_templates"][d] for c in per_cluster.values()
-                        for d in own_datasets(c) if d in c["num_templates"]})
+    counts = sorted({c["num_templates"][d] for c in per_cluster.values()
+                     for d in own_datasets(c) if d in c["num_templates"]})
+    templates = (f"{counts[0]}" if counts[0] == counts[-1] else f"{counts[0]}-{counts[-1]}")
     prov = document["provenance"]
     seeds_words = (seeds_text(seeds[0]) if len(seeds) == 1
                    else f"{'/'.join(map(str, seeds))} seeds")
     return (f"{seeds_words.replace(' seed', ' tuning seed')} per point; {examples} test examples "
             f"of {datasets} datasets in {len(per_cluster)} held-out clusters, "
-            f"{templates[0]}-{templates[-1]} templates each; from {document['plan']} at "
+            f"{templates} templates each; from {document['plan']} at "
             f"commit {prov['commit'][:10]}, published {prov['date'][:10]}.")
 
 
@@ -684,7 +685,9 @@ def scale_markdown(documents: Mapping[str, Mapping[str, Any] | None]) -> str:
     """What our scale can and cannot show, with the interval widths the published figures
     reached (the smallest effect each could see)."""
     params = model_params(*documents.values())
-    size = f"{params / 1e6:.1f}M" if params else "about 1M"
+    size = ((f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params:,}") if params
+            else "about 1M")
+    steps = splits.figure6_plan("tinyworld")  # TinyWorld's Figure 6 steps
     ratio = f"{PAPER_MODEL_PARAMS / params:,.0f}" if params else "about 100,000"
     widths = []
     for name, doc in documents.items():
@@ -707,8 +710,9 @@ def scale_markdown(documents: Mapping[str, Mapping[str, Any] | None]) -> str:
         "held-out clusters at 8B parameters and below: at our size the paper itself would not "
         "predict its Figure 6 curve. TinyWorld's clusters share one small world and "
         "vocabulary, so a cluster added to tuning is closer to the held-out ones than the "
-        "paper's are; and TinyWorld has no conversational QA, so our curve stops at six "
-        "clusters (16 datasets) where the paper's has seven (39).",
+        f"paper's are; and TinyWorld has no conversational QA, so our curve stops at "
+        f"{len(steps)} clusters ({len(steps[-1].train)} datasets) where the paper's has "
+        f"{PAPER_FIGURE6['clusters'][-1]} ({PAPER_FIGURE6['datasets'][-1]}).",
         "- **No detectable effect is not no effect:** an interval containing 0 says the "
         "effect is smaller than its width, nothing more.",
     ])
