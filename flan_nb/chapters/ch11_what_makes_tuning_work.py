@@ -421,9 +421,13 @@ def tuning_format(document: Mapping[str, Any], setting: Mapping[str, Any]) -> st
         else ZERO_SHOT
 
 
+SHORT_LABELS = {"zero-shot": "FLAN instr.", "no-template": "no template",
+                "dataset-name": "dataset name"}
+
+
 def bar_label(tuning: str, evaluation: str) -> str:
-    return (f"tuned: {FORMAT_LABELS.get(tuning, tuning)}\n"
-            f"eval: {FORMAT_LABELS.get(evaluation, evaluation)}")
+    """A bar's tick label: the tuning format, then the evaluation format."""
+    return (f"{SHORT_LABELS.get(tuning, tuning)}\n-> {SHORT_LABELS.get(evaluation, evaluation)}")
 
 
 def figure8_bars(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -485,7 +489,7 @@ def plot_figure8(document: Mapping[str, Any]):
     import matplotlib.pyplot as plt
 
     bars = figure8_bars(document)
-    fig, (ours, paper) = plt.subplots(1, 2, figsize=(10, 4.4),
+    fig, (ours, paper) = plt.subplots(1, 2, figsize=(11, 4.4),
                                       gridspec_kw={"width_ratios": [3, 2]})
     xs = list(range(len(bars)))
     got = [b["tuned"] or {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0} for b in bars]
@@ -497,6 +501,7 @@ def plot_figure8(document: Mapping[str, Any]):
             ours.hlines(b["base"]["mean"], i - 0.4, i + 0.4, colors="k", linestyles="--",
                         label="untuned base, same evaluation" if i == 0 else None)
     ours.set_xticks(xs, [bar_label(b["tuning"], b["eval"]) for b in bars], fontsize=7)
+    ours.set_xlabel("tuning format -> evaluation format")
     ours.set_ylabel("held-out average (%)")
     seeds = bars[0]["seeds"] if bars else 0
     ours.set_title(f"Ours (TinyWorld, {seeds_text(seeds)})", fontsize=9)
@@ -507,6 +512,7 @@ def plot_figure8(document: Mapping[str, Any]):
     for i, value in enumerate(PAPER_FIGURE8.values()):
         paper.text(i, value + 0.5, f"{value}", ha="center", fontsize=8)
     paper.set_xticks(range(len(keys)), [bar_label(*k) for k in keys], fontsize=7)
+    paper.set_xlabel("tuning format -> evaluation format")
     paper.set_ylabel("held-out average (%)")
     paper.set_title("The paper's Figure 8 (LaMDA-PT 137B)", fontsize=9)
     fig.tight_layout()
