@@ -319,3 +319,13 @@ def test_a_file_listing_every_scored_dataset_under_each_cluster_is_read_right(fi
     assert per["nli"]["mean"] == pytest.approx(70, abs=0.5)  # (80 + 60) / 2
     assert per["closed_book_qa"]["mean"] == pytest.approx(20, abs=0.5)
     assert ch11.caption(old) == ch11.caption(figure6)
+
+
+def test_bad_parameters_fail_before_the_notebook_runs():
+    from flan_nb import params
+
+    notebook = repo_root() / "notebooks" / "11_what_makes_tuning_work.ipynb"
+    for profile in ("book", "smoke", "tpu_full"):
+        params.resolve_parameters(notebook, profile)  # every profile's values pass
+    with pytest.raises(UserError, match="APPENDIX_B_PLAN must name a plan file"):
+        params.resolve_parameters(notebook, "book", {"APPENDIX_B_PLAN": "plans/nope.yaml"})
