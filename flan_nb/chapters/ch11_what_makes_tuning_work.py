@@ -349,8 +349,7 @@ def figure6_lines(document: Mapping[str, Any]) -> list[str]:
     if hi["difference"] is not None:
         lines.append(f"- With {hi['clusters']} clusters the tuned model against the untuned "
                      f"base: {format_interval(hi['difference'])} points on the held-out "
-                     f"average ({_verdict_words(hi['difference'])}). The paper's base "
-                     f"(LaMDA-PT) is not on its Figure 6.")
+                     f"average ({_verdict_words(hi['difference'])}).")
     return lines
 
 
