@@ -25,8 +25,8 @@ from typing import Any, Mapping, Sequence
 
 from flan_nb import splits, stats, tasks
 from flan_nb.chapters.published import format_interval, settings, yerr
-from flan_nb.errors import UserError
-from flan_nb.params import book_path, require
+from flan_nb.errors import UserError, require
+from flan_nb.params import book_path
 
 CHAPTER = "11_what_makes_tuning_work"
 FIGURES = ("figure6", "figure8", "appendix_b")  # the chapter's plans, by their config field
@@ -522,8 +522,6 @@ def plot_figure8(document: Mapping[str, Any]):
 
 def _templates_of_all(record: Mapping[str, Any]) -> str:
     """How many templates "all" is for a run's tuning datasets (TinyWorld registry)."""
-    from flan_nb import tasks
-
     try:
         counts = {len(spec.templates)
                   for cluster in record.get("metrics", {}).get("tuning_clusters", [])
