@@ -25,10 +25,13 @@ def test_notebook_11_runs_publishes_and_renders_the_three_smoke_plans(run_smoke)
     for name in ch11.FIGURES:
         assert metrics[f"{name}/published"] == 1
         documents[name] = json.loads((runs / "results" / f"{name}_smoke.json").read_text())
-    # the shared run was trained once, by the first plan, and scored by all three
+    # the shared run was trained once, by the first plan, skipped by the others, and scored
+    # by all three
     for name, doc in documents.items():
         assert SHARED in [r["name"] for r in doc["provenance"]["runs"]]
-    assert (runs / SHARED / "finished").is_file()
+    printed = (run.path / EXECUTED_NOTEBOOK).read_text()
+    assert printed.count(f"done {SHARED} in") == 1
+    assert printed.count(f"skip {SHARED}: finished") == 2
 
     six = ch11.figure6_points(documents["figure6"])
     assert [(p["clusters"], p["datasets"]) for p in six] == [(1, 3), (2, 5)]  # TinyWorld
