@@ -354,10 +354,8 @@ def summarise(plan: plans.Plan, evaluated: Mapping[str, Any]) -> dict[str, Any]:
         tuned_runs = [run for _, run, _ in g.runs]
         base_runs = [base for _, _, base in g.runs]
         unique_bases = list(dict.fromkeys(base_runs))
-        # A run holding out several clusters was scored on all of them: keep this cluster's.
-        own = set(splits.held_out_split(g.cluster, source=config.source).eval)
         names = list(dict.fromkeys(s.dataset for s in scores
-                                   if s.run == tuned_runs[0] and s.dataset in own))
+                                   if s.run == tuned_runs[0]))
         tuned = [[_per_example(scores, r, d) for r in tuned_runs] for d in names]
         base_rows = [[_per_example(scores, b, d) for b in base_runs] for d in names]
         base = [[_per_example(scores, b, d) for b in unique_bases] for d in names]

@@ -313,45 +313,6 @@ def test_a_parameter_added_since_publishing_is_no_change_while_it_keeps_its_defa
                for d in results.differences(plans.load_plan(plan_path), document))
 
 
-def test_each_held_out_cluster_of_a_run_holding_out_several_keeps_its_own_datasets(
-        workspace, monkeypatch):
-    """Figure 6's runs are scored on every cluster they hold out; each cluster's entry
-    averages its own datasets only (not the other held-out clusters')."""
-    fake_runs(monkeypatch)
-    make_base_runs("base")
-
-    def evaluation(plan, data_dir=None, mesh=None, echo=print):
-        scores = []
-        for run, label in [("base", "base")] + [(f"tune-fig6-s{s}", "tuned") for s in (0, 1)]:
-            for template in (0, 1):
-                for split in ("validation", "test"):
-                    scores.append(score(run, label, "tw_rte", template, split,
-                                        [100.0, 0.0] * 3, ["yes", "no"] * 3))
-                    scores.append(score(run, label, "tw_trivia_qa", template, split,
-                                        [0.0] * 6, ["x"] * 6))
-        examples = {d: {s: tasks.load_examples(d, s, size="smoke", limit=6)
-                        for s in ("validation", "test")} for d in DATASETS.values()}
-        return {"scores": scores, "probe": {}, "examples": examples, "items": 0,
-                "seconds": 1.0}
-
-    monkeypatch.setattr(results, "evaluate_plan", evaluation)
-    plan = {"profile": "book", "notebooks_dir": ".",
-            "steps": [{"notebook": "tune.ipynb", "name": "tune-fig6",
-                       "parameters": {"HELD_OUT": "nli,closed_book_qa"}, "seeds": [0, 1]}],
-            "evaluation": {"tuning_notebook": "tune", "size": "smoke", "max_examples": 6,
-                           "probe_facts": 0}}
-    path = workspace / "several.yaml"
-    path.write_text(yaml.safe_dump(plan))
-    plans.run_plan(path, echo=lambda line: None)
-    document = json.loads(results.publish(path, progress=False).read_text())
-    by = {c["cluster"]: c for c in document["clusters"]}
-    assert by["nli"]["datasets"] == ["tw_rte"] and by["nli"]["tuned"]["mean"] == 50.0
-    assert by["closed_book_qa"]["datasets"] == ["tw_trivia_qa"]
-    assert by["closed_book_qa"]["tuned"]["mean"] == 0.0
-    assert [(d["cluster"], d["dataset"]) for d in document["datasets"]] == [
-        ("nli", "tw_rte"), ("closed_book_qa", "tw_trivia_qa")]
-
-
 def test_a_long_list_in_a_setting_is_shortened_in_the_table():
     six = "summarization,translation,reading_comprehension,sentiment,struct_to_text,coreference"
     iv = {"mean": 1.0, "ci_low": 0.0, "ci_high": 2.0}
