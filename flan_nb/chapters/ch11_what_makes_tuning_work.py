@@ -392,7 +392,8 @@ def plot_figure6(document: Mapping[str, Any]):
     ours.set_ylabel("held-out score (%)")
     seeds = points[0]["seeds"] if points else 0
     ours.set_title(f"Ours (TinyWorld, {seeds_text(seeds)}, 95% intervals)", fontsize=9)
-    ours.legend(fontsize=7, loc="best")
+    # below the axes: inside, it hides a curve wherever it is put
+    ours.legend(fontsize=7, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.3))
     paper.plot(PAPER_FIGURE6["clusters"], PAPER_FIGURE6["average"], "s-", color="tab:red")
     paper.set_xticks(PAPER_FIGURE6["clusters"],
                      [f"{c}\n({d})" for c, d in zip(PAPER_FIGURE6["clusters"],
@@ -612,7 +613,7 @@ def plot_appendix_b(document: Mapping[str, Any]):
         ax.set_xlabel(noun)
         ax.set_title(f"{noun}\nthe paper: {PAPER_APPENDIX_B[axis][1]}", fontsize=8)
     axes[0].set_ylabel("held-out average (%)")
-    axes[0].legend(fontsize=7)
+    axes[0].legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.22))
     fig.tight_layout()
     return fig
 
@@ -688,8 +689,8 @@ def scale_markdown(documents: Mapping[str, Mapping[str, Any] | None]) -> str:
     """What our scale can and cannot show, with the interval widths the published figures
     reached (the smallest effect each could see)."""
     params = model_params(*documents.values())
-    size = ((f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params:,}") if params
-            else "about 1M")
+    model = ((f"a {params / 1e6:.1f}M" if params >= 1e5 else f"a {params:,}")
+             + "-parameter model" if params else "a model of about 1M parameters")
     steps = splits.figure6_plan("tinyworld")  # TinyWorld's Figure 6 steps
     ratio = f"{PAPER_MODEL_PARAMS / params:,.0f}" if params else "about 100,000"
     widths = []
@@ -705,7 +706,7 @@ def scale_markdown(documents: Mapping[str, Mapping[str, Any] | None]) -> str:
     width_text = ("; ".join(widths) + " points (half-widths of the held-out averages' "
                   "intervals)") if widths else "not known until a figure is published"
     return "\n".join([
-        f"- **Can show:** the direction of each effect on a {size}-parameter model tuned on "
+        f"- **Can show:** the direction of each effect on {model} tuned on "
         "TinyWorld, whenever the effect is larger than the intervals: " + width_text + ". "
         "Effects are read from paired per-example changes, narrower than these.",
         f"- **Cannot show:** effects of the paper's size at the paper's scale. Its model has "
