@@ -736,7 +736,13 @@ def _ci(interval: Mapping[str, float]) -> str:
 
 
 def _setting(setting: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in setting.items()) or "-"
+    """A setting in a table cell; a list of three or more (Figure 6's TUNING_CLUSTERS) as
+    its first and last items and their count, so the table fits a terminal."""
+    def value(v: Any) -> str:
+        items = str(v).split(",")
+        return f"{items[0]},...,{items[-1]} ({len(items)})" if len(items) > 2 else str(v)
+
+    return ", ".join(f"{k}={value(v)}" for k, v in setting.items()) or "-"
 
 
 def cluster_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:

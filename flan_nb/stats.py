@@ -71,21 +71,32 @@ def _as_groups(groups: Sequence[Any]) -> list[np.ndarray]:
     return arrays
 
 
-def mean_interval(groups: Sequence[Any], *, confidence: float = CONFIDENCE,
-                  num_resamples: int = NUM_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Interval:
+def mean_interval(groups: Sequence[Any], *, weights: Sequence[float] | None = None,
+                  confidence: float = CONFIDENCE, num_resamples: int = NUM_RESAMPLES,
+                  seed: int = BOOTSTRAP_SEED) -> Interval:
     """Mean over groups (datasets) of each group's mean over (seeds, examples), with a
     bootstrap interval that resamples seeds and, independently per group, examples.
 
     `groups`: one array-like (num_seeds, num_examples) per dataset (or (num_examples,) for one
     seed); row s of every group comes from the same seed (the same model), so seeds are drawn
-    once for all groups. With one seed only examples are resampled.
+    once for all groups. With one seed only examples are resampled. `weights` (one positive
+    number per group; default equal) make the mean a weighted one, e.g. 1 / (clusters x the
+    cluster's datasets) so that every cluster counts once in an average over clusters.
     """
     # scipy on use (cost: flan_nb/__init__): only this test needs it
     from scipy import stats as scipy_stats
 
     arrays = _as_groups(groups)
+    w = None  # equal weights: the plain mean, exactly as results were published before
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.shape != (len(arrays),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise UserError(f"weights must be one positive number per group ({len(arrays)}), "
+                            f"got {list(weights)!r}")
+        w = w / w.sum()
     num_seeds = arrays[0].shape[0]
-    point = float(np.mean([a.mean() for a in arrays]))
+    point = float(np.mean([a.mean() for a in arrays]) if w is None
+                  else np.dot(w, [a.mean() for a in arrays]))
     if all(np.ptp(a) == 0 for a in arrays) and len({float(a.flat[0]) for a in arrays}) == 1:
         return Interval(point, point, point)  # every score equal: no spread to resample
     with_seeds = num_seeds > 1
@@ -103,7 +114,9 @@ def mean_interval(groups: Sequence[Any], *, confidence: float = CONFIDENCE,
                 s = np.asarray(seed_idx, dtype=np.intp)
                 # (batch, drawn seeds, drawn examples) -> mean over both
                 means.append(a[s[..., :, None], ex[..., None, :]].mean(axis=(-2, -1)))
-        return np.mean(means, axis=0)
+        if w is None:
+            return np.mean(means, axis=0)
+        return np.tensordot(w, np.asarray(means), axes=1)  # weighted over groups
 
     data = ([np.arange(num_seeds)] if with_seeds else []) + [np.arange(a.shape[1])
                                                              for a in arrays]

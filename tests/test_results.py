@@ -455,3 +455,19 @@ def test_the_loss_curve_is_published_from_the_training_log(workspace):
     assert curve["loss"][0] == pytest.approx((130 + 129 + 128) / 3)
     assert curve["tokens_seen"] == sorted(curve["tokens_seen"])
     assert results.loss_curve("never-trained") is None
+
+
+def test_a_long_list_in_a_setting_is_shortened_in_the_table():
+    six = "summarization,translation,reading_comprehension,sentiment,struct_to_text,coreference"
+    iv = {"mean": 1.0, "ci_low": 0.0, "ci_high": 2.0}
+    entry = {"cluster": "nli", "num_seeds": 3, "base": iv, "tuned": iv, "difference": iv,
+             "verdict": "no detectable change"}
+    document = {"clusters": [
+        {**entry, "setting": {"TUNING_CLUSTERS": "summarization,translation"}},
+        {**entry, "setting": {"TUNING_CLUSTERS": six, "FORMAT": "no-template"},
+         "eval_format": "no-template"}]}
+    rows = results.cluster_rows(document)
+    assert rows[0]["setting"] == "TUNING_CLUSTERS=summarization,translation"
+    assert rows[1]["setting"] == ("TUNING_CLUSTERS=summarization,...,coreference (6), "
+                                  "FORMAT=no-template")
+    assert rows[1]["evaluated in"] == "no-template"

@@ -69,3 +69,27 @@ def test_histogram_and_dominant_answer():
 def test_required_examples_for_an_interval_width():
     # a fair coin in percent has std 50: +-5 points needs about 385 examples
     assert stats.required_examples(5.0, 50.0) == 385
+
+
+def test_weights_make_each_cluster_count_once():
+    # cluster A has two datasets (scores 80 and 60), cluster B one (scores 20): the average of
+    # the two clusters is (70 + 20) / 2 = 45, not the datasets' plain mean 53.3
+    a1, a2, b = coin(0.8, (3, 200), 4), coin(0.6, (3, 200), 5), coin(0.2, (3, 200), 6)
+    weighted = stats.mean_interval([a1, a2, b], weights=[0.25, 0.25, 0.5])
+    cluster_a = (a1.mean() + a2.mean()) / 2
+    assert weighted.mean == pytest.approx((cluster_a + b.mean()) / 2)
+    assert weighted.ci_low < weighted.mean < weighted.ci_high
+    plain = stats.mean_interval([a1, a2, b])
+    assert plain.mean == pytest.approx((a1.mean() + a2.mean() + b.mean()) / 3)
+    # equal weights (any scale) give the plain mean and, same draws, the same interval
+    equal = stats.mean_interval([a1, a2, b], weights=[2, 2, 2])
+    assert equal.mean == pytest.approx(plain.mean)
+    assert equal.ci_low == pytest.approx(plain.ci_low) and \
+        equal.ci_high == pytest.approx(plain.ci_high)
+    # the interval follows the weights: most weight on a noisy group widens it
+    quiet, noisy = np.tile(coin(0.5, (1, 400), 7), (3, 1)), coin(0.5, (3, 20), 8)
+    assert (stats.mean_interval([quiet, noisy], weights=[1, 9]).half_width
+            > stats.mean_interval([quiet, noisy], weights=[9, 1]).half_width)
+    for bad in ([1, 1], [1, 0, 1], [1, -1, 1], [1, float("nan"), 1]):
+        with pytest.raises(UserError, match="weights must be one positive number per group"):
+            stats.mean_interval([a1, a2, b], weights=bad)

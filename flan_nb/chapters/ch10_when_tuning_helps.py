@@ -11,13 +11,20 @@ the 95% intervals of the published document; nothing compares a number with a fi
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import plans, results, stats
+from flan_nb import results, stats
+# Loading a published plan, its "not run yet" text and interval helpers are shared with
+# chapter 11 (flan_nb.chapters.published); the names chapter 10 always used stay importable.
+from flan_nb.chapters.published import Published as Sweep
+from flan_nb.chapters.published import change_warnings, clusters, compare, json_key
+from flan_nb.chapters.published import load_published as load_sweep
+from flan_nb.chapters.published import not_run_markdown, settings
+from flan_nb.chapters.published import format_interval as _ci
+from flan_nb.chapters.published import yerr as _yerr
 from flan_nb.errors import require
 from flan_nb.params import book_path
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
@@ -83,63 +90,7 @@ def knob_title(sweep: "Sweep") -> str:
     return KNOB_TITLES.get(sweep.stem, sweep.plan.description)
 
 
-@dataclasses.dataclass
-class Sweep:
-    """A sweep plan and its published results (None: not published yet)."""
-
-    plan: plans.Plan
-    document: dict[str, Any] | None
-    changes: list[str]  # runs that differ from the plan since it was published
-
-    @property
-    def stem(self) -> str:
-        return self.plan.stem
-
-    @property
-    def command(self) -> str:
-        return results.publish_command(self.plan)
-
-
-def load_sweep(path: str | Path) -> Sweep:
-    """The plan and, when it was published, its results (a corrupt file is a UserError)."""
-    plan = plans.load_plan(path)
-    if not results.results_path(plan).is_file():
-        return Sweep(plan, None, [])
-    document = results.load_results(plan, check_plan=False)
-    return Sweep(plan, document, results.differences(plan, document))
-
-
-def change_warnings(changes: Sequence[str], shown: int = 3) -> list[str]:
-    """Warnings for runs that differ from the plan since it was published: the first few,
-    then how many more (`flan_nb.results.differences`)."""
-    lines = [f"WARNING: the plan changed since publishing: {c}" for c in changes[:shown]]
-    if len(changes) > shown:
-        lines.append(f"WARNING: and {len(changes) - shown} more runs differ; republish")
-    return lines
-
-
-def not_run_markdown(sweep: Sweep) -> str:
-    """What the page says for a sweep that was never published."""
-    return (f"**{sweep.stem}: not run yet.** {sweep.plan.description} "
-            f"It has {len(sweep.plan.runs)} runs; this command trains the missing ones and "
-            f"publishes `{results.plan_label(sweep.plan)}`'s results:\n\n"
-            f"```\n{sweep.command}\n```")
-
-
 # -- settings --------------------------------------------------------------------------------
-
-def settings(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The distinct settings of a published sweep, in plan order."""
-    out: list[dict[str, Any]] = []
-    for c in document["clusters"]:
-        if c["setting"] not in out:
-            out.append(c["setting"])
-    return out
-
-
-def clusters(document: Mapping[str, Any]) -> list[str]:
-    return list(dict.fromkeys(c["cluster"] for c in document["clusters"]))
-
 
 def _run_parameters(document: Mapping[str, Any], run: str) -> dict[str, Any]:
     for r in document["provenance"]["runs"]:
@@ -184,10 +135,6 @@ def sweep_metrics(stem: str, document: Mapping[str, Any]) -> dict[str, float]:
 
 
 # -- tables ----------------------------------------------------------------------------------
-
-def _ci(interval: Mapping[str, float]) -> str:
-    return f"{interval['mean']:.1f} [{interval['ci_low']:.1f}, {interval['ci_high']:.1f}]"
-
 
 def sweep_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One row per (setting, cluster): base, tuned, difference with intervals, verdict, floor
@@ -245,16 +192,6 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 # -- reading intervals -----------------------------------------------------------------------
-
-def compare(a: Mapping[str, float], b: Mapping[str, float]) -> str:
-    """"higher" / "lower" when the 95% intervals of a and b do not overlap (a conservative
-    reading), else "indistinguishable"."""
-    if a["ci_low"] > b["ci_high"]:
-        return "higher"
-    if a["ci_high"] < b["ci_low"]:
-        return "lower"
-    return "indistinguishable"
-
 
 def _names(items: Sequence[str]) -> str:
     items = list(items)
@@ -348,10 +285,6 @@ def knob_lines(document: Mapping[str, Any]) -> list[str]:
         lines.append(f"- {cluster}: the gain {lo['difference']['mean']:+.1f} with {a} "
                      f"becomes {hi['difference']['mean']:+.1f} with {b}: {text} ({why}).")
     return lines
-
-
-def json_key(setting: Mapping[str, Any]) -> str:
-    return json.dumps(setting, sort_keys=True, default=str)
 
 
 def probe_lines(document: Mapping[str, Any]) -> list[str]:
@@ -467,12 +400,6 @@ def plot_sweep(document: Mapping[str, Any], title: str):
     fig.legend(fontsize=7, ncol=3, loc="lower center", bbox_to_anchor=(0.5, -0.06))
     fig.tight_layout()
     return fig
-
-
-def _yerr(intervals: Sequence[Mapping[str, float]]):
-    # clipped at 0: a mean rounded to 2 digits may sit a hair outside its rounded interval
-    return [[max(0.0, i["mean"] - i["ci_low"]) for i in intervals],
-            [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
 
 
 # -- the paper, and what is left -------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""What the chapters that render published sweeps share (chapters 10 and 11): loading a plan
+with its results file, the "not run yet" text when it was never published, warnings when the
+plan changed since, and intervals read and written the same way on every page.
+
+A published plan is `results/<plan-stem>.json` (`flan_nb.results`); a chapter renders it
+instead of retraining, and says how to make it when it is missing, so the book builds either way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from flan_nb import plans, results
+
+
+@dataclasses.dataclass
+class Published:
+    """A plan and its published results (None: not published yet)."""
+
+    plan: plans.Plan
+    document: dict[str, Any] | None
+    changes: list[str]  # runs that differ from the plan since it was published
+
+    @property
+    def stem(self) -> str:
+        return self.plan.stem
+
+    @property
+    def command(self) -> str:
+        return results.publish_command(self.plan)
+
+
+def load_published(path: str | Path) -> Published:
+    """The plan and, when it was published, its results (a corrupt file is a UserError; a
+    plan changed since publishing is rendered, with `changes` saying what differs)."""
+    plan = plans.load_plan(path)
+    if not results.results_path(plan).is_file():
+        return Published(plan, None, [])
+    document = results.load_results(plan, check_plan=False)
+    return Published(plan, document, results.differences(plan, document))
+
+
+def change_warnings(changes: Sequence[str], shown: int = 3) -> list[str]:
+    """Warnings for runs that differ from the plan since it was published: the first few,
+    then how many more (`flan_nb.results.differences`)."""
+    lines = [f"WARNING: the plan changed since publishing: {c}" for c in changes[:shown]]
+    if len(changes) > shown:
+        lines.append(f"WARNING: and {len(changes) - shown} more runs differ; republish")
+    return lines
+
+
+def not_run_markdown(published: Published) -> str:
+    """What the page says for a plan that was never published."""
+    return (f"**{published.stem}: not run yet.** {published.plan.description} "
+            f"It has {len(published.plan.runs)} runs; this command trains the missing ones and "
+            f"publishes `{results.plan_label(published.plan)}`'s results:\n\n"
+            f"```\n{published.command}\n```")
+
+
+# -- intervals -------------------------------------------------------------------------------
+
+def format_interval(interval: Mapping[str, float], digits: int = 1) -> str:
+    """"mean [low, high]"."""
+    return (f"{interval['mean']:.{digits}f} [{interval['ci_low']:.{digits}f}, "
+            f"{interval['ci_high']:.{digits}f}]")
+
+
+def compare(a: Mapping[str, float], b: Mapping[str, float]) -> str:
+    """"higher" / "lower" when the 95% intervals of a and b do not overlap (a conservative
+    reading), else "indistinguishable"."""
+    if a["ci_low"] > b["ci_high"]:
+        return "higher"
+    if a["ci_high"] < b["ci_low"]:
+        return "lower"
+    return "indistinguishable"
+
+
+def yerr(intervals: Sequence[Mapping[str, float]]):
+    """Matplotlib error bars (below, above) of intervals."""
+    # clipped at 0: a mean rounded to 2 digits may sit a hair outside its rounded interval
+    return [[max(0.0, i["mean"] - i["ci_low"]) for i in intervals],
+            [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
+
+
+# -- a published document's settings ---------------------------------------------------------
+
+def json_key(setting: Mapping[str, Any]) -> str:
+    """A setting as a hashable, order-independent key."""
+    return json.dumps(setting, sort_keys=True, default=str)
+
+
+def settings(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The distinct settings of a published sweep, in plan order."""
+    out: list[dict[str, Any]] = []
+    for c in document["clusters"]:
+        if c["setting"] not in out:
+            out.append(c["setting"])
+    return out
+
+
+def clusters(document: Mapping[str, Any]) -> list[str]:
+    """The held-out clusters of a published sweep, in plan order."""
+    return list(dict.fromkeys(c["cluster"] for c in document["clusters"]))
