@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import time
 from typing import Any, Callable, Mapping, Sequence
 
@@ -35,8 +36,13 @@ import numpy as np
 from flan_nb import formats
 from flan_nb import metrics as metrics_lib
 from flan_nb import packing
-from flan_nb.packing import EOS_ID
+from flan_nb import splits as splits_lib
+from flan_nb import tasks
+from flan_nb.checkpoint import (TRAIN_FINGERPRINT_FILE, checkpoint_dir, load_model,
+                                load_tokenizer, trained_run_path)
+from flan_nb.decoding import greedy_decode, prompt_ids
 from flan_nb.errors import UserError, require
+from flan_nb.packing import EOS_ID
 from flan_nb.report import TemplateScore
 
 Scorer = Callable[[Mapping[str, np.ndarray]], np.ndarray]
@@ -220,8 +226,6 @@ def score_options_shared(model, input_ids: Sequence[Sequence[int]],
     (scores, token counts incl. EOS) per example and the number of truncated inputs.
     """
     from flax import nnx
-
-    from flan_nb.decoding import prompt_ids
 
     require(batch_size >= 1, f"batch_size must be >= 1, got {batch_size}")
     graphdef, state = nnx.split(model)
@@ -413,7 +417,6 @@ def generate_texts(model, tokenizer, inputs: Sequence[str],
     """Greedy answers (text) to rendered inputs, at most `max_new_tokens` tokens (default:
     the settings' budget, else its `max_target_length`); over-long inputs are cut at their
     end, as in training."""
-    from flan_nb.decoding import greedy_decode, prompt_ids
 
     settings = settings or EvalSettings()
     budget = max_new_tokens or settings.max_new_tokens or settings.max_target_length
@@ -469,7 +472,6 @@ def evaluate_model(model, tokenizer, cells: Sequence[Cell], *, model_name: str,
 
 
 def _render_cells(cells, budgets):
-    from flan_nb import tasks
 
     rendered = []
     for cell in cells:
@@ -543,10 +545,6 @@ class LoadedModel:
 def load_run_model(run_name: str, mesh=None) -> LoadedModel:
     """The newest checkpoint of a run (a name under the runs folder, or a path, local or gs://)
     and its attention mode, with its parameters sharded over `mesh` (default: replicated)."""
-    import json
-
-    from flan_nb.checkpoint import (TRAIN_FINGERPRINT_FILE, checkpoint_dir, load_model,
-                                    load_tokenizer, trained_run_path)
 
     path = trained_run_path(run_name)
     model, step = load_model(path, mesh=mesh)
@@ -565,7 +563,6 @@ def held_out_cells(datasets: Sequence[str], *, num_templates: int | None,
     ablation `format` (Figure 8) has one rendering per example, so one cell per split. A
     "few-shot-K" format draws its exemplars from the first `max_pool` training examples (all
     when None), with `shot_seed`; a training split smaller than K is an error."""
-    from flan_nb import tasks
 
     fmt, k = formats.parse_eval_format(format)
     cells = []
@@ -588,7 +585,6 @@ def _training_pool(dataset: str, size: str, seed: int, data_dir: str | None,
                    max_pool: int | None) -> tuple:
     """A training split, loaded once per process: every k and split of a dataset draws its
     exemplars from the same pool (up to 30k TFDS examples; read-only)."""
-    from flan_nb import tasks
 
     return tuple(tasks.load_examples(dataset, "train", seed=seed, size=size, data_dir=data_dir,
                                      limit=max_pool))
@@ -619,9 +615,6 @@ def evaluate_runs(base_run: str, tuned_runs: Mapping[str, str], *,
 
     Scores are labelled `model="base"` or `model="tuned"`.
     """
-    import dataclasses as dc
-
-    from flan_nb import splits as splits_lib
 
     settings = settings or EvalSettings()
     cells_of = {c: held_out_cells(splits_lib.held_out_split(c, source=source).eval,
@@ -642,10 +635,9 @@ def evaluate_run(run_name: str, cells: Sequence[Cell], label: str,
                  prompt_log: dict[str, dict] | None = None) -> list[TemplateScore]:
     """Scores of one run's model (loaded here unless `loaded`) on `cells`, labelled `label`
     ("base" or "tuned"), in the attention mode it was trained with."""
-    import dataclasses as dc
 
     loaded = loaded or load_run_model(run_name, mesh)
-    mode = dc.replace(settings or EvalSettings(),
+    mode = dataclasses.replace(settings or EvalSettings(),
                       bidirectional_prefix=loaded.bidirectional_prefix)
     return evaluate_model(loaded.model, loaded.tokenizer, cells, model_name=label,
                           settings=mode, timings=timings, run=run_name, prompt_log=prompt_log)
