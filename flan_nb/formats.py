@@ -235,7 +235,7 @@ def few_shot_label(k: int) -> str:
 
 def parse_eval_format(label: str) -> tuple[str, int]:
     """(format, k) of an evaluation-format label: "few-shot-4" -> ("few-shot", 4); any other
-    label is one of FORMATS with k = 0."""
+    label is one of FORMATS or COT_FORMATS with k = 0."""
     if label.startswith("few-shot-") and label[len("few-shot-"):].isdigit():
         k = int(label[len("few-shot-"):])
         if k >= 1:
@@ -243,7 +243,7 @@ def parse_eval_format(label: str) -> tuple[str, int]:
     if label == "few-shot":
         raise UserError("the few-shot evaluation format needs its k: write few-shot-K, "
                         "e.g. few-shot-4")
-    return check_format(label), 0
+    return (label if label in COT_FORMATS else check_format(label)), 0
 
 
 def render_format(fmt: str, spec: DatasetSpec, fields: Mapping[str, Any], template_id: int = 0,
