@@ -10,7 +10,6 @@ nothing is compared with a fixed threshold, and no number is typed in here.
 from __future__ import annotations
 
 import dataclasses
-import os
 import statistics
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -19,7 +18,8 @@ import numpy as np
 
 from flan_nb import plans, prompt_results, results, stats
 from flan_nb.chapters import published as published_lib
-from flan_nb.chapters.published import Published, format_interval, load_published, yerr
+from flan_nb.chapters.published import Published, check_plan_file, format_interval
+from flan_nb.chapters.published import load_published, yerr
 from flan_nb.formats import parse_eval_format
 from flan_nb.params import book_path, require
 from flan_nb.report import MODEL_COLORS
@@ -49,11 +49,8 @@ class FewShotPromptTuningConfig:
 
     def __post_init__(self):
         for name in ("figure9_plan", "figure10_plan"):
-            value = getattr(self, name)
-            require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
-                    and os.path.isfile(book_path(value)),
-                    f"{name.upper()} must name a plan file under notebooks/ (e.g. "
-                    f"plans/{name.split('_')[0]}.yaml), got {value!r}")
+            check_plan_file(getattr(self, name), name.upper(),
+                            f"plans/{name.split('_')[0]}.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
         require(not prompt_results.is_prompt_tuning_plan(plans.load_plan(self.figure9_path())),

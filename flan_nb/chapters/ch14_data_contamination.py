@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
 import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
@@ -36,9 +35,7 @@ class DataContaminationConfig:
     num_examples_shown: int  # examples shown per kind (dirty, clean, too short)
 
     def __post_init__(self):
-        require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml"))
-                and os.path.isfile(book_path(self.plan)),
-                f"PLAN must name a plan file (e.g. plans/appendix_c.yaml), got {self.plan!r}")
+        published_lib.check_plan_file(self.plan, "PLAN", "plans/appendix_c.yaml")
         contamination.check_ngram(self.ngram)
         tasks.get(self.example_dataset)  # an unknown name is a UserError listing the known
         require(isinstance(self.num_examples_shown, int) and 1 <= self.num_examples_shown <= 5,

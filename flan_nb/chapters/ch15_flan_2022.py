@@ -14,14 +14,14 @@ number is compared with a fixed threshold and none is typed in.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import formats, stats, tasks
 from flan_nb.chapters import book_config
 from flan_nb.chapters import ch10_when_tuning_helps as ch10
-from flan_nb.chapters.published import Published, clusters, format_interval, settings, yerr
+from flan_nb.chapters.published import Published, check_plan_file, clusters, format_interval
+from flan_nb.chapters.published import settings, yerr
 from flan_nb.params import book_path, require
 from flan_nb.tinyworld import build, cot, size_spec
 
@@ -56,11 +56,7 @@ class Flan2022Config:
 
     def __post_init__(self):
         for name in ("cot_plan", "formats_plan", "tasks_plan"):
-            value = getattr(self, name)
-            require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
-                    and os.path.isfile(book_path(value)),
-                    f"{name.upper()} must name a plan file under notebooks/ (e.g. "
-                    f"plans/flan2022_cot.yaml), got {value!r}")
+            check_plan_file(getattr(self, name), name.upper(), "plans/flan2022_cot.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
         size_spec(self.size)

@@ -1,7 +1,7 @@
 """What the chapters that render published sweeps share (chapters 10 to 15): loading a plan
-with its results file (a prompt-tuning plan's through `flan_nb.prompt_results`), the "not run
-yet" text when it was never published, warnings when the plan changed since, and intervals
-read and written the same way on every page.
+with its results file (a prompt-tuning plan's through `flan_nb.prompt_results`), checking a
+config's plan-file parameter, the "not run yet" text when it was never published, warnings
+when the plan changed since, and intervals read and written the same way on every page.
 
 A published plan is `results/<plan-stem>.json` (`flan_nb.results`); a chapter renders it
 instead of retraining, and says how to make it when it is missing, so the book builds either way.
@@ -11,10 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import plans, prompt_results, results, stats
+from flan_nb.errors import require
+from flan_nb.params import book_path
+
+
+def check_plan_file(value: Any, parameter: str, example: str) -> None:
+    """A config's plan parameter names a plan file under notebooks/ (else a UserError naming
+    the parameter and an example)."""
+    require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
+            and os.path.isfile(book_path(value)),
+            f"{parameter} must name a plan file under notebooks/ (e.g. {example}), got "
+            f"{value!r}")
 
 
 @dataclasses.dataclass
