@@ -22,7 +22,6 @@ their average over datasets per n (the paper's bars), and every per-example scor
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import time
 from pathlib import Path
@@ -280,31 +279,15 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
     """Train and score every prompt of a finished plan and write its results file."""
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     settings = settings_of(plan)
-    todo = [(p.name, why) for p, why in plans.plan_status(plan) if why]
-    if todo:
-        name, why = todo[0]
-        raise UserError(f"plan {results.plan_label(plan)} is not finished ({name}: {why}); "
-                        f"run `{results.publish_command(plan)}`")
+    results.require_finished(plan)
     records, seconds = run_units(plan, data_dir=data_dir, mesh=mesh,
                                  echo=print if progress else (lambda _: None))
-    runs = results.run_records(plan)
-    run_seconds = [r["wall_seconds"] for r in runs if r["wall_seconds"] is not None]
+    tuning_seconds = sum(r["train_seconds"] + r["score_seconds"] for r in records)
     document = {
         "format": FORMAT, "kind": KEY, "plan": results.plan_label(plan),
         "description": plan.description, "evaluation": _jsonable(plan.evaluation),
-        "provenance": {
-            "commit": results._git("rev-parse", "HEAD"),
-            "dirty": bool(results._git("status", "--porcelain", "--untracked-files=no")),
-            "plan_sha256": results.plan_sha256(plan),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "machine": results.machine(), "command": command or results.publish_command(plan),
-            "regenerate": results.publish_command(plan),
-            "wall_seconds": {"runs": round(sum(run_seconds), 1),
-                             "evaluation": round(seconds, 1),
-                             "prompt_tuning": round(sum(r["train_seconds"] + r["score_seconds"]
-                                                        for r in records), 1),
-                             "runs_timed": len(run_seconds), "runs_total": len(runs)},
-            "runs": runs},
+        "provenance": results.provenance(plan, command=command, seconds={
+            "evaluation": seconds, "prompt_tuning": tuning_seconds}),
         **summarise(settings, records), "records": records}
     path = (directory or results.results_dir(plan)) / f"{plan.stem}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
