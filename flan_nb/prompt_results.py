@@ -304,16 +304,8 @@ def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
     """The plan's published prompt-tuning results, checked: present, parseable, of this
     format, and (with `check_plan`) published from the plan as it is now (`differences`)."""
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
-    path = Path(path or results.results_path(plan))
+    path, document = results.read_results_file(plan, path)
     fix = f"run `{results.publish_command(plan)}`"
-    if not path.is_file():
-        raise UserError(f"plan {results.plan_label(plan)} has never been published ({path} "
-                        f"is missing): {fix}")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UserError(f"results file {path} is corrupt ({type(err).__name__}): {fix} to "
-                        f"rewrite it") from None
     missing = ([k for k in REQUIRED_KEYS if k not in document]
                if isinstance(document, dict) else ["everything"])
     if missing or document.get("format") != FORMAT or document.get("kind") != KEY:

@@ -711,21 +711,28 @@ def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
-                 check_plan: bool = True) -> dict[str, Any]:
-    """A plan's published results, checked: present, valid JSON of the expected shape, and
-    published from the plan as it is now. Any problem is one UserError."""
-    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
+def read_results_file(plan: plans.Plan, path: Path | None = None) -> tuple[Path, Any]:
+    """The path of a plan's results file (default: `results_path`) and its parsed JSON, not
+    checked further; never published or not JSON: one UserError with the command to publish."""
     path = Path(path or results_path(plan))
     fix = f"run `{publish_command(plan)}`"
     if not path.is_file():
         raise UserError(f"plan {plan_label(plan)} has never been published ({path} is "
                         f"missing): {fix}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return path, json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"results file {path} is corrupt ({type(err).__name__}: "
                         f"{str(err).splitlines()[0]}): {fix} to rewrite it") from None
+
+
+def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
+                 check_plan: bool = True) -> dict[str, Any]:
+    """A plan's published results, checked: present, valid JSON of the expected shape, and
+    published from the plan as it is now. Any problem is one UserError."""
+    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
+    path, document = read_results_file(plan, path)
+    fix = f"run `{publish_command(plan)}`"
     missing = ([k for k in REQUIRED_KEYS if k not in document]
                if isinstance(document, dict) else ["everything"])
     if not missing:
