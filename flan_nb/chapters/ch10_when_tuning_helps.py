@@ -21,7 +21,7 @@ from flan_nb import results, stats
 # chapter 11 (flan_nb.chapters.published); the names chapter 10 always used stay importable.
 from flan_nb.chapters.published import Published as Sweep
 from flan_nb.chapters.published import change_warnings, check_plan_file, clusters, compare
-from flan_nb.chapters.published import json_key
+from flan_nb.chapters.published import json_key, probe_cells
 from flan_nb.chapters.published import load_published as load_sweep
 from flan_nb.chapters.published import not_run_markdown, settings
 from flan_nb.chapters.published import format_interval as _ci
@@ -181,10 +181,7 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     for p in document.get("probe", []):
         base = p.get("base_run")
         label = setting_label(document, {"BASE_RUN": base}) if base else "the base"
-        rows.append({"base": label, "model": p["model"], "runs": len(p["runs"]),
-                     "facts": p["num_facts"], "chance": p["chance"],
-                     "cloze": _ci(p["cloze"]), "templates": _ci(p["template"]),
-                     "cloze - templates": _ci(p["gap"])})
+        rows.append({"base": label, "model": p["model"], **probe_cells(p)})
     return rows
 
 

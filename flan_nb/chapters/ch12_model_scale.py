@@ -26,7 +26,8 @@ from flan_nb.bench.train import model_flops_utilisation
 from flan_nb.chapters.ch07_pretraining import PAPER_PRETRAIN_TOKENS
 from flan_nb.chapters.ch08_instruction_tuning import (PAPER_TUNING_BATCH_TOKENS,
                                                       PAPER_TUNING_STEPS)
-from flan_nb.chapters.published import Published, format_interval, load_published, yerr
+from flan_nb.chapters.published import Published, format_interval, load_published
+from flan_nb.chapters.published import probe_cells, yerr
 from flan_nb.params import book_path, require
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
 from flan_nb.results import evaluation_config, tuned_groups
@@ -481,11 +482,7 @@ def probe_rows(found: Sequence[Size]) -> list[dict[str, Any]]:
         for p in s.document.get("probe", []):
             if p.get("base_run") != s.base_run:
                 continue
-            rows.append({"model": s.model, "probed": p["model"], "runs": len(p["runs"]),
-                         "facts": p["num_facts"], "chance": p["chance"],
-                         "cloze": format_interval(p["cloze"]),
-                         "templates": format_interval(p["template"]),
-                         "cloze - templates": format_interval(p["gap"])})
+            rows.append({"model": s.model, "probed": p["model"], **probe_cells(p)})
     return rows
 
 

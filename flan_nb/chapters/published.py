@@ -102,6 +102,15 @@ def yerr(intervals: Sequence[Mapping[str, float]]):
             [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
 
 
+def probe_cells(probe: Mapping[str, Any]) -> dict[str, Any]:
+    """A published knowledge probe's table cells: runs, facts, chance, and the intervals of
+    cloze (the corpus's own words), templates and their gap."""
+    return {"runs": len(probe["runs"]), "facts": probe["num_facts"], "chance": probe["chance"],
+            "cloze": format_interval(probe["cloze"]),
+            "templates": format_interval(probe["template"]),
+            "cloze - templates": format_interval(probe["gap"])}
+
+
 # -- a published document's settings ---------------------------------------------------------
 
 def json_key(setting: Mapping[str, Any]) -> str:
