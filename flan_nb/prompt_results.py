@@ -22,7 +22,6 @@ their average over datasets per n (the paper's bars), and every per-example scor
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import time
 from pathlib import Path
@@ -280,31 +279,15 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
     """Train and score every prompt of a finished plan and write its results file."""
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     settings = settings_of(plan)
-    todo = [(p.name, why) for p, why in plans.plan_status(plan) if why]
-    if todo:
-        name, why = todo[0]
-        raise UserError(f"plan {results.plan_label(plan)} is not finished ({name}: {why}); "
-                        f"run `{results.publish_command(plan)}`")
+    results.require_finished(plan)
     records, seconds = run_units(plan, data_dir=data_dir, mesh=mesh,
                                  echo=print if progress else (lambda _: None))
-    runs = results.run_records(plan)
-    run_seconds = [r["wall_seconds"] for r in runs if r["wall_seconds"] is not None]
+    tuning_seconds = sum(r["train_seconds"] + r["score_seconds"] for r in records)
     document = {
         "format": FORMAT, "kind": KEY, "plan": results.plan_label(plan),
         "description": plan.description, "evaluation": _jsonable(plan.evaluation),
-        "provenance": {
-            "commit": results._git("rev-parse", "HEAD"),
-            "dirty": bool(results._git("status", "--porcelain", "--untracked-files=no")),
-            "plan_sha256": results.plan_sha256(plan),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "machine": results.machine(), "command": command or results.publish_command(plan),
-            "regenerate": results.publish_command(plan),
-            "wall_seconds": {"runs": round(sum(run_seconds), 1),
-                             "evaluation": round(seconds, 1),
-                             "prompt_tuning": round(sum(r["train_seconds"] + r["score_seconds"]
-                                                        for r in records), 1),
-                             "runs_timed": len(run_seconds), "runs_total": len(runs)},
-            "runs": runs},
+        "provenance": results.provenance(plan, command=command, seconds={
+            "evaluation": seconds, "prompt_tuning": tuning_seconds}),
         **summarise(settings, records), "records": records}
     path = (directory or results.results_dir(plan)) / f"{plan.stem}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -321,16 +304,8 @@ def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
     """The plan's published prompt-tuning results, checked: present, parseable, of this
     format, and (with `check_plan`) published from the plan as it is now (`differences`)."""
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
-    path = Path(path or results.results_path(plan))
+    path, document = results.read_results_file(plan, path)
     fix = f"run `{results.publish_command(plan)}`"
-    if not path.is_file():
-        raise UserError(f"plan {results.plan_label(plan)} has never been published ({path} "
-                        f"is missing): {fix}")
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UserError(f"results file {path} is corrupt ({type(err).__name__}): {fix} to "
-                        f"rewrite it") from None
     missing = ([k for k in REQUIRED_KEYS if k not in document]
                if isinstance(document, dict) else ["everything"])
     if missing or document.get("format") != FORMAT or document.get("kind") != KEY:

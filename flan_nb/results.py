@@ -626,6 +626,36 @@ def run_records(plan: plans.Plan) -> list[dict[str, Any]]:
              "loss_curve": loss_curve(p.name)} for p in plan.runs]
 
 
+def require_finished(plan: plans.Plan) -> None:
+    """Every run of the plan finished (else a UserError naming the first that did not and the
+    command that finishes and publishes it)."""
+    todo = [(p.name, why) for p, why in plans.plan_status(plan) if why]
+    if todo:
+        name, why = todo[0]
+        raise UserError(f"plan {plan_label(plan)} is not finished ({name}: {why}); run "
+                        f"`{publish_command(plan)}`")
+
+
+def provenance(plan: plans.Plan, *, command: str | None,
+               seconds: Mapping[str, float]) -> dict[str, Any]:
+    """Where a published document comes from: commit (and whether the tree was dirty), plan
+    hash, date, machine, the command that made it and the one that remakes it, wall time (the
+    runs', then each of `seconds`, e.g. {"evaluation": s}) and every run's record."""
+    runs = run_records(plan)
+    run_seconds = [r["wall_seconds"] for r in runs if r["wall_seconds"] is not None]
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "plan_sha256": plan_sha256(plan),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(), "command": command or publish_command(plan),
+        "regenerate": publish_command(plan),
+        "wall_seconds": {"runs": round(sum(run_seconds), 1),
+                         **{k: round(v, 1) for k, v in seconds.items()},
+                         "runs_timed": len(run_seconds), "runs_total": len(runs)},
+        "runs": runs}
+
+
 def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
             data_dir: str | None = None, mesh=None, progress: bool = True,
             directory: Path | None = None) -> Path:
@@ -634,30 +664,15 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
 
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     config = evaluation_config(plan)
-    todo = [(p.name, why) for p, why in plans.plan_status(plan) if why]
-    if todo:
-        name, why = todo[0]
-        raise UserError(f"plan {plan_label(plan)} is not finished ({name}: {why}); run "
-                        f"`{publish_command(plan)}`")
+    require_finished(plan)
     evaluated = evaluate_plan(plan, data_dir=data_dir, mesh=mesh,
                               echo=print if progress else (lambda _: None))
     summary = summarise(plan, evaluated)
-    runs = run_records(plan)
-    commit = _git("rev-parse", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
-    run_seconds = [r["wall_seconds"] for r in runs if r["wall_seconds"] is not None]
     document = {
         "format": FORMAT, "plan": plan_label(plan), "description": plan.description,
         "evaluation": dataclasses.asdict(config),
-        "provenance": {
-            "commit": commit, "dirty": dirty, "plan_sha256": plan_sha256(plan),
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "machine": machine(), "command": command or publish_command(plan),
-            "regenerate": publish_command(plan),
-            "wall_seconds": {"runs": round(sum(run_seconds), 1),
-                             "evaluation": round(evaluated["seconds"], 1),
-                             "runs_timed": len(run_seconds), "runs_total": len(runs)},
-            "runs": runs},
+        "provenance": provenance(plan, command=command,
+                                 seconds={"evaluation": evaluated["seconds"]}),
         **summary}
     if config.contamination_ngram is not None:
         document["contamination"] = contamination.section(document,
@@ -696,21 +711,28 @@ def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
-                 check_plan: bool = True) -> dict[str, Any]:
-    """A plan's published results, checked: present, valid JSON of the expected shape, and
-    published from the plan as it is now. Any problem is one UserError."""
-    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
+def read_results_file(plan: plans.Plan, path: Path | None = None) -> tuple[Path, Any]:
+    """The path of a plan's results file (default: `results_path`) and its parsed JSON, not
+    checked further; never published or not JSON: one UserError with the command to publish."""
     path = Path(path or results_path(plan))
     fix = f"run `{publish_command(plan)}`"
     if not path.is_file():
         raise UserError(f"plan {plan_label(plan)} has never been published ({path} is "
                         f"missing): {fix}")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        return path, json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise UserError(f"results file {path} is corrupt ({type(err).__name__}: "
                         f"{str(err).splitlines()[0]}): {fix} to rewrite it") from None
+
+
+def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
+                 check_plan: bool = True) -> dict[str, Any]:
+    """A plan's published results, checked: present, valid JSON of the expected shape, and
+    published from the plan as it is now. Any problem is one UserError."""
+    plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
+    path, document = read_results_file(plan, path)
+    fix = f"run `{publish_command(plan)}`"
     missing = ([k for k in REQUIRED_KEYS if k not in document]
                if isinstance(document, dict) else ["everything"])
     if not missing:

@@ -44,8 +44,9 @@ def test_few_shot_gain_is_paired_and_read_from_its_interval():
     spread = ch13.cluster_template_spread(doc, "closed_book_qa", "zero-shot", "tuned")
     assert spread == pytest.approx(statistics.stdev([15.0, 35.0]))
     lines = ch13.figure9_lines(doc)
-    assert lines == [f"- closed_book_qa, 4-shot: exemplars help FLAN ({ch13._ci(gain)} points) "
-                     f"and lower its spread over templates (14.1 -> 1.4)."]
+    assert lines == [f"- closed_book_qa, 4-shot: exemplars help FLAN "
+                     f"({ch13.format_interval(gain)} points) and lower its spread over "
+                     f"templates (14.1 -> 1.4)."]
     rows = ch13.figure9_rows(doc)
     assert [r["prompt"] for r in rows] == ["zero-shot", "4-shot"]
     assert rows[1]["FLAN std"] == 1.4 and rows[0]["FLAN gain vs 0-shot"] == "-"

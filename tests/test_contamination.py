@@ -235,23 +235,13 @@ def test_publish_writes_the_contamination_section(tmp_path, monkeypatch):
     if "contamination_ngram" not in {f.name for f in dataclasses.fields(
             results.EvaluationConfig)}:
         pytest.skip("flan_nb.results does not call contamination.section yet")
+    from notebook_workspace import notebook_workspace
     from test_results import fake_evaluation, fake_runs, make_base_runs, write_plan
 
-    nb_dir = tmp_path / "notebooks"
-    (nb_dir / "params").mkdir(parents=True)
-    import nbformat
-
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(
+    nb_dir = notebook_workspace(
+        tmp_path, monkeypatch, "tune.ipynb",
         'HELD_OUT = "nli"  # cluster\nBASE_RUN = "base"  # base\nSEED = 0  # seed\n',
-        metadata={"tags": ["parameters"]})]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, nb_dir / "tune.ipynb")
-    for profile in ("smoke", "book", "tpu_full"):
-        (nb_dir / "params" / f"{profile}.yaml").write_text("tune: {}\n")
-    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "results"))
+        profile_yaml="tune: {}\n")
     fake_runs(monkeypatch)
     make_base_runs("base")
     monkeypatch.setattr(results, "evaluate_plan", fake_evaluation)

@@ -4,13 +4,13 @@ than a held-out training split fails before any run."""
 
 import re
 
-import nbformat
 import numpy as np
 import pytest
 import yaml
 
 from flan_nb import cli, evaluate, formats, results, runner, tasks
 from flan_nb.errors import UserError
+from notebook_workspace import notebook_workspace
 
 PARAMS = ('HELD_OUT = "nli"  # cluster left out\nBASE_RUN = "base"  # the base run\n'
           'SEED = 0  # tuning seed\n')
@@ -85,17 +85,7 @@ def test_evaluate_model_scores_few_shot_cells_under_their_budget_and_logs_it():
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    nb_dir = tmp_path / "notebooks"
-    (nb_dir / "params").mkdir(parents=True)
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]})]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, nb_dir / "08_instruction_tuning.ipynb")
-    for profile in ("smoke", "book", "tpu_full"):
-        (nb_dir / "params" / f"{profile}.yaml").write_text("{}\n")
-    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "results"))
+    nb_dir = notebook_workspace(tmp_path, monkeypatch, "08_instruction_tuning.ipynb", PARAMS)
     (tmp_path / "runs" / "base" / "checkpoints").mkdir(parents=True)
     return nb_dir
 

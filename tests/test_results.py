@@ -16,6 +16,7 @@ import yaml
 from flan_nb import cli, plans, results, runner, tasks
 from flan_nb.report import TemplateScore
 from flan_nb.runs import CHECKPOINTS_DIR, FINISHED_MARKER, Run
+from notebook_workspace import notebook_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 PARAMS = ('HELD_OUT = "nli"  # cluster left out\nBASE_RUN = "base"  # the base run\n'
@@ -25,19 +26,8 @@ DATASETS = {"nli": "tw_rte", "closed_book_qa": "tw_trivia_qa"}
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    nb_dir = tmp_path / "notebooks"
-    (nb_dir / "params").mkdir(parents=True)
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell("pass")]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, nb_dir / "tune.ipynb")
-    for profile in ("smoke", "book", "tpu_full"):
-        (nb_dir / "params" / f"{profile}.yaml").write_text("tune: {}\n")
-    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "results"))
-    return nb_dir
+    return notebook_workspace(tmp_path, monkeypatch, "tune.ipynb", PARAMS, more_cells=("pass",),
+                              profile_yaml="tune: {}\n")
 
 
 def make_base_runs(*names):

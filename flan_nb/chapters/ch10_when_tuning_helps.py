@@ -20,7 +20,8 @@ from flan_nb import results, stats
 # Loading a published plan, its "not run yet" text and interval helpers are shared with
 # chapter 11 (flan_nb.chapters.published); the names chapter 10 always used stay importable.
 from flan_nb.chapters.published import Published as Sweep
-from flan_nb.chapters.published import change_warnings, clusters, compare, json_key
+from flan_nb.chapters.published import change_warnings, check_plan_file, clusters, compare
+from flan_nb.chapters.published import json_key, probe_cells
 from flan_nb.chapters.published import load_published as load_sweep
 from flan_nb.chapters.published import not_run_markdown, settings
 from flan_nb.chapters.published import format_interval as _ci
@@ -71,11 +72,7 @@ class WhenTuningHelpsConfig:
                                Path(book_path("plans")).glob("when_tuning_helps_*.yaml"))
                 require(False, f"SWEEPS: no plan {SWEEP_PLAN.format(name)!r} for sweep "
                                f"{name!r}; the sweeps are {', '.join(known)}")
-        require(isinstance(self.reference_plan, str)
-                and self.reference_plan.endswith((".yaml", ".yml"))
-                and os.path.isfile(book_path(self.reference_plan)),
-                f"REFERENCE_PLAN must name a plan file (e.g. plans/book.yaml), got "
-                f"{self.reference_plan!r}")
+        check_plan_file(self.reference_plan, "REFERENCE_PLAN", "plans/book.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
 
@@ -184,10 +181,7 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     for p in document.get("probe", []):
         base = p.get("base_run")
         label = setting_label(document, {"BASE_RUN": base}) if base else "the base"
-        rows.append({"base": label, "model": p["model"], "runs": len(p["runs"]),
-                     "facts": p["num_facts"], "chance": p["chance"],
-                     "cloze": _ci(p["cloze"]), "templates": _ci(p["template"]),
-                     "cloze - templates": _ci(p["gap"])})
+        rows.append({"base": label, "model": p["model"], **probe_cells(p)})
     return rows
 
 

@@ -19,12 +19,11 @@ Directions are read from intervals only: "increase" when the change's interval l
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import splits, stats, tasks
-from flan_nb.chapters.published import format_interval, settings, yerr
+from flan_nb.chapters.published import check_plan_file, format_interval, settings, yerr
 from flan_nb.errors import UserError, require
 from flan_nb.params import book_path
 
@@ -60,11 +59,8 @@ class WhatMakesTuningWorkConfig:
 
     def __post_init__(self):
         for name in FIGURES:
-            value = getattr(self, f"{name}_plan")
-            require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
-                    and os.path.isfile(book_path(value)),
-                    f"{name.upper()}_PLAN must name a plan file (e.g. plans/{name}.yaml), got "
-                    f"{value!r}")
+            check_plan_file(getattr(self, f"{name}_plan"), f"{name.upper()}_PLAN",
+                            f"plans/{name}.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
 

@@ -21,11 +21,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from flan_nb import model as model_lib
-from flan_nb import plans, results, stats
+from flan_nb import plans, stats
 from flan_nb.bench.train import model_flops_utilisation
 from flan_nb.chapters.ch07_pretraining import PAPER_PRETRAIN_TOKENS
 from flan_nb.chapters.ch08_instruction_tuning import (PAPER_TUNING_BATCH_TOKENS,
                                                       PAPER_TUNING_STEPS)
+from flan_nb.chapters.published import Published, format_interval, load_published
+from flan_nb.chapters.published import probe_cells, yerr
 from flan_nb.params import book_path, require
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
 from flan_nb.results import evaluation_config, tuned_groups
@@ -104,29 +106,7 @@ def figure7_plan_files() -> list[Path]:
     return sorted(Path(book_path("plans")).glob("figure7*.yaml"))
 
 
-# -- loading the published plans -------------------------------------------------------------
-
-@dataclasses.dataclass
-class Published:
-    """A plan of the sweep and its published results (None: not published yet)."""
-
-    plan: plans.Plan
-    document: dict[str, Any] | None
-    changes: list[str]  # runs that differ from the plan since it was published
-
-    @property
-    def command(self) -> str:
-        return results.publish_command(self.plan)
-
-
-def load_published(path: str | Path) -> Published:
-    """The plan and, when published, its results (a corrupt file is a UserError)."""
-    plan = plans.load_plan(path)
-    if not results.results_path(plan).is_file():
-        return Published(plan, None, [])
-    document = results.load_results(plan, check_plan=False)
-    return Published(plan, document, results.differences(plan, document))
-
+# -- the published plans (loaded by flan_nb.chapters.published) ------------------------------
 
 def not_run_line(published: Published) -> str:
     """One line for a plan never published: what it holds, its time here, the command."""
@@ -287,8 +267,8 @@ def panel_points(found: Sequence[Size], panel: str) -> list[dict[str, Any]]:
 def point_rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"model": p["model"], "params": params_label(p["params"]),
              "datasets": p["num_datasets"], "seeds": p["num_seeds"],
-             "base": results._ci(p["base"]), "tuned": results._ci(p["tuned"]),
-             "tuned - base": results._ci(p["difference"]), "verdict": p["verdict"]}
+             "base": format_interval(p["base"]), "tuned": format_interval(p["tuned"]),
+             "tuned - base": format_interval(p["difference"]), "verdict": p["verdict"]}
             for p in points]
 
 
@@ -337,7 +317,7 @@ def direction_lines(found: Sequence[Size]) -> list[str]:
                 how = {stats.HELPS: "grows", stats.HURTS: "shrinks"}.get(
                     stats.verdict(stats.Interval(**change)), "does not change detectably")
                 line += (f" From {ordered[0].model} to {ordered[-1].model} the gain {how} "
-                         f"(change {results._ci(change)}).")
+                         f"(change {format_interval(change)}).")
         lines.append(line)
     return lines
 
@@ -474,7 +454,7 @@ def plot_panels(found: Sequence[Size], title: str):
         for k, model in enumerate(("base", "tuned") if points else ()):
             xs = [p["params"] * (0.93 if k == 0 else 1.07) for p in points]
             ax.errorbar(xs, [p[model]["mean"] for p in points],
-                        yerr=_yerr([p[model] for p in points]), fmt="o-",
+                        yerr=yerr([p[model] for p in points]), fmt="o-",
                         color=MODEL_COLORS[model], capsize=3,
                         label=MODEL_LABELS[model] + " (95% CI)")
         ax.set_xscale("log")
@@ -492,11 +472,6 @@ def plot_panels(found: Sequence[Size], title: str):
     return fig
 
 
-def _yerr(intervals: Sequence[Mapping[str, float]]):
-    return [[max(0.0, i["mean"] - i["ci_low"]) for i in intervals],
-            [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
-
-
 # -- the knowledge probe per size ------------------------------------------------------------
 
 def probe_rows(found: Sequence[Size]) -> list[dict[str, Any]]:
@@ -507,11 +482,7 @@ def probe_rows(found: Sequence[Size]) -> list[dict[str, Any]]:
         for p in s.document.get("probe", []):
             if p.get("base_run") != s.base_run:
                 continue
-            rows.append({"model": s.model, "probed": p["model"], "runs": len(p["runs"]),
-                         "facts": p["num_facts"], "chance": p["chance"],
-                         "cloze": results._ci(p["cloze"]),
-                         "templates": results._ci(p["template"]),
-                         "cloze - templates": results._ci(p["gap"])})
+            rows.append({"model": s.model, "probed": p["model"], **probe_cells(p)})
     return rows
 
 

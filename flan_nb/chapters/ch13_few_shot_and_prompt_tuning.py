@@ -10,7 +10,6 @@ nothing is compared with a fixed threshold, and no number is typed in here.
 from __future__ import annotations
 
 import dataclasses
-import os
 import statistics
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -18,6 +17,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from flan_nb import plans, prompt_results, results, stats
+from flan_nb.chapters import published as published_lib
+from flan_nb.chapters.published import Published, check_plan_file, format_interval
+from flan_nb.chapters.published import load_published, yerr
 from flan_nb.formats import parse_eval_format
 from flan_nb.params import book_path, require
 from flan_nb.report import MODEL_COLORS
@@ -47,11 +49,8 @@ class FewShotPromptTuningConfig:
 
     def __post_init__(self):
         for name in ("figure9_plan", "figure10_plan"):
-            value = getattr(self, name)
-            require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
-                    and os.path.isfile(book_path(value)),
-                    f"{name.upper()} must name a plan file under notebooks/ (e.g. "
-                    f"plans/{name.split('_')[0]}.yaml), got {value!r}")
+            check_plan_file(getattr(self, name), name.upper(),
+                            f"plans/{name.split('_')[0]}.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
         require(not prompt_results.is_prompt_tuning_plan(plans.load_plan(self.figure9_path())),
@@ -66,31 +65,6 @@ class FewShotPromptTuningConfig:
 
     def figure10_path(self) -> Path:
         return Path(book_path(self.figure10_plan))
-
-
-@dataclasses.dataclass
-class Published:
-    """A plan and its published results (None: never published)."""
-
-    plan: plans.Plan
-    document: dict[str, Any] | None
-    changes: list[str]  # what differs from the plan since it was published
-
-    @property
-    def command(self) -> str:
-        return results.publish_command(self.plan)
-
-
-def load_published(path: str | Path) -> Published:
-    """The plan and, when it was published, its results (a corrupt file is a UserError)."""
-    plan = plans.load_plan(path)
-    if not results.results_path(plan).is_file():
-        return Published(plan, None, [])
-    if prompt_results.is_prompt_tuning_plan(plan):
-        document = prompt_results.load_results(plan, check_plan=False)
-        return Published(plan, document, prompt_results.differences(plan, document))
-    document = results.load_results(plan, check_plan=False)
-    return Published(plan, document, results.differences(plan, document))
 
 
 def run_and_publish(path: str | Path, echo=print) -> None:
@@ -114,8 +88,9 @@ def not_run_markdown(published: Published, figure: str) -> str:
 
 
 def change_warnings(published: Published) -> list[str]:
-    return [f"WARNING: the plan changed since publishing: {c}; republish with "
-            f"{published.command}" for c in published.changes]
+    """The shared warnings (`flan_nb.chapters.published`), then the command that republishes."""
+    lines = published_lib.change_warnings(published.changes)
+    return lines + [f"WARNING: republish with {published.command}"] if lines else []
 
 
 # -- Figure 9: few-shot ----------------------------------------------------------------------
@@ -192,11 +167,6 @@ def shot_gain(document, cluster: str, fmt: str, model: str = "tuned") -> stats.I
     return stats.mean_interval(per_dataset)
 
 
-def _ci(interval) -> str:
-    i = interval if isinstance(interval, Mapping) else dataclasses.asdict(interval)
-    return f"{i['mean']:.1f} [{i['ci_low']:.1f}, {i['ci_high']:.1f}]"
-
-
 def figure9_rows(document) -> list[dict[str, Any]]:
     """Per held-out cluster and format: base and FLAN (tuned) means with their 95% intervals
     and spreads over templates, and the few-shot gain of FLAN over its zero-shot score."""
@@ -206,11 +176,11 @@ def figure9_rows(document) -> list[dict[str, Any]]:
             group = _group(document, cluster, fmt)
             row = {"cluster": cluster, "prompt": format_label(fmt)}
             for model, name in (("base", "base"), ("tuned", "FLAN")):
-                row[name] = _ci(group[model])
+                row[name] = format_interval(group[model])
                 row[f"{name} std"] = round(cluster_template_spread(document, cluster, fmt,
                                                                    model), 1)
             row["FLAN gain vs 0-shot"] = ("-" if fmt == "zero-shot"
-                                          else _ci(shot_gain(document, cluster, fmt)))
+                                          else format_interval(shot_gain(document, cluster, fmt)))
             rows.append(row)
     return rows
 
@@ -244,9 +214,7 @@ def plot_figure9(document, title: str):
             xs = np.arange(len(fmts)) + (k - 0.5) * width
             groups = [_group(document, cluster, f)[model] for f in fmts]
             means = [g["mean"] for g in groups]
-            yerr = [[max(0.0, g["mean"] - g["ci_low"]) for g in groups],
-                    [max(0.0, g["ci_high"] - g["mean"]) for g in groups]]
-            ax.bar(xs, means, width, color=MODEL_COLORS[model], yerr=yerr, capsize=3,
+            ax.bar(xs, means, width, color=MODEL_COLORS[model], yerr=yerr(groups), capsize=3,
                    label=f"{label} (95% CI)" if j == 0 else None)
             spread = [cluster_template_spread(document, cluster, f, model) for f in fmts]
             ax.errorbar(xs + width / 4, means, yerr=spread, fmt="none", ecolor="0.45",
@@ -304,8 +272,8 @@ def figure9_lines(document) -> list[str]:
                    stats.NO_CHANGE: "make no detectable change to"}[stats.verdict(gain)]
             change = ("lower" if spread < zero else "raise" if spread > zero else "keep")
             lines.append(f"- {cluster}, {format_label(fmt)}: exemplars {way} FLAN "
-                         f"({_ci(gain)} points) and {change} its spread over templates "
-                         f"({zero:.1f} -> {spread:.1f}).")
+                         f"({format_interval(gain)} points) and {change} its spread over "
+                         f"templates ({zero:.1f} -> {spread:.1f}).")
     return lines
 
 
@@ -362,8 +330,7 @@ def plot_figure10(document, title: str):
                                             ("tuned", "from FLAN"))):
             xs = np.arange(len(rows)) + (k - 0.5) * width
             ax.bar(xs, [r[model]["mean"] for r in rows], width, color=MODEL_COLORS[model],
-                   yerr=[[max(0.0, r[model]["mean"] - r[model]["ci_low"]) for r in rows],
-                         [max(0.0, r[model]["ci_high"] - r[model]["mean"]) for r in rows]],
+                   yerr=yerr([r[model] for r in rows]),
                    capsize=3, label=f"{label} (95% CI)" if j == 0 else None)
         ax.set_xticks(range(len(rows)), [f"n={r['num_examples']}" for r in rows], fontsize=8)
         ax.set_title(name, fontsize=9)
@@ -389,7 +356,7 @@ def figure10_lines(document) -> list[str]:
     lines = []
     for r in document["overall"]:
         lines.append(f"- n = {r['num_examples']}, averaged over {len(r['datasets'])} "
-                     f"datasets: FLAN - base {_ci(r['difference'])}: {r['verdict']}.")
+                     f"datasets: FLAN - base {format_interval(r['difference'])}: {r['verdict']}.")
     rows = document["settings"]
     wins = sum(r["verdict"] == stats.HELPS for r in rows)
     losses = sum(r["verdict"] == stats.HURTS for r in rows)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import os
 import textwrap
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from flan_nb import contamination, plans, results, tasks
+from flan_nb.chapters import published as published_lib
 from flan_nb.errors import UserError
 from flan_nb.params import book_path, require
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
@@ -35,9 +35,7 @@ class DataContaminationConfig:
     num_examples_shown: int  # examples shown per kind (dirty, clean, too short)
 
     def __post_init__(self):
-        require(isinstance(self.plan, str) and self.plan.endswith((".yaml", ".yml"))
-                and os.path.isfile(book_path(self.plan)),
-                f"PLAN must name a plan file (e.g. plans/appendix_c.yaml), got {self.plan!r}")
+        published_lib.check_plan_file(self.plan, "PLAN", "plans/appendix_c.yaml")
         contamination.check_ngram(self.ngram)
         tasks.get(self.example_dataset)  # an unknown name is a UserError listing the known
         require(isinstance(self.num_examples_shown, int) and 1 <= self.num_examples_shown <= 5,
@@ -145,33 +143,29 @@ def _kind(m: contamination.Match) -> str:
 # -- published results ----------------------------------------------------------------------
 
 @dataclasses.dataclass
-class Published:
+class Published(published_lib.Published):
     """A plan and, when published, its document and contamination section."""
 
-    plan: plans.Plan
-    document: dict[str, Any] | None
     section: dict[str, Any] | None
     computed_here: bool  # True: the document has no section for this n, computed here
 
-    @property
-    def command(self) -> str:
-        return results.publish_command(self.plan)
-
 
 def load_published(path: str | Path, ngram: int) -> Published:
-    """The plan's results (None when never published; corrupt: UserError) and its
-    contamination section: the published one when it used `ngram`, else computed here from
-    the published per-example scores (seconds on TinyWorld)."""
-    plan = plans.load_plan(path)
-    if not results.results_path(plan).is_file():
-        return Published(plan, None, None, False)
-    document = results.load_results(plan, check_plan=False)
+    """The plan's results (`flan_nb.chapters.published.load_published`: None when never
+    published; corrupt: UserError) and its contamination section: the published one when it
+    used `ngram`, else computed here from the published per-example scores (seconds on
+    TinyWorld)."""
+    found = published_lib.load_published(path)
+    plan, document, changes = found.plan, found.document, found.changes
+    if document is None:
+        return Published(plan, None, changes, None, False)
     published = document.get("contamination")
     if published is not None:
         check_section(published)
     if isinstance(published, dict) and published.get("ngram") == ngram:
-        return Published(plan, document, published, False)
-    return Published(plan, document, contamination.section(document, ngram=ngram), True)
+        return Published(plan, document, changes, published, False)
+    return Published(plan, document, changes, contamination.section(document, ngram=ngram),
+                     True)
 
 
 def not_published_line(published: Published) -> str:

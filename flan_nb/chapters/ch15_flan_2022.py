@@ -14,13 +14,14 @@ number is compared with a fixed threshold and none is typed in.
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import formats, stats, tasks
 from flan_nb.chapters import book_config
 from flan_nb.chapters import ch10_when_tuning_helps as ch10
+from flan_nb.chapters.published import Published, check_plan_file, clusters, format_interval
+from flan_nb.chapters.published import settings, yerr
 from flan_nb.params import book_path, require
 from flan_nb.tinyworld import build, cot, size_spec
 
@@ -55,11 +56,7 @@ class Flan2022Config:
 
     def __post_init__(self):
         for name in ("cot_plan", "formats_plan", "tasks_plan"):
-            value = getattr(self, name)
-            require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
-                    and os.path.isfile(book_path(value)),
-                    f"{name.upper()} must name a plan file under notebooks/ (e.g. "
-                    f"plans/flan2022_cot.yaml), got {value!r}")
+            check_plan_file(getattr(self, name), name.upper(), "plans/flan2022_cot.yaml")
         require(isinstance(self.run_plan, bool),
                 f"RUN_PLAN must be True or False, got {self.run_plan!r}")
         size_spec(self.size)
@@ -117,13 +114,13 @@ def _on(setting: Mapping[str, Any], knob: str) -> bool:
 
 def baseline(document: Mapping[str, Any]) -> dict[str, Any] | None:
     """The setting with every Flan 2022 knob off (no CoT data, zero-shot only)."""
-    return next((s for s in ch10.settings(document)
+    return next((s for s in settings(document)
                  if not any(_on(s, k) for k in KNOBS)), None)
 
 
 def treated(document: Mapping[str, Any], knob: str) -> dict[str, Any] | None:
     """The setting that turns `knob` on (the first, in plan order)."""
-    return next((s for s in ch10.settings(document) if _on(s, knob)), None)
+    return next((s for s in settings(document) if _on(s, knob)), None)
 
 
 def entry(document: Mapping[str, Any], setting: Mapping[str, Any] | None, cluster: str,
@@ -135,7 +132,7 @@ def entry(document: Mapping[str, Any], setting: Mapping[str, Any] | None, cluste
 
 
 def non_cot_clusters(document: Mapping[str, Any]) -> list[str]:
-    return [c for c in ch10.clusters(document) if c != COT_CLUSTER]
+    return [c for c in clusters(document) if c != COT_CLUSTER]
 
 
 def _models(document, setting, cluster, model: str) -> list[str]:
@@ -188,7 +185,7 @@ def direction(interval: Mapping[str, float] | None) -> str:
 
 
 def _ci(interval: Mapping[str, float] | None) -> str:
-    return "-" if interval is None else ch10._ci(interval)
+    return "-" if interval is None else format_interval(interval)
 
 
 # -- chain of thought ------------------------------------------------------------------------
@@ -268,7 +265,7 @@ def plot_cot(document: Mapping[str, Any], title: str):
             if found:
                 xs.append(i + (k - 1) * 0.22)
                 got.append(found[model])
-        ax.errorbar(xs, [g["mean"] for g in got], yerr=ch10._yerr(got), fmt="o",
+        ax.errorbar(xs, [g["mean"] for g in got], yerr=yerr(got), fmt="o",
                     color=colour, capsize=3, label=label)
     ax.set_xticks(range(len(COT_FORMATS)), list(COT_FORMATS.values()))
     ax.set_ylabel("answer exact match (%)")
@@ -340,7 +337,7 @@ def plot_formats(document: Mapping[str, Any], title: str):
                 if found:
                     xs.append(i + (k - 1) * 0.22)
                     got.append(found[model])
-            ax.errorbar(xs, [g["mean"] for g in got], yerr=ch10._yerr(got), fmt="o",
+            ax.errorbar(xs, [g["mean"] for g in got], yerr=yerr(got), fmt="o",
                         color=colour, capsize=3, label=label if ax is axes[0][0] else None)
         ax.set_xticks(range(len(shot_formats(document))),
                       list(shot_formats(document).values()))
@@ -355,14 +352,14 @@ def plot_formats(document: Mapping[str, Any], title: str):
 
 # -- task scaling (chapter 10's sweep) ---------------------------------------------------------
 
-def task_counts(sweep: ch10.Sweep) -> list[int]:
+def task_counts(sweep: Published) -> list[int]:
     """The numbers of tuning tasks the task sweep's plan tunes on (0: the split's datasets)."""
     counts = {int(p.parameters().get("NUM_TUNING_TASKS", 0)) for p in sweep.plan.runs
               if "NUM_TUNING_TASKS" in p.parameters()}
     return sorted(counts)
 
 
-def task_scaling_line(sweep: ch10.Sweep) -> str:
+def task_scaling_line(sweep: Published) -> str:
     """Flan 2022's task counts beside ours, in one sentence."""
     ours = ", ".join("the split's datasets" if n == 0 else f"{n:,}" for n in task_counts(sweep))
     return (f"Flan 2022 tunes on {' -> '.join(f'{n:,}' for n in PAPER_TASKS)} tasks; "

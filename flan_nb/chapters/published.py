@@ -1,6 +1,7 @@
-"""What the chapters that render published sweeps share (chapters 10 and 11): loading a plan
-with its results file, the "not run yet" text when it was never published, warnings when the
-plan changed since, and intervals read and written the same way on every page.
+"""What the chapters that render published sweeps share (chapters 10 to 15): loading a plan
+with its results file (a prompt-tuning plan's through `flan_nb.prompt_results`), checking a
+config's plan-file parameter, the "not run yet" text when it was never published, warnings
+when the plan changed since, and intervals read and written the same way on every page.
 
 A published plan is `results/<plan-stem>.json` (`flan_nb.results`); a chapter renders it
 instead of retraining, and says how to make it when it is missing, so the book builds either way.
@@ -10,10 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import plans, results
+from flan_nb import plans, prompt_results, results, stats
+from flan_nb.errors import require
+from flan_nb.params import book_path
+
+
+def check_plan_file(value: Any, parameter: str, example: str) -> None:
+    """A config's plan parameter names a plan file under notebooks/ (else a UserError naming
+    the parameter and an example)."""
+    require(isinstance(value, str) and value.endswith((".yaml", ".yml"))
+            and os.path.isfile(book_path(value)),
+            f"{parameter} must name a plan file under notebooks/ (e.g. {example}), got "
+            f"{value!r}")
 
 
 @dataclasses.dataclass
@@ -35,12 +48,14 @@ class Published:
 
 def load_published(path: str | Path) -> Published:
     """The plan and, when it was published, its results (a corrupt file is a UserError; a
-    plan changed since publishing is rendered, with `changes` saying what differs)."""
+    plan changed since publishing is rendered, with `changes` saying what differs). A
+    prompt-tuning plan is read by `flan_nb.prompt_results`, any other by `flan_nb.results`."""
     plan = plans.load_plan(path)
     if not results.results_path(plan).is_file():
         return Published(plan, None, [])
-    document = results.load_results(plan, check_plan=False)
-    return Published(plan, document, results.differences(plan, document))
+    reader = prompt_results if prompt_results.is_prompt_tuning_plan(plan) else results
+    document = reader.load_results(plan, check_plan=False)
+    return Published(plan, document, reader.differences(plan, document))
 
 
 def change_warnings(changes: Sequence[str], shown: int = 3) -> list[str]:
@@ -62,8 +77,10 @@ def not_run_markdown(published: Published) -> str:
 
 # -- intervals -------------------------------------------------------------------------------
 
-def format_interval(interval: Mapping[str, float], digits: int = 1) -> str:
-    """"mean [low, high]"."""
+def format_interval(interval: Mapping[str, float] | stats.Interval, digits: int = 1) -> str:
+    """"mean [low, high]" of a published interval or a `flan_nb.stats.Interval`."""
+    if isinstance(interval, stats.Interval):
+        interval = dataclasses.asdict(interval)
     return (f"{interval['mean']:.{digits}f} [{interval['ci_low']:.{digits}f}, "
             f"{interval['ci_high']:.{digits}f}]")
 
@@ -83,6 +100,15 @@ def yerr(intervals: Sequence[Mapping[str, float]]):
     # clipped at 0: a mean rounded to 2 digits may sit a hair outside its rounded interval
     return [[max(0.0, i["mean"] - i["ci_low"]) for i in intervals],
             [max(0.0, i["ci_high"] - i["mean"]) for i in intervals]]
+
+
+def probe_cells(probe: Mapping[str, Any]) -> dict[str, Any]:
+    """A published knowledge probe's table cells: runs, facts, chance, and the intervals of
+    cloze (the corpus's own words), templates and their gap."""
+    return {"runs": len(probe["runs"]), "facts": probe["num_facts"], "chance": probe["chance"],
+            "cloze": format_interval(probe["cloze"]),
+            "templates": format_interval(probe["template"]),
+            "cloze - templates": format_interval(probe["gap"])}
 
 
 # -- a published document's settings ---------------------------------------------------------

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
 from flan_nb.templates import Template
 from flan_nb.tinyworld import lexicon, phrases
@@ -117,32 +117,36 @@ def _pet_of(world: World, person: str) -> str | None:
     return world.person[person].pet
 
 
+def _fact_chain(world, rng, quiz_only, facts: Sequence[Fact], questions: Sequence[str]):
+    """A chain that only restates facts: (one of the question phrasings, a sentence per fact,
+    the last fact's value), or None when a fact may not be used."""
+    if not _usable(world, quiz_only, *facts):
+        return None
+    # the phrasing is drawn before the sentences (the order the random draws always had)
+    question = rng.choice(tuple(questions))
+    return question, [fact_sentence(world, f, rng) for f in facts], facts[-1].value
+
+
 # --- chains: (world, rng, quiz_only) -> (question, steps, answer) | None -----------------------
 
 def pet_home(world, rng, quiz_only):
     a = rng.choice(world.animals) if world.animals else None
     if a is None:
         return None
-    owner, home = Fact(a.name, "owner", a.owner), Fact(a.owner, "home",
-                                                         world.person[a.owner].home)
-    if not _usable(world, quiz_only, owner, home):
-        return None
-    question = rng.choice((f"Where does the owner of {a.name} live?",
-                           f"In which place does the person who owns {a.name} live?"))
-    return question, [fact_sentence(world, f, rng) for f in (owner, home)], home.value
+    return _fact_chain(world, rng, quiz_only, (Fact(a.name, "owner", a.owner),
+                                               Fact(a.owner, "home", world.person[a.owner].home)),
+                       (f"Where does the owner of {a.name} live?",
+                        f"In which place does the person who owns {a.name} live?"))
 
 
 def friend_job(world, rng, quiz_only):
     p = rng.choice(world.people)
     if not p.friend:
         return None
-    friend, job = Fact(p.name, "friend", p.friend), Fact(p.friend, "job",
-                                                         world.person[p.friend].job)
-    if not _usable(world, quiz_only, friend, job):
-        return None
-    question = rng.choice((f"What is the job of {p.name}'s best friend?",
-                           f"What does the best friend of {p.name} do for a living?"))
-    return question, [fact_sentence(world, f, rng) for f in (friend, job)], job.value
+    return _fact_chain(world, rng, quiz_only, (Fact(p.name, "friend", p.friend),
+                                               Fact(p.friend, "job", world.person[p.friend].job)),
+                       (f"What is the job of {p.name}'s best friend?",
+                        f"What does the best friend of {p.name} do for a living?"))
 
 
 def home_near(world, rng, quiz_only):
@@ -150,12 +154,10 @@ def home_near(world, rng, quiz_only):
     place = world.place[p.home]
     if not place.near:
         return None
-    home, near = Fact(p.name, "home", p.home), Fact(place.name, "near", place.near)
-    if not _usable(world, quiz_only, home, near):
-        return None
-    question = rng.choice((f"Which place is near the place where {p.name} lives?",
-                           f"What place is close to {p.name}'s home?"))
-    return question, [fact_sentence(world, f, rng) for f in (home, near)], near.value
+    return _fact_chain(world, rng, quiz_only, (Fact(p.name, "home", p.home),
+                                               Fact(place.name, "near", place.near)),
+                       (f"Which place is near the place where {p.name} lives?",
+                        f"What place is close to {p.name}'s home?"))
 
 
 def _owner_species(world, rng, quiz_only, person):
