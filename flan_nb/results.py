@@ -33,6 +33,7 @@ says what is wrong and which command republishes.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime
 import hashlib
@@ -45,11 +46,15 @@ import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from flan_nb import contamination, evaluate, plans, splits, stats, tasks, tinyworld
 from flan_nb import params as params_lib
-from flan_nb import contamination, plans, splits
-from flan_nb import stats
+from flan_nb import probe as probe_lib
 from flan_nb.errors import UserError
+from flan_nb.evaluate import EvalSettings, few_shot_pool, held_out_cells
+from flan_nb.formats import few_shot_label
 from flan_nb.params import require
+from flan_nb.report import format_table
+from flan_nb.runs import Run, atomic_write_text, repo_root, runs_dir
 
 RESULTS_ENV = "FLAN_NB_RESULTS"
 FORMAT = 1
@@ -129,8 +134,6 @@ class EvaluationConfig:
                 f"{self.held_in_datasets!r}")
 
     def settings(self):
-        from flan_nb.evaluate import EvalSettings
-
         return EvalSettings(batch_size=self.batch_size, max_input_length=self.max_input_length - 1,
                             max_target_length=self.max_target_length,
                             length_normalize=self.length_normalize,
@@ -138,8 +141,6 @@ class EvaluationConfig:
 
     def eval_formats(self, tuned_format: str = "zero-shot") -> list[str]:
         """The formats a run is scored in: zero-shot, its tuning format, then few-shot-K."""
-        from flan_nb.formats import few_shot_label
-
         return list(dict.fromkeys(["zero-shot", tuned_format,
                                    *(few_shot_label(k) for k in self.shots)]))
 
@@ -238,7 +239,6 @@ def held_in_datasets(plan: plans.Plan, run: str, values: Mapping[str, Any],
         raise UserError(f"plan {plan.path}: {run} tunes on NUM_TUNING_TASKS drawn tasks, so "
                         f"its held-in datasets are not a cluster's first ones; remove "
                         f"held_in_datasets from the evaluation section")
-    from flan_nb import tasks
 
     held_out = splits.parse_clusters(values[config.held_out_parameter],
                                      config.held_out_parameter)
@@ -260,8 +260,6 @@ def check_publishable(plan: plans.Plan) -> None:
     config = evaluation_config(plan)
     groups = tuned_groups(plan, config)
     if config.shots and max(config.shots):
-        from flan_nb.evaluate import few_shot_pool
-
         for cluster in dict.fromkeys(g.cluster for g in groups):
             for name in splits.held_out_split(cluster, source=config.source).eval:
                 few_shot_pool(name, max(config.shots), size=config.size, seed=config.seed,
@@ -271,8 +269,6 @@ def check_publishable(plan: plans.Plan) -> None:
 def results_dir(plan: plans.Plan) -> Path:
     """Where a plan's results go: $FLAN_NB_RESULTS, else the repository's results/; a smoke
     plan's (a test of the path, not a result) go under the runs folder instead."""
-    from flan_nb.runs import repo_root, runs_dir
-
     if os.environ.get(RESULTS_ENV):
         return Path(os.environ[RESULTS_ENV])
     if plan.profile == "smoke":
@@ -286,8 +282,6 @@ def results_path(plan: plans.Plan) -> Path:
 
 def plan_label(plan: plans.Plan) -> str:
     """The plan's path relative to the repository (as commands name it)."""
-    from flan_nb.runs import repo_root
-
     try:
         return str(plan.path.resolve().relative_to(repo_root()))
     except ValueError:
@@ -302,14 +296,10 @@ def publish_command(plan: plans.Plan) -> str:
 
 def cot_datasets(source: str) -> list[str]:
     """The held-out chain-of-thought datasets of `source` (TinyWorld's; none elsewhere)."""
-    from flan_nb import tasks
-
     return [s.name for s in tasks.all_variants(source=source) if s.cluster == COT_CLUSTER]
 
 
 def _cells_of(cluster: str, fmt: str, config: EvaluationConfig, data_dir: str | None):
-    from flan_nb.evaluate import held_out_cells
-
     names = (cot_datasets(config.source) if cluster == COT_CLUSTER
              else splits.held_out_split(cluster, source=config.source).eval)
     return held_out_cells(names,
@@ -325,9 +315,6 @@ def evaluate_plan(plan: plans.Plan, *, data_dir: str | None = None, mesh=None,
     the runs tuned from it (same examples, same templates), and probe the base runs and the
     runs tuned without closed-book QA. Returns {"scores": [...], "probe": {...}, "cells":
     {dataset: {split: examples}}, "seconds": ...}."""
-    from flan_nb import evaluate, tinyworld
-    from flan_nb import probe as probe_lib
-
     config = evaluation_config(plan)
     groups = tuned_groups(plan, config)
     start = time.perf_counter()
@@ -416,9 +403,6 @@ def floors_on(dataset: str, examples: Sequence[Mapping[str, Any]], *, size: str,
               seed: int) -> dict[str, float] | None:
     """Majority-class (the training split's most common label) and random-choice accuracy in
     percent on exactly `examples`; None for a dataset without floors (generation, TFDS)."""
-    import collections
-
-    from flan_nb import tasks
 
     spec = tasks.get(dataset)
     if spec.source != "tinyworld" or spec.kind != "classification" or not examples:
@@ -567,8 +551,6 @@ def summarise_probe(probes: Mapping[str, Mapping[str, Any]], num_items: int) -> 
 # -- provenance and files --------------------------------------------------------------------
 
 def _git(*args: str) -> str:
-    from flan_nb.runs import repo_root
-
     try:
         return subprocess.run(["git", *args], cwd=repo_root(), capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -602,9 +584,7 @@ def loss_curve(run: str, points: int = CURVE_POINTS) -> dict[str, list] | None:
     """A run's training loss against tokens seen, from its training log (`flan_nb.train`):
     the log's steps cut into at most `points` consecutive stretches, each giving its mean loss
     at the tokens seen by its last step. None for a run without a log."""
-    from flan_nb.runs import runs_dir
-    from flan_nb.train import LOG_FILE, TrainLog
-
+    from flan_nb.train import LOG_FILE, TrainLog  # JAX at import: `flan-nb results` stays light
     rows = TrainLog(runs_dir() / run / LOG_FILE).read()
     if not rows:
         return None
@@ -617,8 +597,6 @@ def loss_curve(run: str, points: int = CURVE_POINTS) -> dict[str, list] | None:
 def run_records(plan: plans.Plan) -> list[dict[str, Any]]:
     """Per run: name, notebook, full parameters, wall time, every metric it recorded and its
     training-loss curve."""
-    from flan_nb.runs import Run, runs_dir
-
     return [{"name": p.name, "notebook": p.notebook.name, "profile": p.profile,
              "parameters": _jsonable(p.parameters()),
              "wall_seconds": plans.run_wall_seconds(p.name),
@@ -660,8 +638,6 @@ def publish(plan: plans.Plan | str | Path, *, command: str | None = None,
             data_dir: str | None = None, mesh=None, progress: bool = True,
             directory: Path | None = None) -> Path:
     """Evaluate a finished plan and write its results file (atomically); returns its path."""
-    from flan_nb.runs import atomic_write_text
-
     plan = plan if isinstance(plan, plans.Plan) else plans.load_plan(plan)
     config = evaluation_config(plan)
     require_finished(plan)
@@ -814,8 +790,6 @@ def provenance_lines(document: Mapping[str, Any]) -> list[str]:
 
 def format_results(document: Mapping[str, Any]) -> str:
     """The readable table of `flan-nb results`."""
-    from flan_nb.report import format_table
-
     parts = provenance_lines(document) + [
         "", "Held-out clusters (mean [95% CI] over examples and seeds):",
         format_table(cluster_rows(document))]
