@@ -30,8 +30,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from flan_nb import evaluate, plans, prompt_tuning, results, stats, tasks
-from flan_nb.errors import UserError
-from flan_nb.params import require
+from flan_nb.errors import UserError, require
 from flan_nb.report import format_table
 from flan_nb.runs import atomic_write_text, runs_dir
 

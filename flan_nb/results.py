@@ -49,10 +49,9 @@ from typing import Any, Mapping, Sequence
 from flan_nb import contamination, evaluate, plans, splits, stats, tasks, tinyworld
 from flan_nb import params as params_lib
 from flan_nb import probe as probe_lib
-from flan_nb.errors import UserError
+from flan_nb.errors import UserError, require
 from flan_nb.evaluate import EvalSettings, few_shot_pool, held_out_cells
 from flan_nb.formats import few_shot_label
-from flan_nb.params import require
 from flan_nb.report import format_table
 from flan_nb.runs import Run, atomic_write_text, repo_root, runs_dir
 
