@@ -103,6 +103,41 @@ def test_flan_nb_has_no_import_cycle():
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
+def packages_read(root: Path = ROOT, package: str = "flan_nb") -> dict[str, set[str]]:
+    """Per module, the packages it reads with `from pkg import name`: pkg's __init__ runs
+    first and provides the name, so pkg is a dependency even when the name is a submodule."""
+    modules = module_files(root, package)
+    packages = {name for name, path in modules.items() if path.name == "__init__.py"}
+    read = {}
+    for name, path in modules.items():
+        read[name] = {node.module for node in ast.walk(ast.parse(path.read_text(), str(path)))
+                      if isinstance(node, ast.ImportFrom) and not node.level
+                      and node.module in packages and node.module != name}
+    return read
+
+
+def with_packages(graph: dict[str, set[str]], read: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {name: graph[name] | read.get(name, set()) for name in graph}
+
+
+def test_no_module_reads_back_a_package_that_imports_it():
+    cycle = find_cycle(with_packages(import_graph(), packages_read()))
+    assert cycle is None, "import cycle through a package: " + " -> ".join(cycle)
+
+
+def test_reading_a_package_whose_init_imports_the_reader_is_a_cycle(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("from pkg.a import f\n")
+    (package / "a.py").write_text("from pkg import b\n\ndef f():\n    return b\n")
+    (package / "b.py").write_text("")
+    graph = with_packages(import_graph(tmp_path, "pkg"), packages_read(tmp_path, "pkg"))
+    assert find_cycle(graph) == ["pkg", "pkg.a", "pkg"]
+    (package / "a.py").write_text("import pkg.b as b\n\ndef f():\n    return b\n")
+    graph = with_packages(import_graph(tmp_path, "pkg"), packages_read(tmp_path, "pkg"))
+    assert find_cycle(graph) is None
+
+
 def test_the_graph_sees_every_kind_of_import():
     graph = import_graph()
     assert "flan_nb.templates" in graph["flan_nb.tasks"]  # module level, `from x import name`

@@ -27,7 +27,7 @@ from pathlib import Path
 from flan_nb import splits as splits_lib
 from flan_nb import tasks
 from flan_nb.errors import UserError
-from flan_nb.tinyworld import variants as tw_variants
+import flan_nb.tinyworld.variants as tw_variants
 from flan_nb.tinyworld.datasets import BY_NAME
 from flan_nb.tinyworld.loader import TinyWorld
 from flan_nb.tinyworld.world import SIZES

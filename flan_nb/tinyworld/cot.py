@@ -39,7 +39,8 @@ import re
 from typing import Callable, Sequence
 
 from flan_nb.templates import Template
-from flan_nb.tinyworld import lexicon, phrases
+import flan_nb.tinyworld.lexicon as lexicon
+import flan_nb.tinyworld.phrases as phrases
 from flan_nb.tinyworld.documents import encyclopedia_pages
 from flan_nb.tinyworld.solver import SolverError, split_sentences
 from flan_nb.tinyworld.world import Fact, SizeSpec, World, rng_for

@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Mapping
 
-from flan_nb.tinyworld import generators as gen
+import flan_nb.tinyworld.generators as gen
 from flan_nb.tinyworld.world import PAPER_MAX_EXAMPLES, SizeSpec, World, rng_for
 
 SPLIT_ORDER = ("test", "validation", "train")

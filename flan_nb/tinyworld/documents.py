@@ -17,7 +17,9 @@ from __future__ import annotations
 import random
 from typing import Callable
 
-from flan_nb.tinyworld import lexicon, phrases, velan
+import flan_nb.tinyworld.lexicon as lexicon
+import flan_nb.tinyworld.phrases as phrases
+import flan_nb.tinyworld.velan as velan
 from flan_nb.tinyworld.generators import held_out_question
 from flan_nb.tinyworld.world import Fact, World, rng_for, size_spec
 

@@ -14,7 +14,9 @@ import random
 import re
 import zlib
 
-from flan_nb.tinyworld import lexicon, phrases, velan
+import flan_nb.tinyworld.lexicon as lexicon
+import flan_nb.tinyworld.phrases as phrases
+import flan_nb.tinyworld.velan as velan
 from flan_nb.tinyworld.world import Fact, Person, World
 
 YES_NO = ("yes", "no")

@@ -11,8 +11,8 @@ import difflib
 import functools
 
 from flan_nb.errors import UserError
-from flan_nb.tinyworld import cot as tw_cot
-from flan_nb.tinyworld import variants as tw_variants
+import flan_nb.tinyworld.cot as tw_cot
+import flan_nb.tinyworld.variants as tw_variants
 from flan_nb.tinyworld.datasets import generate_datasets, split_sizes_of
 from flan_nb.tinyworld.documents import generate_labelled_corpus
 from flan_nb.tinyworld.world import World, generate_world, size_spec

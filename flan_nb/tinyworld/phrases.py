@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 
-from flan_nb.tinyworld import lexicon
+import flan_nb.tinyworld.lexicon as lexicon
 from flan_nb.tinyworld.world import Fact, World
 
 STATEMENTS: dict[str, tuple[str, ...]] = {

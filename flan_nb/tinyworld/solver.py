@@ -14,7 +14,9 @@ import re
 from fractions import Fraction
 from typing import Callable
 
-from flan_nb.tinyworld import lexicon, phrases, velan
+import flan_nb.tinyworld.lexicon as lexicon
+import flan_nb.tinyworld.phrases as phrases
+import flan_nb.tinyworld.velan as velan
 from flan_nb.tinyworld.generators import TRIPLE_NAMES, YES_NO_QUESTIONS
 from flan_nb.tinyworld.world import Fact, World
 

@@ -11,8 +11,9 @@ generated offline from (seed, size), so TinyWorld's data is never missing.
 from __future__ import annotations
 
 from flan_nb import tasks
-from flan_nb.tinyworld import cot, prompts
-from flan_nb.tinyworld import variants as tw_variants
+import flan_nb.tinyworld.cot as cot
+import flan_nb.tinyworld.prompts as prompts
+import flan_nb.tinyworld.variants as tw_variants
 from flan_nb.tinyworld.datasets import TW_DATASETS
 from flan_nb.tinyworld.loader import load_split
 

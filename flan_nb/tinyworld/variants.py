@@ -38,8 +38,11 @@ from typing import Callable
 
 from flan_nb import tasks
 from flan_nb.templates import Template
-from flan_nb.tinyworld import generators as gen
-from flan_nb.tinyworld import lexicon, phrases, solver, velan
+import flan_nb.tinyworld.generators as gen
+import flan_nb.tinyworld.lexicon as lexicon
+import flan_nb.tinyworld.phrases as phrases
+import flan_nb.tinyworld.solver as solver
+import flan_nb.tinyworld.velan as velan
 from flan_nb.tinyworld.datasets import BY_NAME as DATASETS
 from flan_nb.tinyworld.world import Fact, SizeSpec, World, rng_for
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
-from flan_nb.tinyworld import lexicon
+import flan_nb.tinyworld.lexicon as lexicon
 
 ANIMATE_NOUNS = ("man", "woman", "child", "boy", "girl", "bird", "fox", "bear")
 GENERIC_NOUNS = ANIMATE_NOUNS + ("tree", "house")

@@ -14,7 +14,7 @@ import random
 from typing import Iterable
 
 from flan_nb.errors import UserError
-from flan_nb.tinyworld import lexicon
+import flan_nb.tinyworld.lexicon as lexicon
 
 
 @dataclasses.dataclass(frozen=True)
