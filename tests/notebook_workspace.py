@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 import nbformat
 
@@ -10,10 +11,11 @@ from flan_nb import results
 
 
 def notebook_workspace(tmp_path: Path, monkeypatch, notebook: str, parameters: str, *,
-                       more_cells: tuple[str, ...] = (), profile_yaml: str = "{}\n") -> Path:
+                       more_cells: tuple[str, ...] = (),
+                       profile_yaml: str | Mapping[str, str] = "{}\n") -> Path:
     """tmp_path/notebooks with one notebook (its `parameters` cell, then `more_cells`) and the
-    three profiles (each `profile_yaml`); runs and results go under tmp_path. Returns the
-    notebooks folder."""
+    three profiles (each `profile_yaml`, or its entry when a mapping by profile); runs and
+    results go under tmp_path. Returns the notebooks folder."""
     nb_dir = tmp_path / "notebooks"
     (nb_dir / "params").mkdir(parents=True)
     nb = nbformat.v4.new_notebook()
@@ -23,7 +25,8 @@ def notebook_workspace(tmp_path: Path, monkeypatch, notebook: str, parameters: s
                                  "language": "python"}
     nbformat.write(nb, nb_dir / notebook)
     for profile in ("smoke", "book", "tpu_full"):
-        (nb_dir / "params" / f"{profile}.yaml").write_text(profile_yaml)
+        text = profile_yaml if isinstance(profile_yaml, str) else profile_yaml[profile]
+        (nb_dir / "params" / f"{profile}.yaml").write_text(text)
     monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path / "results"))
     return nb_dir

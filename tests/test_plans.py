@@ -9,6 +9,7 @@ import yaml
 from flan_nb import cli, plans, runner
 from flan_nb.errors import UserError
 from flan_nb.runs import FINISHED_MARKER, KERNEL_LOG, Run
+from notebook_workspace import notebook_workspace
 
 PARAMS = "SCALE = 2  # multiplies X\nX = 1  # the value recorded\nFAIL_AT = -1  # X that fails\n"
 BODY = ("from flan_nb.runs import current_run\n"
@@ -20,19 +21,9 @@ BODY = ("from flan_nb.runs import current_run\n"
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     """A notebooks folder with one toy notebook and empty profiles, and a private runs folder."""
-    nb_dir = tmp_path / "notebooks"
-    (nb_dir / "params").mkdir(parents=True)
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
-                      nbformat.v4.new_code_cell(BODY)]
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                       "language": "python"}
-    nbformat.write(notebook, nb_dir / "toy.ipynb")
-    for profile in ("smoke", "book", "tpu_full"):
-        (nb_dir / "params" / f"{profile}.yaml").write_text("toy: {SCALE: 10}\n"
-                                                           if profile == "smoke" else "toy: {}\n")
-    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
-    return nb_dir
+    return notebook_workspace(tmp_path, monkeypatch, "toy.ipynb", PARAMS, more_cells=(BODY,),
+                              profile_yaml={"smoke": "toy: {SCALE: 10}\n", "book": "toy: {}\n",
+                                            "tpu_full": "toy: {}\n"})
 
 
 def write_plan(nb_dir: Path, **plan) -> Path:

@@ -4,7 +4,6 @@ import json
 import subprocess
 import sys
 
-import nbformat
 import pytest
 import yaml
 
@@ -12,6 +11,7 @@ from flan_nb.cli import main
 from flan_nb.errors import UserError
 from flan_nb.params import notebook_parameters, resolve_parameters
 from flan_nb.runner import run_notebook
+from notebook_workspace import notebook_workspace
 
 PARAMS_CELL = 'STEPS = 3  # how many steps\nRATE = 0.5  # a float\nNAME = "x"  # a string\n'
 BODY = ("from flan_nb.runs import current_run\n"
@@ -29,20 +29,12 @@ BODY = ("from flan_nb.runs import current_run\n"
 @pytest.fixture
 def notebook(tmp_path, monkeypatch):
     """A two-cell notebook in tmp/notebooks with its three profile files; runs go to tmp/runs."""
-    nb_dir = tmp_path / "notebooks"
-    (nb_dir / "params").mkdir(parents=True)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    cell = nbformat.v4.new_code_cell(PARAMS_CELL)
-    cell.metadata["tags"] = ["parameters"]
-    nb.cells = [cell, nbformat.v4.new_code_cell(BODY)]
-    path = nb_dir / "99_tiny.ipynb"
-    nbformat.write(nb, path)
-    for profile, values in {"smoke": {"STEPS": 1}, "book": {}, "tpu_full": {"STEPS": 100}}.items():
-        (nb_dir / "params" / f"{profile}.yaml").write_text(yaml.safe_dump({"99_tiny": values}))
-    monkeypatch.setenv("FLAN_NB_RUNS", str(tmp_path / "runs"))
-    return path
+    profiles = {"smoke": {"STEPS": 1}, "book": {}, "tpu_full": {"STEPS": 100}}
+    nb_dir = notebook_workspace(tmp_path, monkeypatch, "99_tiny.ipynb", PARAMS_CELL,
+                                more_cells=(BODY,),
+                                profile_yaml={profile: yaml.safe_dump({"99_tiny": values})
+                                              for profile, values in profiles.items()})
+    return nb_dir / "99_tiny.ipynb"
 
 
 def test_parameters_cell_is_parsed_with_comments(notebook):
