@@ -12,6 +12,10 @@ TensorFlow, on data prepared in the `array_record` format:
    for every dataset a command needs first, so one message names all the missing ones.
 A dataset made of several TFDS configs (ANLI r1-r3, ARC, SQuAD) interleaves their examples, so a
 cap on the number of examples takes from each.
+Most of the collection has no labelled test split (SuperGLUE's and GLUE's test labels are
+private; the paper reports their dev sets). For those, our "validation" and "test" are the two
+halves of the labelled dev split (`DEV_HALVES`): the evaluation picks templates on one and reports
+the other, and the two never share an example.
 
 TFDS is one source of `flan_nb.tasks` (`SOURCE`: its loader, `load_split`, and its check,
 `check_prepared`, registered by `flan_nb.sources`); `TFDSDatasetSpec` holds what only TFDS
@@ -74,12 +78,33 @@ def tfds_names(spec: TFDSDatasetSpec) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
+# Our split -> which positions of the dev split it reads (position % 2), for a dataset without a
+# labelled test split. Alternate positions rather than first and second half: a split can be read
+# with a limit without knowing its length, and a dev split sorted by topic stays balanced.
+DEV_HALVES = {"validation": 0, "test": 1}
+
+
+def split_names(spec: TFDSDatasetSpec) -> tuple[str, ...]:
+    """Our split names `spec` can be read with: its own, plus "test" (half of the dev split)
+    when it has no test split of its own."""
+    own = tuple(spec.splits)
+    return own if "test" in own or "validation" not in own else (*own, "test")
+
+
+def dev_half(spec: TFDSDatasetSpec, split: str) -> int | None:
+    """Which positions (0 even, 1 odd) of the TFDS split `split` reads, for a dataset whose dev
+    split stands in for validation and test; None when the split is read whole."""
+    if "test" in spec.splits or "validation" not in spec.splits:
+        return None
+    return DEV_HALVES.get(split)
+
+
 def tfds_split(spec: TFDSDatasetSpec, split: str) -> str:
     """The TFDS split (TFDS syntax: "a+b", "train[:2000]") behind our split name."""
-    if split not in spec.splits:
+    if split not in split_names(spec):
         raise UserError(f"{spec.name} has no split {split!r}: choose one of "
-                        f"{', '.join(spec.splits)}")
-    return spec.splits[split]
+                        f"{', '.join(split_names(spec))}")
+    return spec.splits["validation" if dev_half(spec, split) is not None else split]
 
 
 def default_data_dir() -> Path:
@@ -218,7 +243,7 @@ def check_prepared(specs: Sequence[TFDSDatasetSpec], splits: Sequence[str],
     tfds = import_tfds()
     missing = []
     for spec in specs:
-        wanted = {tfds_split(spec, split) for split in splits if split in spec.splits}
+        wanted = {tfds_split(spec, split) for split in splits if split in split_names(spec)}
         names = [name for name in tfds_names(spec)
                  if not _is_prepared(dataset_dir(name, data_dir))
                  and any(_data_source(tfds, name, split, data_dir) is None for split in wanted)]
@@ -242,9 +267,11 @@ def load_split(spec: TFDSDatasetSpec, split: str, data_dir: str | None = None,
     """The examples (template fields) of one split of a TFDS dataset of the collection.
 
     At most `limit` examples, and for "train" at most the spec's cap (the paper's 30k) are
-    read; examples `spec.to_fields` rejects (no label, no answer) are skipped.
+    read; examples `spec.to_fields` rejects (no label, no answer) are skipped. A dataset with
+    no test split reads "validation" and "test" from alternate positions of its dev split.
     """
     tfds_split_name = tfds_split(spec, split)
+    half = dev_half(spec, split)
     if limit is not None and limit < 0:
         raise UserError(f"limit must be >= 0, got {limit}")
     cap = spec.max_train_examples if split == "train" else None
@@ -256,9 +283,11 @@ def load_split(spec: TFDSDatasetSpec, split: str, data_dir: str | None = None,
     if missing:
         raise UserError(missing_data_message([(spec, missing)], data_dir))
     examples: list[dict] = []
-    for features in _interleave(sources):
+    for position, features in enumerate(_interleave(sources)):
         if wanted is not None and len(examples) >= wanted:
             break
+        if half is not None and position % 2 != half:
+            continue
         fields = spec.to_fields(features)
         if fields is not None and all(v is not None for v in fields.values()):
             examples.append(fields)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from flan_nb import evaluate, formats, prompt_results, prompt_tuning, tasks, tfds_data
+from flan_nb import evaluate, formats, prompt_tuning, tasks, tfds_data
 from flan_nb.collection.catalog import sample_features
 from flan_nb.errors import UserError
 
@@ -52,6 +52,11 @@ def test_few_shot_cells_and_prompt_tuning_on_a_tfds_dataset(fake_tfds):
         rendered = cells[0].render(spec, fields, budget)
         assert rendered.inputs.endswith(spec.render(fields, cells[0].template).inputs)
     assert budget.exemplars_kept == 2 * len(cells[0].examples)
+    # RTE has no labelled test split: the results' (validation, test) are its dev split's halves.
+    by_split = {c.split: {e["premise"] for e in c.examples} for c in evaluate.held_out_cells(
+        ["rte"], num_templates=1, max_examples=None, splits=("validation", "test"))}
+    assert len(by_split["validation"]) == len(by_split["test"]) == 6
+    assert not by_split["validation"] & by_split["test"]
     with pytest.raises(UserError, match="too large"):
         evaluate.held_out_cells(["rte"], num_templates=1, max_examples=3,
                                 splits=("validation",), format="few-shot-12")
@@ -62,9 +67,7 @@ def test_few_shot_cells_and_prompt_tuning_on_a_tfds_dataset(fake_tfds):
                                               max_length=256, max_target_length=8,
                                               num_templates=1, score_batch_size=4)
     train = prompt_tuning.training_examples("rte", 4, seed=0)
-    assert prompt_results.score_split("rte") == "validation"  # SuperGLUE's test is unlabelled
-    assert prompt_results.score_split("tw_rte") == "test"
-    test = tasks.load_examples("rte", "validation", limit=3)
+    test = tasks.load_examples("rte", "test", limit=3)  # SuperGLUE's: half of its dev split
     out = prompt_tuning.prompt_tune_and_score(model, tokenizer, "rte", train, test, config,
                                               seed=0)
     assert len(out["per_example"]) == 3 and len(out["losses"]) == 2

@@ -57,7 +57,7 @@ def fake_tfds(monkeypatch):
                      ("anli/r3:0.1.0", "train"): anli_rows(3, 3),
                      ("glue/mnli:2.0.0", "validation_matched+validation_mismatched"):
                          [{**sample_features("mnli"), "label": -1},
-                          sample_features("mnli")]})
+                          sample_features("mnli"), sample_features("mnli")]})
     monkeypatch.setattr(tfds_data, "import_tfds", lambda: fake)
     monkeypatch.setenv("TFDS_DATA_DIR", "/nonexistent/tfds")
     return fake
@@ -82,7 +82,7 @@ def test_several_configs_are_interleaved_and_capped(fake_tfds):
 
 
 def test_unlabelled_examples_are_skipped_and_splits_joined(fake_tfds):
-    examples = tfds_data.load_split(tasks.get("mnli"), "validation")
+    examples = tfds_data.load_split(tasks.get("mnli"), "validation")  # dev positions 0 and 2
     assert len(examples) == 1 and examples[0]["answer"] == "yes"
     assert fake_tfds.calls == [("glue/mnli:2.0.0", "validation_matched+validation_mismatched")]
 
@@ -132,8 +132,23 @@ def test_the_install_advice_only_when_tfds_is_missing(monkeypatch):
         f"{tfds_data.INSTALL_HINT} && tfds build super_glue/rte --data_dir /d")
 
 
+def test_without_a_test_split_validation_and_test_halve_the_dev_split(fake_tfds):
+    rows = [{**sample_features("rte"), "premise": f"p{i}", "label": i % 2} for i in range(7)]
+    fake_tfds.data[("super_glue/rte:1.0.2", "validation")] = rows
+    spec = tasks.get("rte")
+    assert "test" not in spec.splits and tfds_data.split_names(spec)[-1] == "test"
+    validation = [e["premise"] for e in tfds_data.load_split(spec, "validation")]
+    test = [e["premise"] for e in tfds_data.load_split(spec, "test")]
+    assert validation == ["p0", "p2", "p4", "p6"] and test == ["p1", "p3", "p5"]
+    assert [e["premise"] for e in tfds_data.load_split(spec, "test", limit=2)] == ["p1", "p3"]
+    tfds_data.check_prepared([spec], ["validation", "test"])  # both read the dev split
+    # A dataset with a labelled test split reads its splits whole.
+    assert tfds_data.dev_half(tasks.get("anli"), "validation") is None
+    assert tfds_data.tfds_split(tasks.get("anli"), "test") == "test"
+
+
 def test_bad_split_and_limit_are_user_errors(fake_tfds):
-    with pytest.raises(UserError, match="no split 'dev'.*train, validation"):
+    with pytest.raises(UserError, match="no split 'dev'.*train, validation, test"):
         tfds_data.load_split(tasks.get("rte"), "dev")
     with pytest.raises(UserError, match="limit must be >= 0"):
         tfds_data.load_split(tasks.get("rte"), "train", limit=-1)
