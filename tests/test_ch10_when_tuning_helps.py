@@ -168,6 +168,25 @@ def test_figure_has_scores_and_differences_per_cluster(document):
     plt.close(fig)
 
 
+def test_one_setting_sweep_plots_clusters_along_x_and_reads_them_as_the_paper_groups(
+        document):
+    import matplotlib.pyplot as plt
+
+    one = {**document, "clusters": [
+        {**c, "setting": {}, "cluster": name} for c, name in zip(
+            document["clusters"], ("nli", "commonsense", "translation", "sentiment"))]}
+    fig = ch10.plot_sweep(one, "title")
+    assert len(fig.axes) == 2  # one panel pair, clusters along x
+    assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == [
+        "nli", "commonsense", "translation", "sentiment"]
+    plt.close(fig)
+    sweep = ch10.Sweep(plans.load_plan(PLANS / "when_tuning_helps_clusters.yaml"), one, [])
+    text = ch10.cluster_reading(sweep)  # verdicts: no change, helps, helps, helps
+    assert "helps on 1 of 2 (translation) of the paper's instruction-like clusters" in text
+    assert "on 1 of 1 (commonsense) of its sentence-completion ones" in text
+    assert "on 1 of 1 (sentiment) of the others" in text
+
+
 def test_unpublished_sweep_is_not_run_yet_and_a_corrupt_one_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
     sweep = ch10.load_sweep(PLANS / "when_tuning_helps_tasks.yaml")
@@ -198,6 +217,7 @@ def test_config_names_the_bad_value():
 @pytest.mark.parametrize("sweep,reference,max_new", [
     ("when_tuning_helps_pretraining", "book", None),
     ("when_tuning_helps_tasks", "book", None),
+    ("when_tuning_helps_clusters", "book", None),
     ("when_tuning_helps_smoke", "smoke", 3)])
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     """A run both plans name has the same parameters (trained once), and comes before every

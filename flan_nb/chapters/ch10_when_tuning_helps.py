@@ -35,6 +35,11 @@ CHAPTER = "10_when_tuning_helps"
 ISSUE_TARGET = 3  # issue 15: at least 3 held-out clusters with the difference's CI above 0
 
 # The paper's findings this chapter is compared with (PAPER.md; values as published).
+# Section 4.1: tuning helps tasks naturally verbalised as instructions and little on tasks
+# posed as language modelling (sentence completion), where instructions are largely redundant.
+PAPER_INSTRUCTION_CLUSTERS = ("nli", "reading_comprehension", "closed_book_qa", "translation",
+                              "struct_to_text")
+PAPER_LM_CLUSTERS = ("commonsense", "coreference")
 PAPER_FIGURE6 = {"clusters": [1, 2, 3, 4, 5, 6, 7],
                  "average": [49.9, 55.0, 59.3, 59.2, 60.8, 61.9, 63.5]}
 FLAN2022_TASKS = [9, 89, 282, 1836]
@@ -48,6 +53,7 @@ SWEEP_PLAN = "plans/when_tuning_helps_{}.yaml"  # a sweep's plan, from its short
 KNOB_TITLES = {
     "when_tuning_helps_pretraining": "Pretraining length: does the base know its world?",
     "when_tuning_helps_tasks": "Number of tuning tasks (Flan 2022's axis)",
+    "when_tuning_helps_clusters": "Which clusters gain? Every evaluated cluster held out in turn",
     "when_tuning_helps_smoke": "Pretraining length, smoke-sized (a test of the path)",
 }
 
@@ -363,6 +369,8 @@ def plot_sweep(document: Mapping[str, Any], title: str):
 
     order = settings(document)
     names = clusters(document)
+    if len(order) == 1:
+        return _plot_clusters(document, title)
     labels = [textwrap.fill(setting_label(document, s), 14) for s in order]
     fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names) + 1, 5.2),
                              sharex=True, squeeze=False)
@@ -396,6 +404,37 @@ def plot_sweep(document: Mapping[str, Any], title: str):
     return fig
 
 
+def _plot_clusters(document: Mapping[str, Any], title: str):
+    """A sweep with one setting: held-out clusters along x, base and tuned with 95% intervals
+    and the majority floor (top), the paired difference (bottom)."""
+    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
+
+    rows = document["clusters"]
+    xs = range(len(rows))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(6.0, 0.9 * len(rows) + 2), 5.6),
+                                      sharex=True)
+    for k, model in enumerate(("base", "tuned")):
+        top.errorbar([i + (k - 0.5) * 0.2 for i in xs], [c[model]["mean"] for c in rows],
+                     yerr=_yerr([c[model] for c in rows]), fmt="o", capsize=3,
+                     color=MODEL_COLORS[model], label=MODEL_LABELS[model] + " (95% CI)")
+    for i, c in enumerate(rows):
+        if c.get("majority_floor") is not None:
+            top.hlines(c["majority_floor"], i - 0.35, i + 0.35, colors="k", linestyles=":",
+                       label="majority floor" if i == 0 else None)
+    bottom.errorbar(list(xs), [c["difference"]["mean"] for c in rows],
+                    yerr=_yerr([c["difference"] for c in rows]), fmt="s", color="0.2",
+                    capsize=3)
+    bottom.axhline(0, color="0.5", lw=0.8)
+    bottom.set_xticks(list(xs), [textwrap.fill(c["cluster"].replace("_", " "), 14)
+                                 for c in rows], fontsize=7, rotation=30, ha="right")
+    top.set_ylabel("held-out score (%)")
+    bottom.set_ylabel("tuned - base (points)")
+    top.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 # -- the paper, and what is left -------------------------------------------------------------
 
 def _params(document: Mapping[str, Any] | None) -> int | None:
@@ -424,6 +463,25 @@ def _sweep_line(sweep: Sweep | None) -> str:
     return "measured, " + "; ".join(per)
 
 
+def cluster_reading(sweep: Sweep | None) -> str:
+    """The clusters sweep's verdicts, grouped as the paper groups clusters."""
+    if sweep is None or sweep.document is None:
+        return ("Every cluster held out in turn: "
+                + (f"not run yet (`{sweep.command}`)." if sweep else "not part of this "
+                   "chapter's plans."))
+    verdict = {c["cluster"]: c["verdict"] for c in sweep.document["clusters"]}
+
+    def group(names: Sequence[str]) -> str:
+        got = [n for n in names if n in verdict]
+        helped = [n for n in got if verdict[n] == stats.HELPS]
+        return f"{len(helped)} of {len(got)} ({_names(helped)})" if got else "none measured"
+
+    others = [n for n in verdict if n not in PAPER_INSTRUCTION_CLUSTERS + PAPER_LM_CLUSTERS]
+    return (f"Held out in turn here, tuning helps on {group(PAPER_INSTRUCTION_CLUSTERS)} of "
+            f"the paper's instruction-like clusters, on {group(PAPER_LM_CLUSTERS)} of its "
+            f"sentence-completion ones, and on {group(others)} of the others.")
+
+
 def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
     """How the miniature relates to the paper: its findings, what we measured beside each,
     and why a million-parameter model on TinyWorld cannot show some of them."""
@@ -435,6 +493,11 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
     tasks = sweeps.get("when_tuning_helps_tasks")
     ref = _sweep_line(reference)
     return "\n".join([
+        "- **Which clusters gain (Section 4.1).** The paper: tuning helps most where the task "
+        "reads naturally as an instruction (" + _names(PAPER_INSTRUCTION_CLUSTERS) + ") and "
+        "little where it is posed as finishing a sentence (" + _names(PAPER_LM_CLUSTERS)
+        + "), where the instruction adds little to language modelling. "
+        + cluster_reading(sweeps.get("when_tuning_helps_clusters")),
         f"- **Figure 7 (scale).** The paper: instruction tuning *hurts* held-out clusters at "
         f"{FIGURE7_SIZES[2] / 1e9:.0f}B parameters and below and helps at "
         f"{FIGURE7_SIZES[3] / 1e9:.0f}B and {FIGURE7_SIZES[4] / 1e9:.0f}B. Our models have "
