@@ -180,7 +180,7 @@ def test_one_setting_sweep_plots_clusters_along_x_and_reads_them_as_the_paper_gr
     assert [t.get_text() for t in fig.axes[1].get_xticklabels()] == [
         "nli", "commonsense", "translation", "sentiment"]
     plt.close(fig)
-    sweep = ch10.Sweep(plans.load_plan(PLANS / "when_tuning_helps_clusters.yaml"), one, [])
+    sweep = ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), one, [])
     text = ch10.cluster_reading(sweep)  # verdicts: no change, helps, helps, helps
     assert "helps on 1 of 2 (translation) of the paper's instruction-like clusters" in text
     assert "on 1 of 1 (commonsense) of its sentence-completion ones" in text
@@ -217,7 +217,6 @@ def test_config_names_the_bad_value():
 @pytest.mark.parametrize("sweep,reference,max_new", [
     ("when_tuning_helps_pretraining", "book", None),
     ("when_tuning_helps_tasks", "book", None),
-    ("when_tuning_helps_clusters", "book", None),
     ("when_tuning_helps_smoke", "smoke", 3)])
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     """A run both plans name has the same parameters (trained once), and comes before every

@@ -53,7 +53,6 @@ SWEEP_PLAN = "plans/when_tuning_helps_{}.yaml"  # a sweep's plan, from its short
 KNOB_TITLES = {
     "when_tuning_helps_pretraining": "Pretraining length: does the base know its world?",
     "when_tuning_helps_tasks": "Number of tuning tasks (Flan 2022's axis)",
-    "when_tuning_helps_clusters": "Which clusters gain? Every evaluated cluster held out in turn",
     "when_tuning_helps_smoke": "Pretraining length, smoke-sized (a test of the path)",
 }
 
@@ -463,13 +462,13 @@ def _sweep_line(sweep: Sweep | None) -> str:
     return "measured, " + "; ".join(per)
 
 
-def cluster_reading(sweep: Sweep | None) -> str:
-    """The clusters sweep's verdicts, grouped as the paper groups clusters."""
-    if sweep is None or sweep.document is None:
-        return ("Every cluster held out in turn: "
-                + (f"not run yet (`{sweep.command}`)." if sweep else "not part of this "
-                   "chapter's plans."))
-    verdict = {c["cluster"]: c["verdict"] for c in sweep.document["clusters"]}
+def cluster_reading(reference: Sweep) -> str:
+    """The reference plan's verdicts (every evaluated cluster held out in turn), grouped as
+    the paper groups clusters."""
+    if reference.document is None:
+        return f"Every cluster held out in turn: not run yet (`{reference.command}`)."
+    verdict = {c["cluster"]: c["verdict"] for c in reference.document["clusters"]
+               if not c["setting"]}
 
     def group(names: Sequence[str]) -> str:
         got = [n for n in names if n in verdict]
@@ -497,7 +496,7 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
         "reads naturally as an instruction (" + _names(PAPER_INSTRUCTION_CLUSTERS) + ") and "
         "little where it is posed as finishing a sentence (" + _names(PAPER_LM_CLUSTERS)
         + "), where the instruction adds little to language modelling. "
-        + cluster_reading(sweeps.get("when_tuning_helps_clusters")),
+        + cluster_reading(reference),
         f"- **Figure 7 (scale).** The paper: instruction tuning *hurts* held-out clusters at "
         f"{FIGURE7_SIZES[2] / 1e9:.0f}B parameters and below and helps at "
         f"{FIGURE7_SIZES[3] / 1e9:.0f}B and {FIGURE7_SIZES[4] / 1e9:.0f}B. Our models have "
