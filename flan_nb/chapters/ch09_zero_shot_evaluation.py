@@ -75,7 +75,7 @@ def plot_clusters(clusters: Sequence[Mapping[str, Any]],
         series.append((f"paper ({report.PAPER_VERSION}): {key}",
                        [paper.get(n, {}).get(key) for n in names], None,
                        {**plotting.PAPER_STYLE, "color": shade}))
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    fig, ax = plt.subplots(figsize=(max(7.5, 0.9 * len(names) + 2), 3.6))
     plotting.grouped_bars(ax, range(len(names)), 0.8 / len(series), series)
     labelled = False
     for i, c in enumerate(clusters):
@@ -83,7 +83,8 @@ def plot_clusters(clusters: Sequence[Mapping[str, Any]],
             ax.hlines(c["majority_floor"], i - 0.45, i + 0.45, colors="k", linestyles=":",
                       label=None if labelled else "majority-class floor")
             labelled = True
-    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS.get(n, n), 16) for n in names])
+    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS.get(n, n), 14) for n in names],
+                  fontsize=8 if len(names) > 5 else None)
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
     ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
@@ -106,7 +107,7 @@ def plot_datasets(datasets: Sequence[Mapping[str, Any]],
     series.append((f"paper ({report.PAPER_VERSION}): FLAN 137B zero-shot "
                    f"(same or mirrored dataset)",
                    paper_values, None, plotting.PAPER_STYLE))
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(names) + 2), 3.6))
     plotting.grouped_bars(ax, range(len(names)), 0.8 / len(series), series)
     labelled: set[str] = set()
     for i, d in enumerate(datasets):
