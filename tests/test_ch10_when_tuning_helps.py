@@ -247,3 +247,14 @@ def test_change_warnings_are_few_lines():
     assert ch10.change_warnings([]) == []
     lines = ch10.change_warnings([f"run{i} (new in the plan)" for i in range(5)])
     assert len(lines) == 4 and lines[-1] == "WARNING: and 2 more runs differ; republish"
+
+
+def test_reference_reading_states_the_goal_and_the_chance_yardstick(document):
+    assert ch10.chance_of_helps(1, 1) == pytest.approx(0.025)
+    assert ch10.chance_of_helps(10, 0) == pytest.approx(1.0)
+    assert 0.0015 < ch10.chance_of_helps(10, 3) < 0.0017  # binomial tail, 3 of 10 at 2.5%
+    one = {**document, "clusters": [{**c, "setting": {}, "cluster": name} for c, name in zip(
+        document["clusters"], ("nli", "commonsense", "translation", "sentiment"))]}
+    text = ch10.reference_markdown(ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), one, []))
+    assert "Tuning helps on 3 of 4 held-out clusters: the issue's goal" in text
+    assert "is met." in text and "on 0.10 clusters on average" in text

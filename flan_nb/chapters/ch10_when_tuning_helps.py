@@ -11,6 +11,7 @@ the 95% intervals of the published document; nothing compares a number with a fi
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -357,6 +358,34 @@ def conclusions_markdown(sweep: Sweep, reference: Mapping[str, Any] | None = Non
                  f"**No setting helps on any held-out cluster**; {goal}")
     parts += ["", "**Knowledge probe:**", "", *probe_lines(doc), "", best_line]
     return "\n".join(parts)
+
+
+def chance_of_helps(num_clusters: int, at_least: int, rate: float = 0.025) -> float:
+    """Probability that `at_least` of `num_clusters` independent clusters get a 95% interval
+    wholly above zero when tuning changes nothing (each does so with probability `rate`, the
+    upper tail of a two-sided 95% interval): the multiple-comparisons yardstick."""
+    return sum(math.comb(num_clusters, k) * rate ** k * (1 - rate) ** (num_clusters - k)
+               for k in range(at_least, num_clusters + 1))
+
+
+def reference_markdown(reference: Sweep) -> str:
+    """The reference plan's reading: verdicts, the issue's goal, how likely that many "helps"
+    would be by chance alone, and the probe."""
+    doc = reference.document
+    if doc is None:
+        return not_run_markdown(reference)
+    rows = [c for c in doc["clusters"] if not c["setting"]]
+    helped = sum(c["verdict"] == stats.HELPS for c in rows)
+    goal = (f"the issue's goal ({ISSUE_TARGET} held-out clusters whose interval lies above "
+            f"zero) is " + ("met" if helped >= ISSUE_TARGET else "not met"))
+    chance = (f"With {len(rows)} clusters each read at 95%, chance alone puts an interval "
+              f"wholly above zero on {0.025 * len(rows):.2f} clusters on average, and on "
+              f"{max(helped, 1)} or more with probability "
+              f"{chance_of_helps(len(rows), max(helped, 1)):.2g} (were the clusters "
+              f"independent; they share one base, so this is a yardstick, not a test).")
+    return "\n".join([*verdict_lines(doc), "", f"Tuning helps on {helped} of {len(rows)} "
+                      f"held-out clusters: {goal}. {chance}", "", cluster_reading(reference),
+                      "", *probe_lines(doc)])
 
 
 # -- the figure ------------------------------------------------------------------------------
