@@ -31,7 +31,7 @@ import yaml
 from flan_nb.errors import UserError, require
 from flan_nb.notebook import pretty_config
 from flan_nb.paths import CHECKPOINTS_DIR, repo_root, runs_dir
-from flan_nb.tinyworld import SIZES
+from flan_nb.tinyworld import SIZES, parse_corpus
 
 PROFILES = ("smoke", "book", "tpu_full")
 PARAMS_DIRNAME = "params"
@@ -353,9 +353,11 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
     TUNING_NOTEBOOK, DATA_DIR exists."""
     corpus = values.get("CORPUS")
     if isinstance(corpus, str) and corpus.startswith("tinyworld/"):
-        size = corpus.split("/", 1)[1]
-        require(size in SIZES, f"CORPUS {corpus!r}: TinyWorld sizes are "
-                               f"{', '.join(SIZES)} (e.g. 'tinyworld/book'), or give a text file")
+        try:
+            parse_corpus(corpus)
+        except UserError as err:
+            raise UserError(f"CORPUS {corpus!r}: {err} (e.g. 'tinyworld/book' or "
+                            f"'tinyworld/book/no-questions'), or give a text file") from None
     else:
         _existing(values, "CORPUS", notebooks_dir, os.path.isfile, "file",
                   "give a UTF-8 text file with one document per line, or 'tinyworld/<size>'")

@@ -234,10 +234,12 @@ def split_documents(documents: Sequence[str], eval_fraction: float = 0.1,
 
 
 def load_corpus(corpus: str, seed: int = 0) -> list[str]:
-    """Documents of `corpus`: "tinyworld/<size>" (generated) or a UTF-8 text file with one
+    """Documents of `corpus`: "tinyworld/<size>" or "tinyworld/<size>/<mix>" (generated; the
+    mixes are `flan_nb.tinyworld.documents.CORPUS_MIXES`) or a UTF-8 text file with one
     document per line (for real data at paper scale)."""
     if corpus.startswith("tinyworld/"):
-        return tinyworld.build(seed=seed, size=corpus.split("/", 1)[1]).corpus
+        size, mix = tinyworld.parse_corpus(corpus)
+        return tinyworld.corpus(seed=seed, size=size, mix=mix)
     path = Path(corpus)
     if not path.is_file():
         raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>' nor an existing text "

@@ -217,6 +217,8 @@ def test_config_names_the_bad_value():
 @pytest.mark.parametrize("sweep,reference,max_new", [
     ("when_tuning_helps_pretraining", "book", None),
     ("when_tuning_helps_tasks", "book", None),
+    ("when_tuning_helps_corpus", "book", None),
+    ("when_tuning_helps_tuning_steps", "book", None),
     ("when_tuning_helps_smoke", "smoke", 3)])
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     """A run both plans name has the same parameters (trained once), and comes before every
@@ -258,3 +260,12 @@ def test_reference_reading_states_the_goal_and_the_chance_yardstick(document):
     text = ch10.reference_markdown(ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), one, []))
     assert "Tuning helps on 3 of 4 held-out clusters: the issue's goal" in text
     assert "is met." in text and "on 0.10 clusters on average" in text
+
+
+def test_bases_are_labelled_by_what_differs_between_them(document):
+    runs = document["provenance"]["runs"]  # runs record every parameter, defaults included
+    runs[0]["parameters"]["CORPUS"] = "tinyworld/book"
+    runs[1]["parameters"] = {**runs[0]["parameters"], "CORPUS": "tinyworld/book/no-questions"}
+    assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "corpus mix no-questions"
+    assert ch10.setting_label(document, {"BASE_RUN": SHORT}) == "corpus mix default"
+    assert ch10.setting_label(document, {"NUM_STEPS": 480}) == "480 tuning steps"

@@ -193,3 +193,25 @@ def test_the_corpus_function_survives_submodule_imports():
     import flan_nb.tinyworld.documents  # noqa: F401 - must not shadow tinyworld.corpus()
 
     assert callable(tinyworld.corpus) and callable(tinyworld.build)
+
+
+def test_corpus_mixes_change_only_the_documents_drawn_after_coverage():
+    tw = tinyworld.build(0, "smoke")
+    assert tinyworld.parse_corpus("tinyworld/smoke") == ("smoke", documents.DEFAULT_MIX)
+    assert tw.corpus_with() is tw.corpus
+    kinds = {}
+    for mix in documents.CORPUS_MIXES:
+        labelled = documents.generate_labelled_corpus(tw.world, mix=mix)
+        kinds[mix] = [k for k, _ in labelled]
+        assert [t for _, t in labelled] == tw.corpus_with(mix)
+    share = {m: sum(k in documents.QUESTION_KINDS for k in ks) / len(ks)
+             for m, ks in kinds.items()}
+    assert share["no-questions"] < share["default"] < share["more-questions"]
+    # Coverage documents come first and do not depend on the mix: every corpus states every
+    # fact in every phrasing, so the probe's facts are in all of them.
+    coverage = documents._coverage(tw.world)
+    for mix in documents.CORPUS_MIXES:
+        texts = set(tw.corpus_with(mix))
+        assert all(text in texts for _, text in coverage)
+    with pytest.raises(UserError, match="unknown TinyWorld corpus mix 'quiz'.*no-questions"):
+        tinyworld.parse_corpus("tinyworld/smoke/quiz")

@@ -17,7 +17,7 @@ import textwrap
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from flan_nb import results, stats
+from flan_nb import results, stats, tinyworld
 # Loading a published plan, its "not run yet" text and interval helpers are shared with
 # chapter 11 (flan_nb.chapters.published); the names chapter 10 always used stay importable.
 from flan_nb.chapters.published import Published as Sweep
@@ -30,7 +30,6 @@ from flan_nb.chapters.published import yerr as _yerr
 from flan_nb.errors import require
 from flan_nb.params import book_path
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
-from flan_nb.tinyworld.documents import MIX
 
 CHAPTER = "10_when_tuning_helps"
 ISSUE_TARGET = 3  # issue 15: at least 3 held-out clusters with the difference's CI above 0
@@ -54,6 +53,8 @@ SWEEP_PLAN = "plans/when_tuning_helps_{}.yaml"  # a sweep's plan, from its short
 KNOB_TITLES = {
     "when_tuning_helps_pretraining": "Pretraining length: does the base know its world?",
     "when_tuning_helps_tasks": "Number of tuning tasks (Flan 2022's axis)",
+    "when_tuning_helps_corpus": "What the corpus contains: documents that ask questions",
+    "when_tuning_helps_tuning_steps": "Tuning length",
     "when_tuning_helps_smoke": "Pretraining length, smoke-sized (a test of the path)",
 }
 
@@ -102,14 +103,39 @@ def _run_parameters(document: Mapping[str, Any], run: str) -> dict[str, Any]:
     return {}
 
 
+def _base_knobs(document: Mapping[str, Any]) -> list[str]:
+    """Notebook 07's parameters that differ between the document's bases (NUM_STEPS when
+    none does: the one base is labelled by its length)."""
+    bases = {str(c["setting"]["BASE_RUN"]) for c in document["clusters"]
+             if "BASE_RUN" in c["setting"]}
+    values = [_run_parameters(document, b) for b in sorted(bases)]
+    keys = sorted({k for v in values for k in v})
+    return [k for k in keys if len({repr(v.get(k)) for v in values}) > 1] or ["NUM_STEPS"]
+
+
+def _base_label(document: Mapping[str, Any], run: str) -> str:
+    params = _run_parameters(document, run)
+    parts = []
+    for key in _base_knobs(document):
+        value = params.get(key)
+        if key == "NUM_STEPS" and isinstance(value, int):
+            parts.append(f"{value:,} pretraining steps")
+        elif key == "CORPUS" and isinstance(value, str) and value.startswith("tinyworld/"):
+            parts.append(f"corpus mix {tinyworld.parse_corpus(value)[1]}")
+        elif value is not None:
+            parts.append(f"{key}={value}")
+    return ", ".join(parts) or f"base {run}"
+
+
 def setting_label(document: Mapping[str, Any], setting: Mapping[str, Any]) -> str:
-    """A setting in words: "1,200 pretraining steps", "9 tuning tasks"."""
+    """A setting in words: "1,200 pretraining steps", "corpus mix no-questions", "9 tuning
+    tasks" (a base is named by what differs between the document's bases)."""
     parts = []
     for key, value in setting.items():
         if key == "BASE_RUN":
-            steps = _run_parameters(document, str(value)).get("NUM_STEPS")
-            parts.append(f"{steps:,} pretraining steps" if isinstance(steps, int)
-                         else f"base {value}")
+            parts.append(_base_label(document, str(value)))
+        elif key == "NUM_STEPS":  # a setting of the tuning runs: their length
+            parts.append(f"{value:,} tuning steps")
         elif key == "NUM_TUNING_TASKS":
             parts.append("the split's datasets" if value == 0 else f"{value} tuning tasks")
         else:
@@ -551,27 +577,14 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
     ])
 
 
-def question_share() -> str:
-    """The corpus's share of question-like documents, in words, from the generator's mix."""
-    kinds = [k for k in ("faq", "quiz", "dialogue", "classroom") if k in MIX]
-    total = sum(MIX.values())
-    return ", ".join(f"{k} {MIX[k] / total:.0%}" for k in kinds) + " of the documents"
-
-
 def not_tried_markdown(sweeps: Mapping[str, Sweep]) -> str:
     """The issue's knobs this chapter has not measured yet, with how to run each."""
     items = [
-        "- **Model size** (`MODEL` of notebook 07, `small-5m` and below; notebook 08 tunes "
-        "whatever model its base is): a plan like the pretraining sweep with a grid over "
-        "`MODEL`; the largest that fits 90 minutes here still has to be found.",
-        f"- **What the corpus contains**: its documents already mix naturally occurring "
-        f"questions ({question_share()}; `flan_nb.tinyworld.documents.MIX`), never the "
-        f"evaluation sets. A sweep over that mix (none, the book's, more) needs it as a "
-        f"corpus parameter of notebook 07, which it is not yet.",
+        "- **Model size** (`MODEL` of notebook 07, `small-5m` and below): chapter 12's "
+        "Figure 7 plans (`notebooks/plans/figure7_tiny.yaml`, `figure7_small.yaml`) sweep it "
+        "with the same token budget; the chapter shows whether they are published.",
         "- **Shared answer spaces** (OPTIONS on every template, labels shared across "
         "clusters): not yet a parameter of the templates or the plans.",
-        "- **Tuning length** (`NUM_STEPS` of notebook 08; the book tunes 120 steps): a grid "
-        "over it on the better base.",
     ]
     for stem, sweep in sweeps.items():
         if sweep.document is None:

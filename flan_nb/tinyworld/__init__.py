@@ -14,8 +14,8 @@ from __future__ import annotations
 
 # The package's public names, from the modules that define them (`loader` imports the generators;
 # no module of the package imports the package itself).
-from flan_nb.tinyworld.loader import SPLITS, TinyWorld, build, corpus, load_split
+from flan_nb.tinyworld.loader import SPLITS, TinyWorld, build, corpus, load_split, parse_corpus
 from flan_nb.tinyworld.world import SIZE_SPECS, SIZES, SizeSpec, World, size_spec
 
 __all__ = ["SIZES", "SIZE_SPECS", "SPLITS", "SizeSpec", "TinyWorld", "World", "build", "corpus",
-           "load_split", "size_spec"]
+           "load_split", "parse_corpus", "size_spec"]

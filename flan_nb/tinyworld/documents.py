@@ -26,6 +26,17 @@ from flan_nb.tinyworld.world import Fact, World, rng_for, size_spec
 # Document kind -> share of the documents drawn after the coverage pass.
 MIX = {"profile": 0.16, "story": 0.34, "encyclopedia": 0.06, "faq": 0.08, "dialogue": 0.08,
        "quiz": 0.06, "classroom": 0.04, "generic": 0.08, "velan": 0.07, "bilingual": 0.03}
+# The kinds that ask questions in the open (FAQs, quizzes, dialogues, classroom exchanges).
+QUESTION_KINDS = ("faq", "dialogue", "quiz", "classroom")
+# Named variants of MIX, for the "what the corpus contains" sweep (notebook 07's CORPUS
+# "tinyworld/<size>/<mix>"): the coverage pass is the same in each, so every corpus states every
+# fact in every phrasing; only the documents drawn after it change.
+DEFAULT_MIX = "default"
+CORPUS_MIXES = {
+    DEFAULT_MIX: MIX,
+    "no-questions": {k: (0.0 if k in QUESTION_KINDS else w) for k, w in MIX.items()},
+    "more-questions": {k: (3 * w if k in QUESTION_KINDS else w) for k, w in MIX.items()},
+}
 NUMBERS = {2: "two", 4: "four"}
 
 
@@ -297,16 +308,16 @@ def _coverage(world: World) -> list[tuple[str, str]]:
     return docs + [("encyclopedia", page) for page in encyclopedia_pages()]
 
 
-def generate_labelled_corpus(world: World, num_words: int | None = None
-                             ) -> list[tuple[str, str]]:
-    """(kind, text) for every pretraining document: coverage first, then a seeded mix of the
-    kinds in MIX up to the size's word budget, then shuffled."""
+def generate_labelled_corpus(world: World, num_words: int | None = None,
+                             mix: str = DEFAULT_MIX) -> list[tuple[str, str]]:
+    """(kind, text) for every pretraining document: coverage first, then a seeded draw of the
+    kinds with the weights of `CORPUS_MIXES[mix]` up to the size's word budget, shuffled."""
     target = size_spec(world.size).corpus_words if num_words is None else num_words
     docs = _coverage(world)
     words = sum(len(text.split()) for _, text in docs)
     rng = rng_for(world.seed, world.size, "corpus")
     makers = _makers(world, _facts_by_subject(world))
-    kinds, weights = list(MIX), list(MIX.values())
+    kinds, weights = list(CORPUS_MIXES[mix]), list(CORPUS_MIXES[mix].values())
     while words < target:
         kind = rng.choices(kinds, weights)[0]
         text = makers[kind](rng)
@@ -316,6 +327,7 @@ def generate_labelled_corpus(world: World, num_words: int | None = None
     return docs
 
 
-def generate_corpus(world: World, num_words: int | None = None) -> list[str]:
+def generate_corpus(world: World, num_words: int | None = None,
+                    mix: str = DEFAULT_MIX) -> list[str]:
     """The pretraining documents of `world` (plain text), as `generate_labelled_corpus` makes."""
-    return [text for _, text in generate_labelled_corpus(world, num_words)]
+    return [text for _, text in generate_labelled_corpus(world, num_words, mix)]

@@ -14,7 +14,7 @@ from flan_nb.errors import UserError
 import flan_nb.tinyworld.cot as tw_cot
 import flan_nb.tinyworld.variants as tw_variants
 from flan_nb.tinyworld.datasets import generate_datasets, split_sizes_of
-from flan_nb.tinyworld.documents import generate_labelled_corpus
+from flan_nb.tinyworld.documents import CORPUS_MIXES, DEFAULT_MIX, generate_labelled_corpus
 from flan_nb.tinyworld.world import World, generate_world, size_spec
 
 SPLITS = ("train", "validation", "test")
@@ -34,6 +34,7 @@ class TinyWorld:
         # (see flan_nb.tinyworld.datasets); an override sets a split alike for every dataset.
         self.split_sizes: dict[str, dict[str, int]] = split_sizes_of(self.spec, split_sizes)
         self.world: World = generate_world(seed, size)
+        self._mixed_corpora: dict[str, list[str]] = {}  # mix -> documents (`corpus_with`)
 
     @functools.cached_property
     def labelled_corpus(self) -> list[tuple[str, str]]:
@@ -44,6 +45,16 @@ class TinyWorld:
     def corpus(self) -> list[str]:
         """The pretraining documents (plain text)."""
         return [text for _, text in self.labelled_corpus]
+
+    def corpus_with(self, mix: str = DEFAULT_MIX) -> list[str]:
+        """The pretraining documents with the document mix `mix` (`CORPUS_MIXES`); the
+        default mix is `corpus`."""
+        if mix == DEFAULT_MIX:
+            return self.corpus
+        if mix not in self._mixed_corpora:
+            self._mixed_corpora[check_mix(mix)] = [
+                text for _, text in generate_labelled_corpus(self.world, mix=mix)]
+        return self._mixed_corpora[mix]
 
     @functools.cached_property
     def datasets(self) -> dict[str, dict[str, list[dict]]]:
@@ -78,9 +89,25 @@ def build(seed: int = 0, size: str = "book") -> TinyWorld:
     return _cached(seed, size)
 
 
-def corpus(seed: int = 0, size: str = "book") -> list[str]:
+def check_mix(mix: str) -> str:
+    """`mix` if it names a corpus mix, else one UserError listing them."""
+    if mix not in CORPUS_MIXES:
+        raise UserError(f"unknown TinyWorld corpus mix {mix!r}: choose one of "
+                        f"{', '.join(CORPUS_MIXES)}")
+    return mix
+
+
+def parse_corpus(corpus: str) -> tuple[str, str]:
+    """(size, mix) of a generated corpus named "tinyworld/<size>" or "tinyworld/<size>/<mix>"
+    (checked: a UserError names a bad size or mix)."""
+    _, size, mix = (corpus.split("/", 2) + [DEFAULT_MIX])[:3]
+    size_spec(size)
+    return size, check_mix(mix)
+
+
+def corpus(seed: int = 0, size: str = "book", mix: str = DEFAULT_MIX) -> list[str]:
     """The pretraining corpus of the TinyWorld for (seed, size): a list of documents."""
-    return build(seed, size).corpus
+    return build(seed, size).corpus_with(mix)
 
 
 def load_split(name: str, split: str, seed: int = 0, size: str = "book") -> list[dict]:
