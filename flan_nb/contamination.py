@@ -260,36 +260,42 @@ def _per_example(document: Mapping[str, Any], run: str, dataset: str, size: int)
     raise UserError(f"the results document has no scores of {run} on {dataset}: republish it")
 
 
-def clean_minus_all(scores: Sequence[Sequence[float]], dirty: Sequence[bool]):
-    """clean-subset mean - all-examples mean of (seeds, examples) scores, with a 95% interval.
+def clean_minus_all(scores: Sequence[Sequence[float]], clean: Sequence[bool]):
+    """clean-subset mean - all-examples mean of (seeds, examples) scores, with a 95% interval;
+    `clean` marks the examples of the clean subset.
 
-    The dirty set is fixed by the detector, not drawn, so the difference is a fixed linear
+    The clean set is fixed by the detector, not drawn, so the difference is a fixed linear
     combination of the per-example scores: the mean over examples of x_i (N c_i / N_c - 1),
     with c_i = 1 for a clean example. Its interval is `flan_nb.stats.mean_interval` of those
     values (seeds and examples resampled as for every other interval of the book)."""
     x = np.atleast_2d(np.asarray(scores, dtype=float))
-    clean = ~np.asarray(dirty, dtype=bool)
+    clean = np.asarray(clean, dtype=bool)
     weights = x.shape[1] * clean / clean.sum() - 1.0
     return stats.mean_interval([x * weights[None, :]])
 
 
-def _model_entry(scores: list[list[float]], dirty: list[bool]) -> dict[str, Any]:
+def _model_entry(scores: list[list[float]], matches: Sequence[Match]) -> dict[str, Any]:
+    """All examples vs the clean subset: examples the detector checked and found nowhere in
+    the corpus (one too short to check is in "all" but not "clean": it was never shown clean)."""
     x = np.asarray(scores, dtype=float)
-    clean = ~np.asarray(dirty, dtype=bool)
+    clean = np.array([m.checkable and not m.dirty for m in matches], dtype=bool)
     entry: dict[str, Any] = {"all": stats.mean_interval([x]).as_dict()}
+    if not any(m.dirty for m in matches):
+        # Nothing found: "all" is the clean subset only when every example was checked.
+        whole = clean.all()
+        zero = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+        return {**entry, "clean": entry["all"] if whole else None,
+                "clean_minus_all": zero if whole else None, "verdict": NO_DIRTY,
+                "drops_over_paper_threshold": False}
     if clean.sum() < MIN_CLEAN:
         clean_mean = round(float(x[:, clean].mean()), 2) if clean.any() else None
         return {**entry, "clean": None if clean_mean is None else {
             "mean": clean_mean, "ci_low": None, "ci_high": None},
             "clean_minus_all": None, "verdict": TOO_FEW_CLEAN,
             "drops_over_paper_threshold": None}
-    if clean.all():
-        zero = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
-        return {**entry, "clean": entry["all"], "clean_minus_all": zero, "verdict": NO_DIRTY,
-                "drops_over_paper_threshold": False}
     cx = x[:, clean]
     entry["clean"] = stats.mean_interval([cx]).as_dict()
-    diff = clean_minus_all(x, dirty)
+    diff = clean_minus_all(x, clean)
     entry["clean_minus_all"] = diff.as_dict()
     entry["verdict"] = {stats.HELPS: CLEAN_HIGHER, stats.HURTS: CLEAN_LOWER}.get(
         stats.verdict(diff), NO_CHANGE)
@@ -347,7 +353,7 @@ def section(document: Mapping[str, Any], *, ngram: int = DEFAULT_NGRAM,
                  "num_seeds": len(tuned_runs)}
         for model, runs in (("base", base_runs), ("tuned", tuned_runs)):
             entry[model] = _model_entry([_per_example(document, r, name, size) for r in runs],
-                                        dirty)
+                                        d["matches"])
             if not entry["num_checkable"]:  # "no dirty example" would claim a check
                 entry[model]["verdict"] = NONE_CHECKABLE
         entry["dirty_examples"] = [

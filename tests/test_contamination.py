@@ -94,9 +94,25 @@ def test_clean_minus_all_is_the_difference_of_the_two_means():
     rng = np.random.default_rng(0)
     scores = rng.uniform(0, 100, size=(3, 40))
     dirty = rng.uniform(size=40) < 0.3
-    diff = c.clean_minus_all(scores, dirty)
+    diff = c.clean_minus_all(scores, ~dirty)
     assert diff.mean == pytest.approx(scores[:, ~dirty].mean() - scores.mean())
     assert diff.ci_low <= diff.mean <= diff.ci_high
+
+
+def test_examples_too_short_to_check_are_never_counted_clean():
+    dirty, clean, short = c.Match(True, "a b", 0), c.Match(False), c.Match(False, checkable=False)
+    scores = [[0.0, 100.0, 100.0, 50.0, 50.0]]
+    entry = c._model_entry(scores, [dirty, clean, clean, short, short])
+    assert entry["clean"]["mean"] == pytest.approx(100.0)  # the two checked clean examples
+    assert entry["clean_minus_all"]["mean"] == pytest.approx(100.0 - 60.0)
+    # One checked example, dirty; the rest unchecked: no clean subset to compare.
+    entry = c._model_entry(scores, [dirty, short, short, short, short])
+    assert entry["verdict"] == c.TOO_FEW_CLEAN and entry["clean"] is None
+    # Nothing dirty: the whole set is the clean one only if every example was checked.
+    entry = c._model_entry(scores, [clean, clean, clean, short, short])
+    assert entry["verdict"] == c.NO_DIRTY and entry["clean"] is None
+    entry = c._model_entry(scores, [clean] * 5)
+    assert entry["verdict"] == c.NO_DIRTY and entry["clean"] == entry["all"]
 
 
 # -- a published document, built by hand ----------------------------------------------------
