@@ -165,15 +165,26 @@ def test_cot_readings_are_paired_changes_read_from_their_intervals():
     assert keeps.interval["mean"] == 75.0 and ch15.direction(keeps.interval) == "higher"
     direct = readings["nli (direct): tuned with CoT data - without"]
     assert direct.interval["mean"] == -20.0 and direct.row()["direction"] == "lower"
-    trigger = readings["base: step by step - direct"]
-    assert trigger.interval["mean"] == 0.0 and trigger.row()["direction"] == (
-        "no detectable change")
+    trigger = readings["base: step by step - direct"]  # the base scores 0 with both prompts
+    assert trigger.interval["mean"] == 0.0 and trigger.row()["direction"] == ch15.AT_FLOOR
     assert ch15.reading_metrics("cot", readings.values())[
         "cot/CoT_prompt__tuned_with_CoT_data___tuned_without"] == 75.0
     rows = ch15.cot_rows(doc)
     assert [r["model"] for r in rows] == ["base (untuned)", "tuned, no CoT data",
                                           "tuned with CoT data"]
     assert rows[2]["CoT prompt"].startswith("75.0 [")
+
+
+def test_a_floor_is_said_once_and_named_in_every_reading_it_touches():
+    doc = _document()
+    assert ch15.floor_markdown(doc) is None  # the CoT-tuned model answers some
+    for c in doc["clusters"]:
+        for model in ("base", "tuned"):
+            c[model] = {"mean": 0.0, "ci_low": 0.0, "ci_high": 0.0}
+    hist = {"histogram": {"answers": {"dancing": 5, "seeds": 2}, "total": 7}}
+    doc["datasets"] = [{"cluster": "cot_held_out", "base_figures": hist, "tuned_figures": hist}]
+    text = ch15.floor_markdown(doc)
+    assert text.startswith("**At the floor.**") and "'dancing' (10), 'seeds' (4)" in text
 
 
 def test_a_reading_missing_from_the_document_says_not_measured():

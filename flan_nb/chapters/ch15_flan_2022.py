@@ -176,8 +176,43 @@ def change(document: Mapping[str, Any], cluster: str, first: tuple, second: tupl
     return stats.mean_interval(groups).as_dict()
 
 
-def direction(interval: Mapping[str, float] | None) -> str:
-    """higher / lower / no detectable change, from where the interval lies relative to 0."""
+AT_FLOOR = "both at 0: not a test"
+
+
+def at_floor(document: Mapping[str, Any], cluster: str, *compared: tuple) -> bool:
+    """Is every compared (setting, format, model) scored 0 on every example (mean and upper
+    bound 0)? Then a change of 0 says nothing about the paper's reading."""
+    found = [entry(document, setting, cluster, fmt) for setting, fmt, _ in compared]
+    return all(f is not None and f[m]["mean"] == 0 and f[m]["ci_high"] == 0
+               for f, (_, _, m) in zip(found, compared))
+
+
+def floor_markdown(document: Mapping[str, Any]) -> str | None:
+    """One sentence when every model scores 0 on the held-out multi-step questions with every
+    prompt (a floor), else None."""
+    rows = [c for c in document["clusters"] if c["cluster"] == COT_CLUSTER]
+    if not rows or any(c[m]["ci_high"] > 0 for c in rows for m in ("base", "tuned")):
+        return None
+    answers: dict[str, int] = {}
+    for d in document["datasets"]:
+        if d["cluster"] == COT_CLUSTER:
+            for model in ("base", "tuned"):
+                for answer, n in d[f"{model}_figures"]["histogram"]["answers"].items():
+                    answers[answer] = answers.get(answer, 0) + n
+    common = sorted(answers.items(), key=lambda kv: -kv[1])[:5]
+    return (f"**At the floor.** No model answers a single held-out multi-step question, with "
+            f"any prompt ({len(rows)} comparisons, every score 0.0 with a 95% interval of "
+            f"[0.0, 0.0]): the chain-of-thought readings below compare zeros and cannot test "
+            f"the paper's. What the models answer instead (extracted answers, most frequent "
+            f"over every model and prompt): "
+            + ", ".join(f"{a!r} ({n})" for a, n in common) + ".")
+
+
+def direction(interval: Mapping[str, float] | None, floor: bool = False) -> str:
+    """higher / lower / no detectable change, from where the interval lies relative to 0
+    (or that both sides are at the floor)."""
+    if floor:
+        return AT_FLOOR
     if interval is None:
         return "not measured"
     return {stats.HELPS: "higher", stats.HURTS: "lower"}.get(
@@ -234,14 +269,17 @@ class Reading:
     paper: str
     what: str
     interval: dict[str, float] | None
+    floor: bool = False  # both sides score 0 everywhere: not a test of the paper's reading
 
     def row(self) -> dict[str, str]:
         return {"Flan 2022": self.paper, "ours": self.what,
-                "change [95% CI]": _ci(self.interval), "direction": direction(self.interval)}
+                "change [95% CI]": _ci(self.interval),
+                "direction": direction(self.interval, self.floor)}
 
 
 def _reading(document, key, what, cluster, first, second) -> Reading:
-    return Reading(PAPER[key], what, change(document, cluster, first, second))
+    return Reading(PAPER[key], what, change(document, cluster, first, second),
+                   at_floor(document, cluster, first, second))
 
 
 def reading_rows(readings: Sequence[Reading]) -> list[dict[str, str]]:
