@@ -258,7 +258,7 @@ def test_reference_reading_states_the_goal_and_the_chance_yardstick(document):
     one = {**document, "clusters": [{**c, "setting": {}, "cluster": name} for c, name in zip(
         document["clusters"], ("nli", "commonsense", "translation", "sentiment"))]}
     text = ch10.reference_markdown(ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), one, []))
-    assert "Tuning helps on 3 of 4 held-out clusters: the issue's goal" in text
+    assert "Tuning helps on 3 of 4 held-out clusters: the chapter's goal" in text
     assert "is met." in text and "on 0.10 clusters on average" in text
 
 
