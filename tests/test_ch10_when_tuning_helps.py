@@ -269,3 +269,13 @@ def test_bases_are_labelled_by_what_differs_between_them(document):
     assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "corpus mix no-questions"
     assert ch10.setting_label(document, {"BASE_RUN": SHORT}) == "corpus mix default"
     assert ch10.setting_label(document, {"NUM_STEPS": 480}) == "480 tuning steps"
+
+
+def test_runs_shared_by_name_but_trained_apart_are_pointed_out(document):
+    other = copy.deepcopy(document)
+    for doc, commit, loss in ((document, "aaaaaaa1", 0.78), (other, "bbbbbbb2", 0.79)):
+        doc["provenance"]["commit"] = commit
+        doc["provenance"]["runs"][0]["metrics"]["final_loss"] = loss
+    note = ch10.retrained_markdown("`sweep`", document, "the reference", other)
+    assert note.startswith("Note: the runs `sweep` shares") and "1 differ" in note and "aaaaaaa and bbbbbbb" in note
+    assert ch10.retrained_markdown("`sweep`", document, "the reference", document) is None

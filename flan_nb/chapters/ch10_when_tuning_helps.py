@@ -24,7 +24,7 @@ from flan_nb.chapters.published import Published as Sweep
 from flan_nb.chapters.published import change_warnings, check_plan_file, clusters, compare
 from flan_nb.chapters.published import json_key, probe_cells
 from flan_nb.chapters.published import load_published as load_sweep
-from flan_nb.chapters.published import not_run_markdown, settings
+from flan_nb.chapters.published import not_run_markdown, retrained_markdown, settings
 from flan_nb.chapters.published import format_interval as _ci
 from flan_nb.chapters.published import yerr as _yerr
 from flan_nb.errors import require

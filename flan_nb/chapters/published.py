@@ -67,6 +67,32 @@ def change_warnings(changes: Sequence[str], shown: int = 3) -> list[str]:
     return lines
 
 
+def retrained_shared_runs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Runs two published documents share by name whose recorded training differs (their
+    final losses): the two were published from different trainings of the same plan steps
+    (another runs folder or code commit), so their shared numbers need not agree."""
+    def losses(doc):
+        return {r["name"]: r.get("metrics", {}).get("final_loss")
+                for r in doc.get("provenance", {}).get("runs", [])}
+
+    la, lb = losses(a), losses(b)
+    return [name for name in la if name in lb and None not in (la[name], lb[name])
+            and la[name] != lb[name]]
+
+
+def retrained_markdown(name_a: str, a: Mapping[str, Any], name_b: str,
+                       b: Mapping[str, Any]) -> str | None:
+    """One sentence when `a` and `b` share runs trained differently (else None)."""
+    runs = retrained_shared_runs(a, b)
+    if not runs:
+        return None
+    commits = (a["provenance"].get("commit", "?")[:7], b["provenance"].get("commit", "?")[:7])
+    return (f"Note: the runs {name_a} shares by name with {name_b} were trained separately "
+            f"for each ({len(runs)} differ in final loss, e.g. `{runs[0]}`; published at "
+            f"commits {commits[0]} and {commits[1]}), so the numbers the two share can differ "
+            f"by their run-to-run spread.")
+
+
 def not_run_markdown(published: Published) -> str:
     """What the page says for a plan that was never published."""
     return (f"**{published.stem}: not run yet.** {published.plan.description} "
