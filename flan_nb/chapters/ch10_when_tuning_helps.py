@@ -583,8 +583,11 @@ def not_tried_markdown(sweeps: Mapping[str, Sweep]) -> str:
         "- **Model size** (`MODEL` of notebook 07, `small-5m` and below): chapter 12's "
         "Figure 7 plans (`notebooks/plans/figure7_tiny.yaml`, `figure7_small.yaml`) sweep it "
         "with the same token budget; the chapter shows whether they are published.",
-        "- **Shared answer spaces** (OPTIONS on every template, labels shared across "
-        "clusters): not yet a parameter of the templates or the plans.",
+        "- **Shared answer spaces**: every classification template already ends with the "
+        "paper's OPTIONS suffix (`flan_nb.templates.render`), and clusters share answer "
+        "strings where their tasks allow (yes/no, names, colours). Measuring what that buys "
+        "needs the opposite setting, tuning without the suffix, which is not yet a parameter "
+        "of notebook 08.",
     ]
     for stem, sweep in sweeps.items():
         if sweep.document is None:
