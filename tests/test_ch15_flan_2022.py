@@ -211,3 +211,17 @@ def test_task_scaling_reads_the_task_counts_of_chapter_10s_plan():
     assert ch15.task_counts(sweep) == [0, 9, 31, 89, 244]
     line = ch15.task_scaling_line(sweep)
     assert "9 -> 89 -> 282 -> 1,836" in line and "244" in line
+
+
+def test_task_readings_compare_task_counts_only_example_by_example():
+    from flan_nb.chapters.published import load_published
+    from flan_nb.runs import repo_root
+
+    sweep = load_published(repo_root() / "notebooks" / "plans" / "when_tuning_helps_tasks.yaml")
+    if sweep.document is None:
+        pytest.skip("when_tuning_helps_tasks is not published")
+    readings = ch15.task_readings(sweep.document)
+    counts = [n for n in ch15.task_counts(sweep) if n > 0]
+    assert len(readings) == 2 * 3  # (fewest -> most, before-most -> most) x 3 clusters
+    assert f"with {counts[-1]} tuning tasks - with {counts[0]} tuning tasks" in readings[0].what
+    assert all(r.interval is not None for r in readings)

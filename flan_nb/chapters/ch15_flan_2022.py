@@ -39,6 +39,7 @@ PAPER = {
     "trigger_base": "... and not on untuned PaLM",
     "mixed_zero": "mixing zero- and few-shot templates improves zero-shot",
     "mixed_few": "... and improves few-shot",
+    "more_tasks": "more tuning tasks raise held-out scores (diminishing past ~282 tasks)",
 }
 PAPER_TASKS = ch10.FLAN2022_TASKS  # 9 -> 89 -> 282 -> 1,836 tuning tasks
 PAPER_COT_WEIGHT = 0.05  # Flan 2022's final mixture weight of its CoT data (PAPER.md)
@@ -402,6 +403,22 @@ def task_scaling_line(sweep: Published) -> str:
     ours = ", ".join("the split's datasets" if n == 0 else f"{n:,}" for n in task_counts(sweep))
     return (f"Flan 2022 tunes on {' -> '.join(f'{n:,}' for n in PAPER_TASKS)} tasks; "
             f"the sweep here on {ours or 'no task count'} (`{sweep.stem}`).")
+
+
+def task_readings(document: Mapping[str, Any]) -> list[Reading]:
+    """Flan 2022's task-scaling reading beside ours: per held-out cluster, how the paired
+    gain (tuned - base) changes from the fewest to the most tuning tasks, example by example
+    (`ch10.gain_change`), then from the step before the most to the most (diminishing?).
+    Task counts only: NUM_TUNING_TASKS = 0 (the split's datasets) is the book's tuning."""
+    order = [s for s in settings(document) if s.get("NUM_TUNING_TASKS", 0) > 0]
+    if len(order) < 2:
+        return []
+    label = ch10.setting_label
+    steps = [(order[0], order[-1])] + ([(order[-2], order[-1])] if len(order) > 2 else [])
+    return [Reading(PAPER["more_tasks"] if i == 0 else "... with diminishing returns",
+                    f"{cluster}: gain with {label(document, b)} - with {label(document, a)}",
+                    ch10.gain_change(document, cluster, a, b))
+            for i, (a, b) in enumerate(steps) for cluster in clusters(document)]
 
 
 # -- metrics ---------------------------------------------------------------------------------
