@@ -182,9 +182,9 @@ def test_one_setting_sweep_plots_clusters_along_x_and_reads_them_as_the_paper_gr
     plt.close(fig)
     sweep = ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), one, [])
     text = ch10.cluster_reading(sweep)  # verdicts: no change, helps, helps, helps
-    assert "helps on 1 of 2 (translation) of the paper's instruction-like clusters" in text
-    assert "on 1 of 1 (commonsense) of its sentence-completion ones" in text
-    assert "on 1 of 1 (sentiment) of the others" in text
+    assert "helps on 1 of the 2 clusters the paper calls instruction-like (translation)" in text
+    assert "on 1 of the 1 clusters it calls sentence completion (commonsense)" in text
+    assert "on 1 of the 1 clusters it does not group (sentiment)" in text
 
 
 def test_unpublished_sweep_is_not_run_yet_and_a_corrupt_one_is_an_error(tmp_path, monkeypatch):

@@ -525,15 +525,19 @@ def cluster_reading(reference: Sweep) -> str:
     verdict = {c["cluster"]: c["verdict"] for c in reference.document["clusters"]
                if not c["setting"]}
 
-    def group(names: Sequence[str]) -> str:
+    def group(names: Sequence[str], what: str) -> str:
         got = [n for n in names if n in verdict]
         helped = [n for n in got if verdict[n] == stats.HELPS]
-        return f"{len(helped)} of {len(got)} ({_names(helped)})" if got else "none measured"
+        if not got:
+            return f"none of the clusters {what} (none is held out)"
+        return (f"{len(helped)} of the {len(got)} clusters {what}"
+                + (f" ({_names(helped)})" if helped else ""))
 
     others = [n for n in verdict if n not in PAPER_INSTRUCTION_CLUSTERS + PAPER_LM_CLUSTERS]
-    return (f"Held out in turn here, tuning helps on {group(PAPER_INSTRUCTION_CLUSTERS)} of "
-            f"the paper's instruction-like clusters, on {group(PAPER_LM_CLUSTERS)} of its "
-            f"sentence-completion ones, and on {group(others)} of the others.")
+    return (f"Held out in turn here, tuning helps on "
+            f"{group(PAPER_INSTRUCTION_CLUSTERS, 'the paper calls instruction-like')}, on "
+            f"{group(PAPER_LM_CLUSTERS, 'it calls sentence completion')}, and on "
+            f"{group(others, 'it does not group')}.")
 
 
 def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
