@@ -40,7 +40,7 @@ assignments: $(STAMP)
 
 # Regenerates every published results file (results/<plan>.json) from its plan: runs what is
 # missing (resumable), evaluates and rewrites the file with its provenance. Commit the result.
-# The book plan takes about 40 minutes on 2 cores; see the README.
+# The book plan takes about 45 minutes on 2 cores (10 held-out clusters); see the README.
 results: $(STAMP)
 	@for f in results/*.json; do \
 	  plan=notebooks/plans/$$(basename $$f .json).yaml; \
