@@ -66,13 +66,24 @@ def test_figure10_lines_count_settings_by_verdict():
     row = {"num_examples": "32", "datasets": ["a", "b"], "num_seeds": 3,
            "base": _interval(50, 45, 55), "tuned": _interval(60, 55, 65),
            "difference": _interval(10, 8, 12), "verdict": stats.HELPS}
-    settings = [{"verdict": stats.HELPS}, {"verdict": stats.NO_CHANGE},
-                {"verdict": stats.HURTS}]
-    lines = ch13.figure10_lines({"overall": [row], "settings": settings})
+    from flan_nb import results, tasks
+
+    floor = results.floors_on("tw_rte", tasks.load_examples("tw_rte", "test", size="smoke"),
+                              size="smoke", seed=0)["majority"]
+    around, above = _interval(floor, floor - 5, floor + 5), _interval(90, 85, 95)
+    settings = [{"dataset": "tw_rte", "num_examples": "32", "verdict": stats.HELPS,
+                 "base": around, "tuned": above},
+                {"dataset": "tw_rte", "num_examples": "all", "verdict": stats.NO_CHANGE,
+                 "base": around, "tuned": around},
+                {"dataset": "tw_rte", "num_examples": "all", "verdict": stats.HURTS,
+                 "base": above, "tuned": above}]
+    lines = ch13.figure10_lines({"overall": [row], "settings": settings, "evaluation": {
+        "prompt_tuning": {"size": "smoke", "max_test_examples": None}}})
     assert lines[0].startswith("- n = 32, averaged over 2 datasets: FLAN - base 10.0 [8.0, 12.0]")
     assert lines[1] == ("- Per dataset and size: FLAN better in 1 of 3 settings, worse in 1, no "
                         "detectable change in 1.")
     assert lines[2] == "- With 32 examples the gain is not distinguishable from 10 points."
+    assert lines[3].startswith("- At the floor: in 1 of 3 settings (tw_rte n=all) both")
 
 
 def test_the_chapter_config_rejects_swapped_or_missing_plans():

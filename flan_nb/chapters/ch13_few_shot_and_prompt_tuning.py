@@ -16,7 +16,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from flan_nb import plans, prompt_results, results, stats
+from flan_nb import plans, prompt_results, results, stats, tasks
 from flan_nb.chapters import published as published_lib
 from flan_nb.chapters.published import Published, check_plan_file, format_interval
 from flan_nb.chapters.published import load_published, yerr
@@ -366,7 +366,30 @@ def figure10_lines(document) -> list[str]:
         if str(r["num_examples"]) == "32":
             lines.append(f"- With 32 examples the gain is "
                          f"{margin_reading(r['difference'], PAPER_FIGURE10_MARGIN)}.")
+    floored = floor_settings(document)
+    if floored:
+        lines.append(f"- At the floor: in {len(floored)} of {len(rows)} settings "
+                     f"({', '.join(floored)}) both start models' intervals contain the "
+                     f"majority-class floor of the scored examples: the prompt learned nothing "
+                     f"that beats always giving the commonest label, from either model, so "
+                     f"those settings cannot test the paper's reading.")
     return lines
+
+
+def floor_settings(document) -> list[str]:
+    """The (dataset, n) settings whose base and FLAN intervals both contain the majority-class
+    floor of the test examples scored (`flan_nb.results.floors_on`; TinyWorld only)."""
+    ev = document["evaluation"]["prompt_tuning"]
+    out = []
+    for r in document["settings"]:
+        seed = ev.get("seed", 0)  # the world's seed (prompt_results.Settings)
+        examples = tasks.load_examples(r["dataset"], "test", seed=seed, size=ev["size"],
+                                       limit=ev.get("max_test_examples"))
+        floors = results.floors_on(r["dataset"], examples, size=ev["size"], seed=seed)
+        if floors and all(r[m]["ci_low"] <= floors["majority"] <= r[m]["ci_high"]
+                          for m in ("base", "tuned")):
+            out.append(f"{r['dataset']} n={r['num_examples']}")
+    return out
 
 
 def figure10_paper_markdown(document) -> str:
