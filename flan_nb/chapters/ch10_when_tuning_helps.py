@@ -281,35 +281,41 @@ def gain_change(document: Mapping[str, Any], cluster: str, first: Mapping[str, A
 
 
 def knob_lines(document: Mapping[str, Any]) -> list[str]:
-    """Per cluster: does the gain move between the sweep's first and last settings? Read
-    from the interval of the change of the paired gain (same examples), or, without
-    per-example scores, from whether the two gains' intervals overlap."""
+    """Per cluster: does the gain move between the sweep's first setting and another? Every
+    other setting of a sweep of up to 3 (unordered knobs, e.g. corpus mixes), the last of a
+    longer one (ordered knobs, e.g. task counts). Read from the interval of the change of the
+    paired gain (same examples), or, without per-example scores, from whether the two gains'
+    intervals overlap."""
     order = settings(document)
     if len(order) < 2:
         return []
-    first, last = order[0], order[-1]
-    a, b = setting_label(document, first), setting_label(document, last)
+    first = order[0]
+    others = order[1:] if len(order) <= 3 else [order[-1]]
+    a = setting_label(document, first)
     lines = []
     for cluster in clusters(document):
         by = {json_key(c["setting"]): c for c in document["clusters"] if c["cluster"] == cluster}
-        lo, hi = by.get(json_key(first)), by.get(json_key(last))
-        if lo is None or hi is None:
-            continue
-        change = gain_change(document, cluster, first, last)
-        if change is not None:
-            how = {stats.HELPS: "higher", stats.HURTS: "lower"}.get(
-                stats.verdict(stats.Interval(**change)), "indistinguishable")
-            why = f"change {_ci(change)}, its 95% interval " + (
-                "contains 0" if how == "indistinguishable" else
-                "above 0" if how == "higher" else "below 0")
-        else:
-            how = compare(hi["difference"], lo["difference"])
-            why = ("the two intervals overlap" if how == "indistinguishable"
-                   else "the two intervals do not overlap")
-        text = {"higher": "larger", "lower": "smaller",
-                "indistinguishable": "not distinguishable"}[how]
-        lines.append(f"- {cluster}: the gain {lo['difference']['mean']:+.1f} with {a} "
-                     f"becomes {hi['difference']['mean']:+.1f} with {b}: {text} ({why}).")
+        lo = by.get(json_key(first))
+        for other in others:
+            hi = by.get(json_key(other))
+            if lo is None or hi is None:
+                continue
+            change = gain_change(document, cluster, first, other)
+            if change is not None:
+                how = {stats.HELPS: "higher", stats.HURTS: "lower"}.get(
+                    stats.verdict(stats.Interval(**change)), "indistinguishable")
+                why = f"change {_ci(change)}, its 95% interval " + (
+                    "contains 0" if how == "indistinguishable" else
+                    "above 0" if how == "higher" else "below 0")
+            else:
+                how = compare(hi["difference"], lo["difference"])
+                why = ("the two intervals overlap" if how == "indistinguishable"
+                       else "the two intervals do not overlap")
+            text = {"higher": "larger", "lower": "smaller",
+                    "indistinguishable": "not distinguishable"}[how]
+            lines.append(f"- {cluster}: the gain {lo['difference']['mean']:+.1f} with {a} "
+                         f"becomes {hi['difference']['mean']:+.1f} with "
+                         f"{setting_label(document, other)}: {text} ({why}).")
     return lines
 
 
