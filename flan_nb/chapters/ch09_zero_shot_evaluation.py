@@ -83,11 +83,14 @@ def plot_clusters(clusters: Sequence[Mapping[str, Any]],
             ax.hlines(c["majority_floor"], i - 0.45, i + 0.45, colors="k", linestyles=":",
                       label=None if labelled else "majority-class floor")
             labelled = True
-    ax.set_xticks(range(len(names)), [textwrap.fill(CLUSTERS.get(n, n), 14) for n in names],
-                  fontsize=8 if len(names) > 5 else None)
+    many = len(names) > 5  # then one tilted line per label, so neighbours do not run together
+    ax.set_xticks(range(len(names)), [CLUSTERS.get(n, n) if many
+                                      else textwrap.fill(CLUSTERS.get(n, n), 16) for n in names],
+                  fontsize=8 if many else None, rotation=30 if many else 0,
+                  ha="right" if many else "center", rotation_mode="anchor")
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Held-out clusters: each evaluated on a model tuned without it")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.42 if many else -0.2))
     return fig
 
 
@@ -119,16 +122,19 @@ def plot_datasets(datasets: Sequence[Mapping[str, Any]],
                 ax.hlines(floors[kind], i + a, i + b, colors=color, linestyles=style,
                           label=None if kind in labelled else f"{kind} floor")
                 labelled.add(kind)
+    many = len(names) > 10  # then one tilted line per label
+    sep = ", " if many else "\n"
     labels = []
     for d, value in zip(datasets, paper_values):
         mirror = ""
         if value is not None:
             rounds = mirrors[d["dataset"]]  # "ANLI R1" .. "ANLI R3" -> "ANLI R1-R3"
             label = rounds[0] if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1].split()[-1]}"
-            mirror = f"\npaper: {label}"
-        labels.append(f"{d['dataset']}\n({d['metric']}){mirror}")
-    ax.set_xticks(range(len(names)), labels, fontsize=7)
+            mirror = f"{sep}paper: {label}"
+        labels.append(f"{d['dataset']}{sep if not many else ' '}({d['metric']}){mirror}")
+    ax.set_xticks(range(len(names)), labels, fontsize=7, rotation=45 if many else 0,
+                  ha="right" if many else "center", rotation_mode="anchor")
     ax.set_ylabel("zero-shot score (%)")
     ax.set_title("Per dataset: mean over seeds, templates and examples (95% CI)")
-    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.2))
+    ax.legend(fontsize=7, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.5 if many else -0.2))
     return fig
