@@ -219,6 +219,7 @@ def test_config_names_the_bad_value():
     ("when_tuning_helps_tasks", "book", None),
     ("when_tuning_helps_corpus", "book", None),
     ("when_tuning_helps_tuning_steps", "book", None),
+    ("when_tuning_helps_options", "book", None),
     ("when_tuning_helps_smoke", "smoke", 3)])
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):
     """A run both plans name has the same parameters (trained once), and comes before every
@@ -269,6 +270,8 @@ def test_bases_are_labelled_by_what_differs_between_them(document):
     assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "corpus mix no-questions"
     assert ch10.setting_label(document, {"BASE_RUN": SHORT}) == "corpus mix default"
     assert ch10.setting_label(document, {"NUM_STEPS": 480}) == "480 tuning steps"
+    assert ch10.setting_label(document, {"OPTIONS_SUFFIX": False}) == (
+        "tuned without any options list")
 
 
 def test_runs_shared_by_name_but_trained_apart_are_pointed_out(document):

@@ -38,6 +38,9 @@ def test_tuning_chapter_starts_from_the_base_and_holds_out_nli(run_smoke):
     ({"FORMAT": "few-shot"}, "FORMAT must be one of"),
     ({"NUM_TEMPLATES": 11}, "has 10 templates: choose 0"),
     ({"NUM_TEMPLATES": 2, "FORMAT": "no-template"}, "has none"),
+    ({"OPTIONS_SUFFIX": "no"}, "OPTIONS_SUFFIX must be True or False"),
+    ({"OPTIONS_SUFFIX": False, "FORMAT": "no-template"}, "OPTIONS_SUFFIX = False removes"),
+    ({"OPTIONS_SUFFIX": False, "FEW_SHOT_FRACTION": 0.5}, "set FEW_SHOT_FRACTION = 0"),
     ({"DATASETS_PER_CLUSTER": 9}, "the largest tuning cluster has"),
     ({"NUM_TUNING_TASKS": 9, "DATASETS_PER_CLUSTER": 1}, "draws its own tasks"),
 ])
@@ -93,6 +96,24 @@ def test_ablation_formats_have_one_rendering_and_no_instruction(fmt):
     assert rendered.inputs.startswith("[") == (fmt == "dataset-name")
     flan = [tasks.get("tw_rte").render(fields, t).inputs for t in range(10)]
     assert rendered.inputs not in flan
+
+
+def test_without_the_options_suffix_prompts_keep_their_choices_but_never_list_them():
+    from flan_nb import formats, tasks
+    from flan_nb.chapters import book_config
+
+    config = book_config("08_instruction_tuning", options_suffix=False)
+    assert config.num_templates_of(["tw_rte"]) == {"tw_rte": len(tasks.get("tw_rte").templates)}
+    spec = tasks.get("tw_rte")
+    for fields in tasks.load_examples("tw_rte", "train", size="smoke")[:3]:
+        for template_id in range(len(spec.templates)):
+            plain, with_list = config.render("tw_rte", fields, template_id), spec.render(
+                fields, template_id)
+            assert plain == formats.without_options(spec, fields, template_id)
+            assert "OPTIONS" not in plain.inputs and plain.targets == with_list.targets
+            assert plain.options == with_list.options  # rank classification still has them
+            if with_list.options:
+                assert len(plain.inputs) < len(with_list.inputs)
 
 
 def test_num_templates_limits_the_template_ids_the_mixture_draws():

@@ -65,6 +65,10 @@ class TuningChapterConfig(TrainingSettings):
     # the raw inputs after the dataset's name ("dataset-name"); see flan_nb.formats.
     format: str
     num_templates: int  # Appendix B: tune on each dataset's first N templates; 0 = all
+    # The paper's options suffix (OPTIONS and one "- answer" line per choice) on every
+    # classification template; False tunes without any options list (chapter 10's
+    # shared-answer-space ablation; evaluation keeps the suffix).
+    options_suffix: bool
     # Flan 2022's CoT mixture: add TinyWorld's chain-of-thought tuning datasets (twc_*, mixture
     # "cot", flan_nb.tinyworld.cot), rendered with their rationales (the "cot" format).
     cot_mixture: bool
@@ -87,6 +91,13 @@ class TuningChapterConfig(TrainingSettings):
             value = getattr(self, name)
             require(isinstance(value, int) and not isinstance(value, bool) and value >= 0,
                     f"{name.upper()} must be an integer >= 0 (0: all), got {value!r}")
+        require(isinstance(self.options_suffix, bool),
+                f"OPTIONS_SUFFIX must be True or False, got {self.options_suffix!r}")
+        require(self.options_suffix or self.format == "zero-shot",
+                f"OPTIONS_SUFFIX = False removes the options from FLAN's templates, but FORMAT "
+                f"= {self.format!r} has none; set OPTIONS_SUFFIX = True or FORMAT = \"zero-shot\"")
+        require(self.options_suffix or not self.few_shot_fraction,
+                "OPTIONS_SUFFIX = False tunes zero-shot prompts only; set FEW_SHOT_FRACTION = 0")
         require(self.num_templates == 0 or self.format == "zero-shot",
                 f"NUM_TEMPLATES={self.num_templates} chooses FLAN templates, but FORMAT = "
                 f"{self.format!r} has none; set NUM_TEMPLATES = 0 or FORMAT = \"zero-shot\"")
@@ -196,6 +207,8 @@ class TuningChapterConfig(TrainingSettings):
         spec = tasks.get(name)
         if spec.cluster == COT_MIXTURE_CLUSTER:
             return formats.render_format("cot", spec, fields, template_id)
+        if not self.options_suffix:
+            return formats.without_options(spec, fields, template_id)
         return formats.render_format(self.format, spec, fields, template_id)
 
     def renderer(self, tokenizer):

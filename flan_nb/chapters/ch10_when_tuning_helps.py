@@ -55,6 +55,7 @@ KNOB_TITLES = {
     "when_tuning_helps_tasks": "Number of tuning tasks (Flan 2022's axis)",
     "when_tuning_helps_corpus": "What the corpus contains: documents that ask questions",
     "when_tuning_helps_tuning_steps": "Tuning length",
+    "when_tuning_helps_options": "Shared answer spaces: the options suffix in tuning prompts",
     "when_tuning_helps_smoke": "Pretraining length, smoke-sized (a test of the path)",
 }
 
@@ -134,6 +135,9 @@ def setting_label(document: Mapping[str, Any], setting: Mapping[str, Any]) -> st
     for key, value in setting.items():
         if key == "BASE_RUN":
             parts.append(_base_label(document, str(value)))
+        elif key == "OPTIONS_SUFFIX":
+            parts.append("tuned with the options suffix" if value
+                         else "tuned without any options list")
         elif key == "NUM_STEPS":  # a setting of the tuning runs: their length
             parts.append(f"{value:,} tuning steps")
         elif key == "NUM_TUNING_TASKS":
@@ -593,11 +597,6 @@ def not_tried_markdown(sweeps: Mapping[str, Sweep]) -> str:
         "- **Model size** (`MODEL` of notebook 07, `small-5m` and below): chapter 12's "
         "Figure 7 plans (`notebooks/plans/figure7_tiny.yaml`, `figure7_small.yaml`) sweep it "
         "with the same token budget; the chapter shows whether they are published.",
-        "- **Shared answer spaces**: every classification template already ends with the "
-        "paper's OPTIONS suffix (`flan_nb.templates.render`), and clusters share answer "
-        "strings where their tasks allow (yes/no, names, colours). Measuring what that buys "
-        "needs the opposite setting, tuning without the suffix, which is not yet a parameter "
-        "of notebook 08.",
     ]
     for stem, sweep in sweeps.items():
         if sweep.document is None:
