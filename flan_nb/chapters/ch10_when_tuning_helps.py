@@ -433,8 +433,6 @@ def plot_sweep(document: Mapping[str, Any], title: str):
 
     order = settings(document)
     names = clusters(document)
-    if len(order) == 1:
-        return _plot_clusters(document, title)
     labels = [textwrap.fill(setting_label(document, s), 14) for s in order]
     fig, axes = plt.subplots(2, len(names), figsize=(2.6 * len(names) + 1, 5.2),
                              sharex=True, squeeze=False)
@@ -464,37 +462,6 @@ def plot_sweep(document: Mapping[str, Any], title: str):
     axes[1][0].set_ylabel("tuned - base (points)")
     fig.suptitle(title, fontsize=10)
     fig.legend(fontsize=7, ncol=3, loc="lower center", bbox_to_anchor=(0.5, -0.06))
-    fig.tight_layout()
-    return fig
-
-
-def _plot_clusters(document: Mapping[str, Any], title: str):
-    """A sweep with one setting: held-out clusters along x, base and tuned with 95% intervals
-    and the majority floor (top), the paired difference (bottom)."""
-    import matplotlib.pyplot as plt  # lazily: see flan_nb/__init__.py
-
-    rows = document["clusters"]
-    xs = range(len(rows))
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(6.0, 0.9 * len(rows) + 2), 5.6),
-                                      sharex=True)
-    for k, model in enumerate(("base", "tuned")):
-        top.errorbar([i + (k - 0.5) * 0.2 for i in xs], [c[model]["mean"] for c in rows],
-                     yerr=_yerr([c[model] for c in rows]), fmt="o", capsize=3,
-                     color=MODEL_COLORS[model], label=MODEL_LABELS[model] + " (95% CI)")
-    for i, c in enumerate(rows):
-        if c.get("majority_floor") is not None:
-            top.hlines(c["majority_floor"], i - 0.35, i + 0.35, colors="k", linestyles=":",
-                       label="majority floor" if i == 0 else None)
-    bottom.errorbar(list(xs), [c["difference"]["mean"] for c in rows],
-                    yerr=_yerr([c["difference"] for c in rows]), fmt="s", color="0.2",
-                    capsize=3)
-    bottom.axhline(0, color="0.5", lw=0.8)
-    bottom.set_xticks(list(xs), [textwrap.fill(c["cluster"].replace("_", " "), 14)
-                                 for c in rows], fontsize=7, rotation=30, ha="right")
-    top.set_ylabel("held-out score (%)")
-    bottom.set_ylabel("tuned - base (points)")
-    top.legend(fontsize=7)
-    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
 
