@@ -380,9 +380,9 @@ def floor_settings(document) -> list[str]:
     """The (dataset, n) settings whose base and FLAN intervals both contain the majority-class
     floor of the test examples scored (`flan_nb.results.floors_on`; TinyWorld only)."""
     ev = document["evaluation"]["prompt_tuning"]
+    seed = ev.get("seed", 0)  # the world's seed (prompt_results.Settings)
     out = []
     for r in document["settings"]:
-        seed = ev.get("seed", 0)  # the world's seed (prompt_results.Settings)
         examples = tasks.load_examples(r["dataset"], "test", seed=seed, size=ev["size"],
                                        limit=ev.get("max_test_examples"))
         floors = results.floors_on(r["dataset"], examples, size=ev["size"], seed=seed)
