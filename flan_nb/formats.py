@@ -71,11 +71,12 @@ def zero_shot(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int) ->
 
 def without_options(spec: DatasetSpec, fields: Mapping[str, Any], template_id: int) -> Rendered:
     """The example through template `template_id` with no options list in its inputs (neither
-    the OPTIONS suffix nor an `{options}` placeholder's list); the answer choices stay with
-    the example, so rank classification still scores them. The ablation of the paper's
-    shared answer spaces (chapter 10)."""
+    the OPTIONS suffix nor an `{options}` placeholder's list; the blank lines left where the
+    list stood are dropped); the answer choices stay with the example, so rank classification
+    still scores them. An instruction that mentions the options ("Choose one of the
+    options.") keeps its words. The ablation of the paper's shared answer spaces (chapter 10)."""
     plain = render(spec.templates[template_id], fields, ())
-    return Rendered(plain.inputs, plain.targets, spec.render(fields, template_id).options)
+    return Rendered(plain.inputs.rstrip(), plain.targets, spec.render(fields, template_id).options)
 
 
 def _exemplar_text(rendered: Rendered) -> str:

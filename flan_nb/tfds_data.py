@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import importlib
 import io
+import json
 import logging
 import os
 from pathlib import Path
@@ -78,9 +80,11 @@ def tfds_names(spec: TFDSDatasetSpec) -> tuple[str, ...]:
     return (names,) if isinstance(names, str) else tuple(names)
 
 
-# Our split -> which positions of the dev split it reads (position % 2), for a dataset without a
-# labelled test split. Alternate positions rather than first and second half: a split can be read
-# with a limit without knowing its length, and a dev split sorted by topic stays balanced.
+# Our split -> which half of the dev split it reads, for a dataset without a labelled test
+# split: an example's half is a stable hash of its fields (`dev_half_of`), not its position, so
+# a split can be read with a limit without knowing its length, a dev split sorted by topic stays
+# balanced, and an example that two configs share (SQuAD v1.1's questions in v2.0) lands in one
+# half only.
 DEV_HALVES = {"validation": 0, "test": 1}
 
 
@@ -91,9 +95,16 @@ def split_names(spec: TFDSDatasetSpec) -> tuple[str, ...]:
     return own if "test" in own or "validation" not in own else (*own, "test")
 
 
+def dev_half_of(fields: Mapping[str, Any]) -> int:
+    """The half (0 or 1) of the dev split an example's fields belong to: a hash of their
+    text, the same on every machine and in every run."""
+    text = json.dumps(dict(fields), sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).digest()[0] % 2
+
+
 def dev_half(spec: TFDSDatasetSpec, split: str) -> int | None:
-    """Which positions (0 even, 1 odd) of the TFDS split `split` reads, for a dataset whose dev
-    split stands in for validation and test; None when the split is read whole."""
+    """Which half (`dev_half_of`) of the dev split our split `split` reads, for a dataset whose
+    dev split stands in for validation and test; None when the split is read whole."""
     if "test" in spec.splits or "validation" not in spec.splits:
         return None
     return DEV_HALVES.get(split)
@@ -268,7 +279,7 @@ def load_split(spec: TFDSDatasetSpec, split: str, data_dir: str | None = None,
 
     At most `limit` examples, and for "train" at most the spec's cap (the paper's 30k) are
     read; examples `spec.to_fields` rejects (no label, no answer) are skipped. A dataset with
-    no test split reads "validation" and "test" from alternate positions of its dev split.
+    no test split reads "validation" and "test" from the two halves of its dev split.
     """
     tfds_split_name = tfds_split(spec, split)
     half = dev_half(spec, split)
@@ -283,13 +294,12 @@ def load_split(spec: TFDSDatasetSpec, split: str, data_dir: str | None = None,
     if missing:
         raise UserError(missing_data_message([(spec, missing)], data_dir))
     examples: list[dict] = []
-    for position, features in enumerate(_interleave(sources)):
+    for features in _interleave(sources):
         if wanted is not None and len(examples) >= wanted:
             break
-        if half is not None and position % 2 != half:
-            continue
         fields = spec.to_fields(features)
-        if fields is not None and all(v is not None for v in fields.values()):
+        if fields is not None and all(v is not None for v in fields.values()) and (
+                half is None or dev_half_of(fields) == half):
             examples.append(fields)
     return examples
 

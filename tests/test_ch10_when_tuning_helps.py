@@ -261,6 +261,10 @@ def test_bases_are_labelled_by_what_differs_between_them(document):
     runs[1]["parameters"] = {**runs[0]["parameters"], "CORPUS": "tinyworld/book/no-questions"}
     assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "corpus mix no-questions"
     assert ch10.setting_label(document, {"BASE_RUN": SHORT}) == "corpus mix default"
+    runs[1]["parameters"]["CORPUS"] = "tinyworld/large"  # another size: said too
+    assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "corpus mix default (large)"
+    runs[1]["parameters"]["CORPUS"] = "tinyworld/book/renamed"  # shown as recorded
+    assert ch10.setting_label(document, {"BASE_RUN": LONG}) == "CORPUS=tinyworld/book/renamed"
     assert ch10.setting_label(document, {"NUM_STEPS": 480}) == "480 tuning steps"
     assert ch10.setting_label(document, {"OPTIONS_SUFFIX": False}) == (
         "tuned without any options list")

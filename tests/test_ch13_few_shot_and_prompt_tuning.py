@@ -97,3 +97,9 @@ def test_the_chapter_config_rejects_swapped_or_missing_plans():
         book_config("13_few_shot_and_prompt_tuning", figure10_plan="plans/figure9.yaml")
     with pytest.raises(UserError, match="FIGURE9_PLAN must name a plan file"):
         book_config("13_few_shot_and_prompt_tuning", figure9_plan="plans/nope.yaml")
+
+
+def test_floor_settings_skip_tfds_datasets_and_default_the_size():
+    row = {"dataset": "bool_q", "num_examples": "32", "verdict": stats.NO_CHANGE,
+           "base": _interval(50, 40, 60), "tuned": _interval(50, 40, 60)}
+    assert ch13.floor_settings({"settings": [row], "evaluation": {"prompt_tuning": {}}}) == []

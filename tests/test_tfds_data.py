@@ -57,7 +57,8 @@ def fake_tfds(monkeypatch):
                      ("anli/r3:0.1.0", "train"): anli_rows(3, 3),
                      ("glue/mnli:2.0.0", "validation_matched+validation_mismatched"):
                          [{**sample_features("mnli"), "label": -1},
-                          sample_features("mnli"), sample_features("mnli")]})
+                          sample_features("mnli"),
+                          {**sample_features("mnli"), "premise": "Another premise."}]})
     monkeypatch.setattr(tfds_data, "import_tfds", lambda: fake)
     monkeypatch.setenv("TFDS_DATA_DIR", "/nonexistent/tfds")
     return fake
@@ -82,9 +83,10 @@ def test_several_configs_are_interleaved_and_capped(fake_tfds):
 
 
 def test_unlabelled_examples_are_skipped_and_splits_joined(fake_tfds):
-    examples = tfds_data.load_split(tasks.get("mnli"), "validation")  # dev positions 0 and 2
-    assert len(examples) == 1 and examples[0]["answer"] == "yes"
-    assert fake_tfds.calls == [("glue/mnli:2.0.0", "validation_matched+validation_mismatched")]
+    examples = [e for split in ("validation", "test")  # the dev split's two halves
+                for e in tfds_data.load_split(tasks.get("mnli"), split)]
+    assert len(examples) == 2 and {e["answer"] for e in examples} == {"yes"}
+    assert set(fake_tfds.calls) == {("glue/mnli:2.0.0", "validation_matched+validation_mismatched")}
 
 
 def test_load_examples_dispatches_to_tfds(fake_tfds):
@@ -133,18 +135,34 @@ def test_the_install_advice_only_when_tfds_is_missing(monkeypatch):
 
 
 def test_without_a_test_split_validation_and_test_halve_the_dev_split(fake_tfds):
-    rows = [{**sample_features("rte"), "premise": f"p{i}", "label": i % 2} for i in range(7)]
+    rows = [{**sample_features("rte"), "premise": f"p{i}", "label": i % 2} for i in range(40)]
     fake_tfds.data[("super_glue/rte:1.0.2", "validation")] = rows
     spec = tasks.get("rte")
     assert "test" not in spec.splits and tfds_data.split_names(spec)[-1] == "test"
     validation = [e["premise"] for e in tfds_data.load_split(spec, "validation")]
     test = [e["premise"] for e in tfds_data.load_split(spec, "test")]
-    assert validation == ["p0", "p2", "p4", "p6"] and test == ["p1", "p3", "p5"]
-    assert [e["premise"] for e in tfds_data.load_split(spec, "test", limit=2)] == ["p1", "p3"]
+    assert not set(validation) & set(test) and len(validation) + len(test) == 40
+    assert 10 <= len(test) <= 30  # a hash halves it, roughly
+    assert [e["premise"] for e in tfds_data.load_split(spec, "test", limit=3)] == test[:3]
     tfds_data.check_prepared([spec], ["validation", "test"])  # both read the dev split
     # A dataset with a labelled test split reads its splits whole.
     assert tfds_data.dev_half(tasks.get("anli"), "validation") is None
     assert tfds_data.tfds_split(tasks.get("anli"), "test") == "test"
+
+
+def test_an_example_two_configs_share_lands_in_one_half(fake_tfds):
+    """SQuAD is two TFDS configs whose dev sets share questions: a copy in each config must
+    not end up in validation through one and in test through the other."""
+    spec = tasks.get("squad")
+    row = lambda i: {**sample_features("squad"), "id": f"q{i}",  # noqa: E731
+                     "question": f"question {i}?"}
+    for name in tfds_data.tfds_names(spec):
+        fake_tfds.data[(name, "validation")] = [row(i) for i in range(30)]
+    halves = {split: [e["question"] for e in tfds_data.load_split(spec, split)]
+              for split in ("validation", "test")}
+    assert not set(halves["validation"]) & set(halves["test"])
+    assert sorted(set(halves["validation"]) | set(halves["test"])) == sorted(
+        f"question {i}?" for i in range(30))
 
 
 def test_bad_split_and_limit_are_user_errors(fake_tfds):
@@ -259,7 +277,10 @@ def test_reads_prepared_array_record_data_without_tensorflow(tmp_path, monkeypat
     assert len(train) == 6 and {e["answer"] for e in train} == {"yes", "no"}
     assert all(isinstance(e["premise"], str) and e["premise"].startswith("Premise number")
                for e in train)
-    assert len(tfds_data.load_split(spec, "validation", data_dir=str(data_dir), limit=1)) == 1
+    halves = [tfds_data.load_split(spec, split, data_dir=str(data_dir))
+              for split in ("validation", "test")]  # RTE's dev split, halved
+    assert sum(len(h) for h in halves) > 0
+    assert len(tfds_data.load_split(spec, "train", data_dir=str(data_dir), limit=1)) == 1
 
 
 def test_cli_check_data_names_every_missing_dataset(tmp_path, capsys):

@@ -30,7 +30,7 @@ def check_tokenizer_settings(max_train_documents: int, vocab_sizes: Sequence[int
 class BPEChapterConfig:
     """Parameters of notebook 01 (defaults: its parameters cell)."""
 
-    corpus: str  # "tinyworld/<size>" or a text file, one document per line
+    corpus: str  # "tinyworld/<size>[/<mix>]" or a text file, one document per line
     seed: int
     max_train_documents: int
     vocab_sizes: tuple[int, ...]  # the compression curve's points

@@ -12,7 +12,7 @@ from flan_nb.chapters.ch01_bpe import check_tokenizer_settings
 class SentencePieceChapterConfig:
     """Parameters of notebook 02 (defaults: its parameters cell)."""
 
-    corpus: str  # "tinyworld/<size>" or a text file, one document per line
+    corpus: str  # "tinyworld/<size>[/<mix>]" or a text file, one document per line
     seed: int
     max_train_documents: int
     vocab_size: int

@@ -20,7 +20,7 @@ PAPER_PRETRAIN_TOKENS = 2.49e12  # LaMDA-PT's pretraining data (BPE tokens)
 class PretrainChapterConfig(TrainingSettings):
     """Notebook 07's parameters (one field per parameter), validated on construction."""
 
-    corpus: str  # "tinyworld/<size>" or a text file, one document per line
+    corpus: str  # "tinyworld/<size>[/<mix>]" or a text file, one document per line
     vocab_size: int  # SentencePiece vocabulary
     eval_fraction: float  # documents held out to measure generalisation
     model: str  # a name from flan_nb.model.NAMED_CONFIGS

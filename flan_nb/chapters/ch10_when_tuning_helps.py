@@ -27,7 +27,7 @@ from flan_nb.chapters.published import load_published as load_sweep
 from flan_nb.chapters.published import not_run_markdown, retrained_markdown, settings
 from flan_nb.chapters.published import format_interval as _ci
 from flan_nb.chapters.published import yerr as _yerr
-from flan_nb.errors import require
+from flan_nb.errors import UserError, require
 from flan_nb.params import book_path
 from flan_nb.report import MODEL_COLORS, MODEL_LABELS
 
@@ -104,14 +104,26 @@ def _run_parameters(document: Mapping[str, Any], run: str) -> dict[str, Any]:
     return {}
 
 
+def _bases(document: Mapping[str, Any]) -> list[str]:
+    """The base runs the document's settings name, sorted."""
+    return sorted({str(c["setting"]["BASE_RUN"]) for c in document["clusters"]
+                   if "BASE_RUN" in c["setting"]})
+
+
 def _base_knobs(document: Mapping[str, Any]) -> list[str]:
     """Notebook 07's parameters that differ between the document's bases (NUM_STEPS when
     none does: the one base is labelled by its length)."""
-    bases = {str(c["setting"]["BASE_RUN"]) for c in document["clusters"]
-             if "BASE_RUN" in c["setting"]}
-    values = [_run_parameters(document, b) for b in sorted(bases)]
+    values = [_run_parameters(document, b) for b in _bases(document)]
     keys = sorted({k for v in values for k in v})
     return [k for k in keys if len({repr(v.get(k)) for v in values}) > 1] or ["NUM_STEPS"]
+
+
+def _generated_corpus(value: str) -> tuple[str, str] | None:
+    """(size, mix) of a TinyWorld CORPUS value, None for anything else."""
+    try:
+        return tinyworld.parse_corpus(value)
+    except UserError:
+        return None
 
 
 def _base_label(document: Mapping[str, Any], run: str) -> str:
@@ -122,7 +134,14 @@ def _base_label(document: Mapping[str, Any], run: str) -> str:
         if key == "NUM_STEPS" and isinstance(value, int):
             parts.append(f"{value:,} pretraining steps")
         elif key == "CORPUS" and isinstance(value, str) and value.startswith("tinyworld/"):
-            parts.append(f"corpus mix {tinyworld.parse_corpus(value)[1]}")
+            parsed = _generated_corpus(value)
+            if parsed is None:  # a mix renamed since publishing: show the value as recorded
+                parts.append(f"CORPUS={value}")
+                continue
+            size, mix = parsed
+            sizes = {(_generated_corpus(str(_run_parameters(document, b).get("CORPUS"))) or
+                      ("",))[0] for b in _bases(document)}
+            parts.append(f"corpus mix {mix}" + (f" ({size})" if len(sizes) > 1 else ""))
         elif value is not None:
             parts.append(f"{key}={value}")
     return ", ".join(parts) or f"base {run}"

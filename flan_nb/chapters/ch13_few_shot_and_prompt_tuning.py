@@ -380,12 +380,14 @@ def floor_settings(document) -> list[str]:
     """The (dataset, n) settings whose base and FLAN intervals both contain the majority-class
     floor of the test examples scored (`flan_nb.results.floors_on`; TinyWorld only)."""
     ev = document["evaluation"]["prompt_tuning"]
-    seed = ev.get("seed", 0)  # the world's seed (prompt_results.Settings)
+    seed, size = ev.get("seed", 0), ev.get("size", "book")  # as prompt_results.Settings
     out = []
     for r in document["settings"]:
-        examples = tasks.load_examples(r["dataset"], "test", seed=seed, size=ev["size"],
+        if tasks.get(r["dataset"]).source != "tinyworld":
+            continue  # no floors without TinyWorld's labels (results.floors_on)
+        examples = tasks.load_examples(r["dataset"], "test", seed=seed, size=size,
                                        limit=ev.get("max_test_examples"))
-        floors = results.floors_on(r["dataset"], examples, size=ev["size"], seed=seed)
+        floors = results.floors_on(r["dataset"], examples, size=size, seed=seed)
         if floors and all(r[m]["ci_low"] <= floors["majority"] <= r[m]["ci_high"]
                           for m in ("base", "tuned")):
             out.append(f"{r['dataset']} n={r['num_examples']}")

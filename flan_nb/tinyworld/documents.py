@@ -20,6 +20,7 @@ from typing import Callable
 import flan_nb.tinyworld.lexicon as lexicon
 import flan_nb.tinyworld.phrases as phrases
 import flan_nb.tinyworld.velan as velan
+from flan_nb.errors import UserError
 from flan_nb.tinyworld.generators import held_out_question
 from flan_nb.tinyworld.world import Fact, World, rng_for, size_spec
 
@@ -38,6 +39,14 @@ CORPUS_MIXES = {
     "more-questions": {k: (3 * w if k in QUESTION_KINDS else w) for k, w in MIX.items()},
 }
 NUMBERS = {2: "two", 4: "four"}
+
+
+def check_mix(mix: str) -> str:
+    """`mix` if it names a corpus mix, else one UserError listing them."""
+    if mix not in CORPUS_MIXES:
+        raise UserError(f"unknown TinyWorld corpus mix {mix!r}: choose one of "
+                        f"{', '.join(CORPUS_MIXES)}")
+    return mix
 
 
 def _facts_by_subject(world: World) -> dict[str, list[Fact]]:
@@ -317,7 +326,7 @@ def generate_labelled_corpus(world: World, num_words: int | None = None,
     words = sum(len(text.split()) for _, text in docs)
     rng = rng_for(world.seed, world.size, "corpus")
     makers = _makers(world, _facts_by_subject(world))
-    kinds, weights = list(CORPUS_MIXES[mix]), list(CORPUS_MIXES[mix].values())
+    kinds, weights = list(CORPUS_MIXES[check_mix(mix)]), list(CORPUS_MIXES[mix].values())
     while words < target:
         kind = rng.choices(kinds, weights)[0]
         text = makers[kind](rng)

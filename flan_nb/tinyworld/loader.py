@@ -14,7 +14,7 @@ from flan_nb.errors import UserError
 import flan_nb.tinyworld.cot as tw_cot
 import flan_nb.tinyworld.variants as tw_variants
 from flan_nb.tinyworld.datasets import generate_datasets, split_sizes_of
-from flan_nb.tinyworld.documents import CORPUS_MIXES, DEFAULT_MIX, generate_labelled_corpus
+from flan_nb.tinyworld.documents import DEFAULT_MIX, check_mix, generate_labelled_corpus
 from flan_nb.tinyworld.world import World, generate_world, size_spec
 
 SPLITS = ("train", "validation", "test")
@@ -49,10 +49,10 @@ class TinyWorld:
     def corpus_with(self, mix: str = DEFAULT_MIX) -> list[str]:
         """The pretraining documents with the document mix `mix` (`CORPUS_MIXES`); the
         default mix is `corpus`."""
-        if mix == DEFAULT_MIX:
+        if check_mix(mix) == DEFAULT_MIX:
             return self.corpus
         if mix not in self._mixed_corpora:
-            self._mixed_corpora[check_mix(mix)] = [
+            self._mixed_corpora[mix] = [
                 text for _, text in generate_labelled_corpus(self.world, mix=mix)]
         return self._mixed_corpora[mix]
 
@@ -89,20 +89,16 @@ def build(seed: int = 0, size: str = "book") -> TinyWorld:
     return _cached(seed, size)
 
 
-def check_mix(mix: str) -> str:
-    """`mix` if it names a corpus mix, else one UserError listing them."""
-    if mix not in CORPUS_MIXES:
-        raise UserError(f"unknown TinyWorld corpus mix {mix!r}: choose one of "
-                        f"{', '.join(CORPUS_MIXES)}")
-    return mix
-
-
 def parse_corpus(corpus: str) -> tuple[str, str]:
     """(size, mix) of a generated corpus named "tinyworld/<size>" or "tinyworld/<size>/<mix>"
     (checked: a UserError names a bad size or mix)."""
-    _, size, mix = (corpus.split("/", 2) + [DEFAULT_MIX])[:3]
+    prefix, _, rest = corpus.partition("/")
+    if prefix != "tinyworld" or not rest:
+        raise UserError(f"corpus {corpus!r} is not a generated TinyWorld corpus: write "
+                        f"'tinyworld/<size>' or 'tinyworld/<size>/<mix>'")
+    size, _, mix = rest.partition("/")
     size_spec(size)
-    return size, check_mix(mix)
+    return size, check_mix(mix or DEFAULT_MIX)
 
 
 def corpus(seed: int = 0, size: str = "book", mix: str = DEFAULT_MIX) -> list[str]:
