@@ -110,6 +110,10 @@ def test_export_tfds_data_without_tensorflow(tmp_path, monkeypatch):
             return rows.get((name, split), [])
 
     monkeypatch.setattr(tfds_data, "import_tfds", Fake)
+    # Without a test split of its own, a dataset's "validation" is half its dev split
+    # (tfds_data.DEV_HALVES); put the one example of each in that half.
+    monkeypatch.setattr(tfds_data, "dev_half_of",
+                        lambda fields: tfds_data.DEV_HALVES["validation"])
     out = tmp_path / "nli_eval.jsonl"
     assert main(["export", "--held-out", "nli", "--format", "dataset-name", "--source", "tfds",
                  "--split", "validation", "--out", str(out)]) == 0
