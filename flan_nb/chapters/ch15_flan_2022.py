@@ -13,6 +13,7 @@ number is compared with a fixed threshold and none is typed in.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -194,13 +195,12 @@ def floor_markdown(document: Mapping[str, Any]) -> str | None:
     rows = [c for c in document["clusters"] if c["cluster"] == COT_CLUSTER]
     if not rows or any(c[m]["ci_high"] > 0 for c in rows for m in ("base", "tuned")):
         return None
-    answers: dict[str, int] = {}
+    answers = collections.Counter()
     for d in document["datasets"]:
         if d["cluster"] == COT_CLUSTER:
             for model in ("base", "tuned"):
-                for answer, n in d[f"{model}_figures"]["histogram"]["answers"].items():
-                    answers[answer] = answers.get(answer, 0) + n
-    common = sorted(answers.items(), key=lambda kv: -kv[1])[:5]
+                answers.update(d[f"{model}_figures"]["histogram"]["answers"])
+    common = answers.most_common(5)
     return (f"**At the floor.** No model answers a single held-out multi-step question, with "
             f"any prompt ({len(rows)} comparisons, every score 0.0 with a 95% interval of "
             f"[0.0, 0.0]): the chain-of-thought readings below compare zeros and cannot test "
