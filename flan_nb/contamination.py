@@ -46,6 +46,7 @@ from flan_nb import stats, tasks
 from flan_nb.errors import UserError, require
 from flan_nb.evaluate import eval_templates
 from flan_nb.report import format_table
+from flan_nb.stats import format_interval
 from flan_nb.tokenize import load_corpus
 
 DEFAULT_NGRAM = 9  # see the module docstring: the shortest n without cross-fact collisions
@@ -384,14 +385,6 @@ def load_results_file(path: str | Path) -> dict[str, Any]:
     return document
 
 
-def _ci(interval: Mapping[str, Any] | None) -> str:
-    if not interval:
-        return "-"
-    if interval.get("ci_low") is None:
-        return f"{interval['mean']:.1f}"
-    return f"{interval['mean']:.1f} [{interval['ci_low']:.1f}, {interval['ci_high']:.1f}]"
-
-
 def _setting(setting: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in setting.items()) or "-"
 
@@ -408,7 +401,8 @@ def table_rows(sec: Mapping[str, Any]) -> list[dict[str, Any]]:
             row.update({"dataset": r["dataset"], "model": model,
                         "dirty/checked/n": f"{r['num_dirty']}/{r['num_checkable']}/"
                                            f"{r['num_examples']}",
-                        "all": _ci(m["all"]), "clean - all": _ci(m["clean_minus_all"]),
+                        "all": format_interval(m["all"]),
+                        "clean - all": format_interval(m["clean_minus_all"]),
                         "verdict": m["verdict"]})
             rows.append(row)
     return rows

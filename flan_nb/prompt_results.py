@@ -33,6 +33,7 @@ from flan_nb import evaluate, plans, prompt_tuning, results, stats, tasks
 from flan_nb.errors import UserError, require
 from flan_nb.report import format_table
 from flan_nb.runs import atomic_write_text, runs_dir
+from flan_nb.stats import format_interval
 
 KEY = "prompt_tuning"
 FORMAT = 1
@@ -320,22 +321,18 @@ def differences(plan: plans.Plan, document: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _ci(interval: Mapping[str, float]) -> str:
-    return f"{interval['mean']:.1f} [{interval['ci_low']:.1f}, {interval['ci_high']:.1f}]"
-
-
 def setting_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Per (dataset, n): base, FLAN and difference as 'mean [low, high]', and the verdict."""
     return [{"dataset": r["dataset"], "n": r["num_examples"], "train": r["num_train"],
-             "test": r["num_test"], "seeds": r["num_seeds"], "base LM": _ci(r["base"]),
-             "FLAN": _ci(r["tuned"]), "FLAN - base": _ci(r["difference"]),
+             "test": r["num_test"], "seeds": r["num_seeds"], "base LM": format_interval(r["base"]),
+             "FLAN": format_interval(r["tuned"]), "FLAN - base": format_interval(r["difference"]),
              "verdict": r["verdict"]} for r in document["settings"]]
 
 
 def overall_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"n": r["num_examples"], "datasets": len(r["datasets"]), "seeds": r["num_seeds"],
-             "base LM": _ci(r["base"]), "FLAN": _ci(r["tuned"]),
-             "FLAN - base": _ci(r["difference"]), "verdict": r["verdict"]}
+             "base LM": format_interval(r["base"]), "FLAN": format_interval(r["tuned"]),
+             "FLAN - base": format_interval(r["difference"]), "verdict": r["verdict"]}
             for r in document["overall"]]
 
 

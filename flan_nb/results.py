@@ -54,6 +54,7 @@ from flan_nb.evaluate import EvalSettings, few_shot_pool, held_out_cells
 from flan_nb.formats import few_shot_label
 from flan_nb.report import format_table
 from flan_nb.runs import Run, atomic_write_text, repo_root, runs_dir
+from flan_nb.stats import format_interval
 
 RESULTS_ENV = "FLAN_NB_RESULTS"
 FORMAT = 1
@@ -728,10 +729,6 @@ def load_results(plan: plans.Plan | str | Path, path: Path | None = None,
 
 # -- tables ----------------------------------------------------------------------------------
 
-def _ci(interval: Mapping[str, float]) -> str:
-    return f"{interval['mean']:.1f} [{interval['ci_low']:.1f}, {interval['ci_high']:.1f}]"
-
-
 def _setting(setting: Mapping[str, Any]) -> str:
     """A setting in a table cell; a list of three or more (Figure 6's TUNING_CLUSTERS) as
     its first and last items and their count, so the table fits a terminal."""
@@ -753,8 +750,8 @@ def cluster_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         if any(x.get("held_in") for x in document["clusters"]):
             row["panel"] = "held-in" if c.get("held_in") else "held-out"
         row.update({"cluster": c["cluster"], "seeds": c["num_seeds"],
-                    "base": _ci(c["base"]), "tuned": _ci(c["tuned"]),
-                    "tuned - base": _ci(c["difference"]), "verdict": c["verdict"]})
+                    "base": format_interval(c["base"]), "tuned": format_interval(c["tuned"]),
+                    "tuned - base": format_interval(c["difference"]), "verdict": c["verdict"]})
         rows.append(row)
     return rows
 
@@ -765,8 +762,9 @@ def dataset_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         floors = d.get("floors") or {}
         flags = [m for m in MODELS if d[f"{m}_figures"]["histogram"]["dominant"]]
         rows.append({"dataset": d["dataset"], "metric": d["metric"], "n": d["num_examples"],
-                     "tpl": d["num_templates"], "base": _ci(d["base"]), "tuned": _ci(d["tuned"]),
-                     "diff": _ci(d["difference"]),
+                     "tpl": d["num_templates"], "base": format_interval(d["base"]),
+                     "tuned": format_interval(d["tuned"]),
+                     "diff": format_interval(d["difference"]),
                      "floor": (f"{floors['majority']:.0f}/{floors['random']:.0f}"
                                if floors else "-"),
                      "one answer": ",".join(flags) or "-"})
@@ -803,8 +801,8 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     probes = document.get("probe", [])
     several = len({p.get("base_run") for p in probes}) > 1
     return [{**({"base run": p.get("base_run")} if several else {}),
-             "model": p["model"], "facts": p["num_facts"], "cloze": _ci(p["cloze"]),
-             "templates": _ci(p["template"]), "cloze - templates": _ci(p["gap"])}
+             "model": p["model"], "facts": p["num_facts"], "cloze": format_interval(p["cloze"]),
+             "templates": format_interval(p["template"]), "cloze - templates": format_interval(p["gap"])}
             for p in probes]
 
 

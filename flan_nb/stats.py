@@ -151,6 +151,19 @@ def verdict(difference: Interval) -> str:
     return NO_CHANGE
 
 
+def format_interval(interval: Mapping[str, Any] | Interval | None, digits: int = 1) -> str:
+    """"mean [low, high]" of an `Interval` or a published one; "mean" alone when it has no
+    interval (one number), "-" when there is none."""
+    if interval is None or (isinstance(interval, Mapping) and not interval):
+        return "-"
+    if isinstance(interval, Interval):
+        interval = dataclasses.asdict(interval)
+    if interval.get("ci_low") is None:
+        return f"{interval['mean']:.{digits}f}"
+    return (f"{interval['mean']:.{digits}f} [{interval['ci_low']:.{digits}f}, "
+            f"{interval['ci_high']:.{digits}f}]")
+
+
 def histogram(predictions: Sequence[str]) -> dict[str, int]:
     """How often each answer was given, most common first."""
     return dict(collections.Counter(p.strip() for p in predictions).most_common())

@@ -93,3 +93,12 @@ def test_weights_make_each_cluster_count_once():
     for bad in ([1, 1], [1, 0, 1], [1, -1, 1], [1, float("nan"), 1]):
         with pytest.raises(UserError, match="weights must be one positive number per group"):
             stats.mean_interval([a1, a2, b], weights=bad)
+
+
+def test_format_interval_of_every_kind_of_interval():
+    # one format for an Interval, its published dict, a lone mean and a missing number
+    assert stats.format_interval(stats.Interval(2.04, -1.26, 5.35)) == "2.0 [-1.3, 5.3]"
+    assert stats.format_interval({"mean": 2.04, "ci_low": -1.26, "ci_high": 5.35},
+                                 digits=2) == "2.04 [-1.26, 5.35]"
+    assert stats.format_interval({"mean": 7.0, "ci_low": None, "ci_high": None}) == "7.0"
+    assert stats.format_interval(None) == "-" and stats.format_interval({}) == "-"

@@ -25,7 +25,7 @@ from flan_nb.chapters.published import change_warnings, check_plan_file, cluster
 from flan_nb.chapters.published import json_key, probe_cells
 from flan_nb.chapters.published import load_published as load_sweep
 from flan_nb.chapters.published import not_run_markdown, retrained_markdown, settings
-from flan_nb.chapters.published import format_interval as _ci
+from flan_nb.chapters.published import format_interval
 from flan_nb.chapters.published import yerr as _yerr
 from flan_nb.errors import UserError, require
 from flan_nb.params import book_path
@@ -197,8 +197,8 @@ def sweep_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     several = len(settings(document)) > 1
     return [{**({"setting": setting_label(document, c["setting"])} if several else {}),
              "cluster": c["cluster"],
-             "seeds": c["num_seeds"], "base": _ci(c["base"]), "tuned": _ci(c["tuned"]),
-             "tuned - base": _ci(c["difference"]), "verdict": c["verdict"],
+             "seeds": c["num_seeds"], "base": format_interval(c["base"]), "tuned": format_interval(c["tuned"]),
+             "tuned - base": format_interval(c["difference"]), "verdict": c["verdict"],
              "majority floor": c.get("majority_floor")} for c in document["clusters"]]
 
 
@@ -330,7 +330,7 @@ def knob_lines(document: Mapping[str, Any]) -> list[str]:
             if change is not None:
                 how = {stats.HELPS: "higher", stats.HURTS: "lower"}.get(
                     stats.verdict(stats.Interval(**change)), "indistinguishable")
-                why = f"change {_ci(change)}, its 95% interval " + (
+                why = f"change {format_interval(change)}, its 95% interval " + (
                     "contains 0" if how == "indistinguishable" else
                     "above 0" if how == "higher" else "below 0")
             else:

@@ -304,8 +304,8 @@ def figure6_rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for p in points:
         row = {"clusters": p["clusters"], "datasets": p["datasets"]}
         row.update({c: format_interval(v) for c, v in p["per_cluster"].items()})
-        row["average"] = format_interval(p["tuned"]) if p["tuned"] else "-"
-        row["tuned - base"] = format_interval(p["difference"]) if p["difference"] else "-"
+        row["average"] = format_interval(p["tuned"])
+        row["tuned - base"] = format_interval(p["difference"])
         rows.append(row)
     return rows
 
@@ -448,8 +448,8 @@ def figure8_bars(document: Mapping[str, Any]) -> list[dict[str, Any]]:
 def figure8_rows(bars: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [{"tuned in": FORMAT_LABELS.get(b["tuning"], b["tuning"]),
              "evaluated in": FORMAT_LABELS.get(b["eval"], b["eval"]),
-             "tuned": format_interval(b["tuned"]) if b["tuned"] else "-",
-             "base": format_interval(b["base"]) if b["base"] else "-",
+             "tuned": format_interval(b["tuned"]),
+             "base": format_interval(b["base"]),
              "paper": "-" if b["paper"] is None else b["paper"]} for b in bars]
 
 
@@ -564,8 +564,8 @@ def appendix_b_points(document: Mapping[str, Any]) -> dict[str, list[dict[str, A
 def appendix_b_rows(points: Mapping[str, Sequence[Mapping[str, Any]]]) -> list[dict]:
     names = {"datasets": "datasets per cluster", "templates": "templates per dataset"}
     return [{"sweep": names[axis], "value": p["label"], "datasets tuned": p["datasets"],
-             "held-out average": format_interval(p["tuned"]) if p["tuned"] else "-",
-             "tuned - base": format_interval(p["difference"]) if p["difference"] else "-"}
+             "held-out average": format_interval(p["tuned"]),
+             "tuned - base": format_interval(p["difference"])}
             for axis, ps in points.items() for p in ps]
 
 

@@ -220,10 +220,6 @@ def direction(interval: Mapping[str, float] | None, floor: bool = False) -> str:
         stats.verdict(stats.Interval(**interval)), "no detectable change")
 
 
-def _ci(interval: Mapping[str, float] | None) -> str:
-    return "-" if interval is None else format_interval(interval)
-
-
 # -- chain of thought ------------------------------------------------------------------------
 
 def cot_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -237,7 +233,7 @@ def cot_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
         row = {"model": label}
         for fmt, name in COT_FORMATS.items():
             found = entry(document, setting, COT_CLUSTER, fmt)
-            row[name] = _ci(found[model]) if found else "-"
+            row[name] = format_interval(found[model]) if found else "-"
         rows.append(row)
     return rows
 
@@ -274,7 +270,7 @@ class Reading:
 
     def row(self) -> dict[str, str]:
         return {"Flan 2022": self.paper, "ours": self.what,
-                "change [95% CI]": _ci(self.interval),
+                "change [95% CI]": format_interval(self.interval),
                 "direction": direction(self.interval, self.floor)}
 
 
@@ -339,7 +335,7 @@ def format_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
             row = {"cluster": cluster, "model": label}
             for fmt, name in shot_formats(document).items():
                 found = entry(document, setting, cluster, fmt)
-                row[name] = _ci(found[model]) if found else "-"
+                row[name] = format_interval(found[model]) if found else "-"
             rows.append(row)
     return rows
 

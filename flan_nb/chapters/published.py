@@ -18,6 +18,8 @@ from typing import Any, Mapping, Sequence
 from flan_nb import plans, prompt_results, results, stats
 from flan_nb.errors import require
 from flan_nb.params import book_path
+# The chapters format intervals through this module, beside its other published-result helpers.
+from flan_nb.stats import format_interval  # noqa: F401
 
 
 def check_plan_file(value: Any, parameter: str, example: str) -> None:
@@ -102,14 +104,6 @@ def not_run_markdown(published: Published) -> str:
 
 
 # -- intervals -------------------------------------------------------------------------------
-
-def format_interval(interval: Mapping[str, float] | stats.Interval, digits: int = 1) -> str:
-    """"mean [low, high]" of a published interval or a `flan_nb.stats.Interval`."""
-    if isinstance(interval, stats.Interval):
-        interval = dataclasses.asdict(interval)
-    return (f"{interval['mean']:.{digits}f} [{interval['ci_low']:.{digits}f}, "
-            f"{interval['ci_high']:.{digits}f}]")
-
 
 def compare(a: Mapping[str, float], b: Mapping[str, float]) -> str:
     """"higher" / "lower" when the 95% intervals of a and b do not overlap (a conservative
