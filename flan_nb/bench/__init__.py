@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib
 import json
 
+from flan_nb.errors import require
+
 # name -> "module:function"; the function takes `quick: bool` and returns a dict.
 BENCHMARKS = {
     "tokenize": "flan_nb.bench.tokenize:benchmark",
@@ -20,13 +22,21 @@ BENCHMARKS = {
 }
 
 
-def run_benchmark(name: str, quick: bool = False) -> dict:
+# Options only some benchmarks take: name -> benchmarks that accept it.
+OPTIONS = {"model": ("train",)}
+
+
+def run_benchmark(name: str, quick: bool = False, **options) -> dict:
+    for option, value in options.items():
+        require(value is None or name in OPTIONS[option],
+                f"--{option} applies to bench {' / '.join(OPTIONS[option])} only, not {name}")
     module_name, func_name = BENCHMARKS[name].split(":")
-    return getattr(importlib.import_module(module_name), func_name)(quick=quick)
+    given = {k: v for k, v in options.items() if v is not None}
+    return getattr(importlib.import_module(module_name), func_name)(quick=quick, **given)
 
 
 def _cmd_bench(args) -> int:
-    result = run_benchmark(args.name, quick=args.quick)
+    result = run_benchmark(args.name, quick=args.quick, model=args.model)
     if args.json:
         print(json.dumps(result, sort_keys=True))
     else:
@@ -41,4 +51,6 @@ def register(subparsers) -> None:
     p.add_argument("name", choices=sorted(BENCHMARKS), help="what to measure")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--quick", action="store_true", help="smaller inputs (for tests)")
+    p.add_argument("--model", default=None,
+                   help="train: the model shape (default small-5m; tiny-1m is the book's)")
     p.set_defaults(func=_cmd_bench)

@@ -17,6 +17,10 @@ shared machine, best round kept:
   ours (`flan_nb.model.flash_attention`, batch split over the devices as in training) against
   PyTorch's `scaled_dot_product_attention` with the same boolean mask; the ratio is PyTorch's
   time over ours (above 1: ours is faster);
+- `unblocked_attention_ms`, `attention_vs_unblocked`: the same against our unblocked
+  `flan_nb.model.dot_attention` (the full score matrix, as training used before the tiles, and
+  as cached decoding still does), so whether the tiles pay off at a model's shape is measured in
+  the same run;
 - `load_1m`: the machine's one-minute load average before and after the run (2 cores: above 2
   means other jobs were competing for them, and every figure is then slower and noisier).
 
@@ -34,9 +38,11 @@ import time
 
 import numpy as np
 
+from flan_nb.errors import require
 from flan_nb.sharding import BATCH_AXES, make_mesh, use_all_cpu_cores
 
-# The ~5M-parameter configuration the README reports (vocabulary of the book's tokenizer size).
+# The ~5M-parameter configuration the README reports (`--model` picks another named shape,
+# e.g. the book's tiny-1m), with a vocabulary of about the book tokenizer's size (2,000).
 BENCH_MODEL = "small-5m"
 BENCH_VOCAB = 2048
 BENCH_SEQ = 256
@@ -175,9 +181,10 @@ def torch_step_fn(config, batch: dict):
 
 
 def attention_fns(config, batch: dict, torch=None):
-    """(ours, theirs): functions running attention forward + backward once at the batch's
-    shapes with its packed mask. Ours is jitted with the batch split over the devices (as in a
-    training step); theirs is None without PyTorch."""
+    """(ours, unblocked, theirs): functions running attention forward + backward once at the
+    batch's shapes with its packed mask. Ours (tiled) and unblocked (`dot_attention` with the
+    full mask) are jitted with the batch split over the devices (as in a training step); theirs
+    is None without PyTorch."""
     # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use
     import jax
 
@@ -192,21 +199,28 @@ def attention_fns(config, batch: dict, torch=None):
     rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(BATCH_AXES))
     q_, k_, v_, g_, s_ = (jax.device_put(x, rows) for x in (q, k, v, g, segments))
 
-    @jax.jit
-    def ours_fn(q, k, v, g, seg):
-        out, vjp = jax.vjp(lambda q, k, v: model_lib.flash_attention(q, k, v, seg), q, k, v)
-        return out, vjp(g)
+    def forward_backward(attend):
+        @jax.jit
+        def fn(q, k, v, g, seg):
+            out, vjp = jax.vjp(lambda q, k, v: attend(q, k, v, seg), q, k, v)
+            return out, vjp(g)
+        return lambda: jax.block_until_ready(fn(q_, k_, v_, g_, s_))
 
-    def ours():
-        jax.block_until_ready(ours_fn(q_, k_, v_, g_, s_))
+    def full_mask(seg):  # (b, 1, length, length): causal, same segment, not padding
+        idx = jax.numpy.arange(length)
+        return ((idx[:, None] >= idx[None]) & (seg[:, :, None] == seg[:, None])
+                & (seg[:, :, None] > 0))[:, None]
 
+    ours = forward_backward(model_lib.flash_attention)
+    unblocked = forward_backward(
+        lambda q, k, v, seg: model_lib.dot_attention(q, k, v, full_mask(seg)))
     if torch is None:
-        return ours, None
+        return ours, unblocked, None
     tq, tk, tv = (torch.from_numpy(x.copy()).requires_grad_() for x in (q, k, v))
     tg, seg = torch.from_numpy(g), torch.from_numpy(np.asarray(segments))
     idx = torch.arange(length)
     mask = ((idx[:, None] >= idx[None]) & (seg[:, :, None] == seg[:, None])
-            & (seg[:, :, None] > 0))[:, None]  # (b, 1, length, length), as in torch_model
+            & (seg[:, :, None] > 0))[:, None]  # the same mask, as in torch_model
 
     def theirs():
         for t in (tq, tk, tv):
@@ -214,7 +228,7 @@ def attention_fns(config, batch: dict, torch=None):
         out = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, attn_mask=mask)
         out.backward(tg)
 
-    return ours, theirs
+    return ours, unblocked, theirs
 
 
 def _timed(fn, reps: int) -> float:
@@ -225,8 +239,14 @@ def _timed(fn, reps: int) -> float:
     return (time.perf_counter() - start) / reps
 
 
-def benchmark(quick: bool = False) -> dict:
-    """The `train` benchmark (see the module docstring). `quick` times a tiny model briefly."""
+def benchmark(quick: bool = False, model: str | None = None) -> dict:
+    """The `train` benchmark (see the module docstring) at the named `model` shape (default
+    `BENCH_MODEL`). `quick` times the `test` shape (or `model`) briefly on small batches."""
+    name = model or ("test" if quick else BENCH_MODEL)
+    # The shape is checked before JAX starts: an unknown name is one line, not a traceback.
+    from flan_nb.model import NAMED_CONFIGS
+    require(name in NAMED_CONFIGS,
+            f"unknown model {name!r} for bench train: choose one of {', '.join(NAMED_CONFIGS)}")
     use_all_cpu_cores()
     # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use
     import jax
@@ -234,7 +254,6 @@ def benchmark(quick: bool = False) -> dict:
     from flan_nb import model as model_lib
     from flan_nb import train
 
-    name = "test" if quick else BENCH_MODEL
     config = model_lib.named_config(name, vocab_size=BENCH_VOCAB)
     batch_size, seq = (4, 64) if quick else (BENCH_BATCH, BENCH_SEQ)
     batch = random_batch(batch_size, seq, config.vocab_size)
@@ -260,8 +279,9 @@ def benchmark(quick: bool = False) -> dict:
         torch.set_num_threads(os.cpu_count() or 1)
         torch_step = torch_step_fn(config, batch)
         torch_step()  # warm-up
-    attend, torch_attend = attention_fns(config, batch, torch)
+    attend, attend_unblocked, torch_attend = attention_fns(config, batch, torch)
     attend()  # compiles
+    attend_unblocked()
     if torch_attend is not None:
         torch_attend()
 
@@ -274,12 +294,14 @@ def benchmark(quick: bool = False) -> dict:
         for _ in range(steps):
             torch_step()
 
-    times = {"peak": [], "ours": [], "torch": [], "attention": [], "torch_attention": []}
+    times = {"peak": [], "ours": [], "torch": [], "attention": [], "unblocked_attention": [],
+             "torch_attention": []}
     step_s = _timed(our_steps, 1) / steps
     for _ in range(rounds):
         times["peak"].append(peak(steps * step_s))
         times["ours"].append(_timed(our_steps, 1) / steps)
         times["attention"].append(_timed(attend, attention_reps))
+        times["unblocked_attention"].append(_timed(attend_unblocked, attention_reps))
         if torch is not None:
             times["torch"].append(_timed(torch_steps, 1) / steps)
             times["torch_attention"].append(_timed(torch_attend, attention_reps))
@@ -294,6 +316,9 @@ def benchmark(quick: bool = False) -> dict:
         "model_gflops": round(6 * n * ours / 1e9, 2),
         "mfu": round(model_flops_utilisation(n, ours, best_peak * 1e9), 3),
         "attention_ms": round(1000 * min(times["attention"]), 2),
+        "unblocked_attention_ms": round(1000 * min(times["unblocked_attention"]), 2),
+        "attention_vs_unblocked": round(min(times["unblocked_attention"])
+                                        / min(times["attention"]), 3),
     }
     if torch is not None:
         theirs = tokens / min(times["torch"])
