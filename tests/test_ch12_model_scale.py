@@ -117,6 +117,20 @@ def test_panels_give_means_intervals_and_verdicts_from_the_per_example_scores(do
     assert metrics["held-out/small-5m/difference"] == pytest.approx(30.0)
 
 
+def test_cluster_gains_show_which_cluster_moves_at_which_size(document):
+    doc = copy.deepcopy(document)
+    for c, (mean, verdict) in zip(doc["clusters"], [(-20.0, stats.HURTS), (30.0, stats.HELPS),
+                                                    (40.0, stats.HELPS), (40.0, stats.HELPS)]):
+        c.update(difference={"mean": mean, "ci_low": mean - 5, "ci_high": mean + 5},
+                 verdict=verdict)
+    found = ch12.sizes([doc])
+    assert ch12.cluster_gain_rows(found, "held-out") == [
+        {"cluster": "nli", "tiny-250k": "-20.0 [-25.0, -15.0] hurts",
+         "small-5m": "30.0 [25.0, 35.0] helps"}]
+    (row,) = ch12.cluster_gain_rows(found[1:], "held-in")
+    assert row == {"cluster": "sentiment", "small-5m": "40.0 [35.0, 45.0] helps"}
+
+
 def test_direction_lines_read_the_change_of_the_gain_between_sizes(document):
     found = ch12.sizes([document])
     change = ch12.gain_change(found, "held-out", found[0], found[1])

@@ -272,6 +272,20 @@ def point_rows(points: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             for p in points]
 
 
+def cluster_gain_rows(found: Sequence[Size], panel: str) -> list[dict[str, Any]]:
+    """Per cluster of the panel, each size's paired gain tuned - base (mean [95% interval], as
+    `flan-nb results` publishes it per cluster) and its verdict: which clusters move a panel's
+    average, and at which sizes."""
+    rows: dict[str, dict[str, Any]] = {}
+    for s in found:
+        for c in _entries(s, panel):
+            row = rows.setdefault(c["cluster"], {"cluster": c["cluster"]})
+            row[s.model] = (f"{format_interval(c['difference'])} "
+                            f"{verdict_words(c['verdict'])}")
+    return [{"cluster": name, **{s.model: row.get(s.model, "-") for s in found}}
+            for name, row in rows.items()]
+
+
 def gain_change(found: Sequence[Size], panel: str, first: Size,
                 last: Size) -> dict[str, float] | None:
     """How the paired gain (tuned - base) changes from size `first` to size `last` on the same
