@@ -53,7 +53,7 @@ TPU_V3_PEAK_TFLOPS = 123.0
 # 756b43f, small-5m: 0.57 and 0.53): our CPU figure, shown beside the TPU assumption.
 CPU_MEASURED_MFU = (0.53, 0.57)
 
-# Training speed per size on this 2-core machine (tokens/s, quiet): tiny-1m from the book's
+# Training speed per size on this 2-core machine (tokens/s): tiny-1m from the book's
 # notebook 07 runs (README: 8,600-11,100; the low end), small-5m from a notebook run (the
 # lead's quiet-machine measurement). A size without a measurement takes the next larger measured
 # size's rate: a smaller model is not slower, so the estimate errs long.
