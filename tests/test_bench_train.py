@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import subprocess
 import sys
 
@@ -40,3 +42,13 @@ def test_bench_model_is_checked_before_anything_runs():
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout == ""
     assert len(proc.stderr.strip().splitlines()) == 1 and "unknown model 'huge'" in proc.stderr
+
+
+def test_bench_train_splits_the_batch_over_one_device_per_core():
+    # the benchmark must set XLA's device count before anything imports JAX (a model-name check
+    # that imported flan_nb.model first once left it on one device)
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    proc = subprocess.run([sys.executable, "-m", "flan_nb", "bench", "train", "--quick",
+                           "--json"], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["devices"] == (os.cpu_count() or 1)

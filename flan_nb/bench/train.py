@@ -243,16 +243,17 @@ def benchmark(quick: bool = False, model: str | None = None) -> dict:
     """The `train` benchmark (see the module docstring) at the named `model` shape (default
     `BENCH_MODEL`). `quick` times the `test` shape (or `model`) briefly on small batches."""
     name = model or ("test" if quick else BENCH_MODEL)
-    # The shape is checked before JAX starts: an unknown name is one line, not a traceback.
-    from flan_nb.model import NAMED_CONFIGS
-    require(name in NAMED_CONFIGS,
-            f"unknown model {name!r} for bench train: choose one of {', '.join(NAMED_CONFIGS)}")
     use_all_cpu_cores()
-    # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use
+    # JAX after use_all_cpu_cores (see the module docstring), so JAX and the model on use:
+    # flan_nb.model starts JAX's backend when imported, fixing the device count.
     import jax
 
     from flan_nb import model as model_lib
     from flan_nb import train
+
+    # Checked before anything runs: an unknown name is one line, not a traceback.
+    require(name in model_lib.NAMED_CONFIGS, f"unknown model {name!r} for bench train: "
+            f"choose one of {', '.join(model_lib.NAMED_CONFIGS)}")
 
     config = model_lib.named_config(name, vocab_size=BENCH_VOCAB)
     batch_size, seq = (4, 64) if quick else (BENCH_BATCH, BENCH_SEQ)

@@ -175,8 +175,8 @@ def size_rows(found: Sequence[Size]) -> list[dict[str, Any]]:
         rows.append({
             "model": s.model, "params": f"{s.params:,}",
             "pretraining tokens": f"{m['tokens_seen']:,}" if "tokens_seen" in m else "-",
-            "final loss": _round(m.get("final_loss")),
-            "held-out doc loss": _round(m.get("heldout_loss")),
+            "final loss": _loss(m.get("final_loss")),
+            "held-out doc loss": _loss(m.get("heldout_loss")),
             "tokens/s": f"{m['tokens_per_s']:,.0f}" if "tokens_per_s" in m else "-",
             "pretraining min": _minutes(record.get("wall_seconds")),
             "tuning min (mean)": _minutes(float(np.mean(tuned_wall)) if tuned_wall else None),
@@ -184,8 +184,8 @@ def size_rows(found: Sequence[Size]) -> list[dict[str, Any]]:
     return rows
 
 
-def _round(value, digits: int = 3):
-    return None if value is None else round(float(value), digits)
+def _loss(value) -> str:
+    return "-" if value is None else f"{float(value):.3f}"
 
 
 def _minutes(seconds) -> str:
@@ -408,33 +408,53 @@ def curves(found: Sequence[Size]) -> dict[str, dict[str, list]]:
     return out
 
 
+# Training losses are noisy batch by batch; crossings are counted on each curve's running mean
+# over this share of its logged points (5 of the 60 a run publishes), so noise alone does not
+# make two nearly equal curves "cross" at every other point.
+CURVE_SMOOTHING = 1 / 12
+
+
+def smoothed(curve: Mapping[str, list]) -> tuple[np.ndarray, np.ndarray]:
+    """(tokens, loss) of a published curve, each a running mean over `CURVE_SMOOTHING` of its
+    points (unchanged for a curve of fewer than 24 points)."""
+    tokens, loss = np.asarray(curve["tokens_seen"], float), np.asarray(curve["loss"], float)
+    width = max(1, int(len(loss) * CURVE_SMOOTHING))
+    window = np.ones(width) / width
+    return np.convolve(tokens, window, "valid"), np.convolve(loss, window, "valid")
+
+
 def crossing_lines(found: Sequence[Size]) -> list[str]:
-    """For each pair of adjacent sizes: where the larger model's loss drops below the smaller's
-    (on their common token range, interpolated), or that it never does."""
+    """For each pair of adjacent sizes: where the larger model's smoothed loss drops below the
+    smaller's (on their common token range, interpolated), or that it never does; and their
+    losses on held-out documents at the end, where the base run measured them."""
     got = curves(found)
+    by_model = {s.model: s for s in found}
     order = [s.model for s in found if s.model in got]
     lines = []
     for small, large in zip(order, order[1:]):
-        a, b = got[small], got[large]
-        lo = max(a["tokens_seen"][0], b["tokens_seen"][0])
-        hi = min(a["tokens_seen"][-1], b["tokens_seen"][-1])
+        (ta, la), (tb, lb) = smoothed(got[small]), smoothed(got[large])
+        lo, hi = max(ta[0], tb[0]), min(ta[-1], tb[-1])
         if hi <= lo:
             continue
         grid = np.linspace(lo, hi, 200)
-        gap = (np.interp(grid, b["tokens_seen"], b["loss"])
-               - np.interp(grid, a["tokens_seen"], a["loss"]))  # < 0: the larger is lower
+        gap = np.interp(grid, tb, lb) - np.interp(grid, ta, la)  # < 0: the larger is lower
         signs = np.sign(gap)
         changes = [float(grid[i + 1]) for i in range(len(grid) - 1)
                    if signs[i] != signs[i + 1] and signs[i + 1] != 0]
         end = ("lower" if gap[-1] < 0 else "higher") + f" by {abs(gap[-1]):.3f}"
         if not changes:
             where = ("below" if gap[0] < 0 else "above") + " it over the whole run"
-            lines.append(f"- {large} vs {small}: never cross; {large}'s loss stays {where} "
-                         f"(at the end {end}).")
+            line = (f"- {large} vs {small}: never cross; {large}'s loss stays {where} "
+                    f"(at the end {end})")
         else:
             at = ", ".join(params_label(t) for t in changes[:3])
-            lines.append(f"- {large} vs {small}: the curves cross {len(changes)} time(s), "
-                         f"at {at} tokens; at the end {large}'s loss is {end}.")
+            line = (f"- {large} vs {small}: the curves cross {len(changes)} time(s), at {at} "
+                    f"tokens; at the end {large}'s loss is {end}")
+        held = [_records(by_model[m].document).get(by_model[m].base_run, {})
+                .get("metrics", {}).get("heldout_loss") for m in (large, small)]
+        if None not in held:
+            line += f"; on held-out documents {held[0]:.3f} against {held[1]:.3f}"
+        lines.append(line + ".")
     return lines
 
 
