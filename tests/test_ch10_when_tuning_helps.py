@@ -278,3 +278,23 @@ def test_runs_shared_by_name_but_trained_apart_are_pointed_out(document):
     note = ch10.retrained_markdown("`sweep`", document, "the reference", other)
     assert note.startswith("Note: the runs `sweep` shares") and "1 differ" in note and "aaaaaaa and bbbbbbb" in note
     assert ch10.retrained_markdown("`sweep`", document, "the reference", document) is None
+
+
+def test_model_size_is_read_from_chapter_12_or_listed_as_not_tried(document, tmp_path,
+                                                                   monkeypatch):
+    sweep = ch10.Sweep(plans.load_plan(PLANS / "when_tuning_helps_pretraining.yaml"),
+                       document, [])
+    reference = ch10.Sweep(plans.load_plan(PLANS / "book.yaml"), document, [])
+    # the committed Figure 7 results: the gain per size and its change across sizes
+    reading = ch10.model_size_reading()
+    assert reading.startswith("chapter 12 tunes 4 sizes pretrained on the same tokens")
+    assert "from the smallest to the largest the gain changes by" in reading
+    text = ch10.paper_markdown({sweep.stem: sweep}, reference, reading)
+    assert f"Model size: {reading}." in text and "not measured yet" not in text
+    assert "Model size" not in ch10.not_tried_markdown({sweep.stem: sweep}, reading)
+    # nothing published: the knob is listed as not tried, with chapter 12's plans
+    monkeypatch.setenv(results.RESULTS_ENV, str(tmp_path))
+    assert ch10.model_size_reading() is None
+    assert "Model size is not measured yet" in ch10.paper_markdown({sweep.stem: sweep},
+                                                                    reference)
+    assert "figure7_tiny.yaml" in ch10.not_tried_markdown({sweep.stem: sweep})

@@ -51,6 +51,8 @@ FIGURE7_SIZES = [422e6, 2e9, 8e9, 68e9, 137e9]  # tuning hurts at 8B and below, 
 
 
 SWEEP_PLAN = "plans/when_tuning_helps_{}.yaml"  # a sweep's plan, from its short name
+# The model-size sweep is chapter 12's (Figure 7); this chapter reads its held-out panel.
+FIGURE7_PLANS = ("plans/figure7_tiny.yaml", "plans/figure7_small.yaml")
 
 # Section titles of the known sweeps (another sweep is titled by its plan's description).
 KNOB_TITLES = {
@@ -543,9 +545,39 @@ def cluster_reading(reference: Sweep) -> str:
             f"{group(others, 'it does not group')}.")
 
 
-def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
-    """How the miniature relates to the paper: its findings, what we measured beside each,
-    and why a million-parameter model on TinyWorld cannot show some of them."""
+def model_size_reading(plan_files: Sequence[str] = FIGURE7_PLANS) -> str | None:
+    """Chapter 12's held-out reading of model size from its published Figure 7 plans: the
+    paired gain per size, where it helps, and its change from the smallest size to the
+    largest; None while no plan is published."""
+    from flan_nb.chapters import ch12_model_scale as ch12  # the chapter that owns the sweep
+
+    documents = [p.document for p in (load_sweep(book_path(f)) for f in plan_files)
+                 if p.document is not None]
+    found = ch12.sizes(documents)
+    points = ch12.panel_points(found, "held-out")
+    if not points:
+        return None
+    gains = ", ".join(f"{ch12.params_label(p['params'])} {format_interval(p['difference'])}"
+                      for p in points)
+    helped = [ch12.params_label(p["params"]) for p in points if p["verdict"] == stats.HELPS]
+    text = (f"chapter 12 tunes {len(points)} sizes pretrained on the same tokens; held-out "
+            f"tuned - base: {gains}; it helps at "
+            f"{_names(helped) if helped else 'no size'}")
+    sized = [s for s in found if ch12.panel_point(s, "held-out") is not None]
+    change = ch12.gain_change(found, "held-out", sized[0], sized[-1]) if len(sized) > 1 else None
+    if change is not None:
+        how = {stats.HELPS: "it grows", stats.HURTS: "it shrinks"}.get(
+            stats.verdict(stats.Interval(**change)), "no detectable change")
+        text += (f", and from the smallest to the largest the gain changes by "
+                 f"{format_interval(change)} ({how})")
+    return text
+
+
+def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep,
+                   model_size: str | None = None) -> str:
+    """How the miniature relates to the paper: its findings, what we measured beside each
+    (`model_size`: `model_size_reading()`), and why a million-parameter model on TinyWorld
+    cannot show some of them."""
     params = _params(reference.document) or next(
         (p for s in sweeps.values() for p in [_params(s.document)] if p), None)
     size = (f"{params / 1e6:.1f}M" if params >= 1e5 else f"{params:,}") if params \
@@ -564,9 +596,11 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
         f"{FIGURE7_SIZES[3] / 1e9:.0f}B and {FIGURE7_SIZES[4] / 1e9:.0f}B. Our models have "
         f"{size} parameters, "
         f"{FIGURE7_SIZES[0] / (params or 1e6):,.0f} times fewer than the paper's smallest. "
-        f"Model size is not swept here (below); the pretraining-length sweep asks a "
-        f"related question the miniature can answer: does tuning help once the base *knows* "
-        f"its world? Book regime: {ref}. Pretraining length: {_sweep_line(pre)}.",
+        + (f"Model size: {model_size}. " if model_size else
+           "Model size is not measured yet (below). ")
+        + f"The pretraining-length sweep asks a related question the miniature can answer: "
+        f"does tuning help once the base *knows* its world? Book regime: {ref}. Pretraining "
+        f"length: {_sweep_line(pre)}.",
         "- **Figure 6 (number of clusters).** The paper: the held-out average rises from "
         f"{PAPER_FIGURE6['average'][0]} to {PAPER_FIGURE6['average'][-1]} as tuning clusters "
         f"go from 1 to {PAPER_FIGURE6['clusters'][-1]}. The miniature has TinyWorld's 12 "
@@ -576,17 +610,18 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep) -> str:
         "grow with tasks and with model size, 60M to 11B): with ~1.8k tasks Flan-T5 gains "
         f"at every size down to {FLAN_T5_SMALLEST / 1e6:.0f}M. TinyWorld's task variants "
         f"make the axis drawable at small scale: {_sweep_line(tasks)}.",
-        "- **What the miniature cannot show, and why:** the size axis itself (a 2-core CPU "
-        "trains million-parameter models in minutes; the paper's effect appears at tens of "
-        "billions), real-language transfer (TinyWorld's clusters share one small world and "
+        "- **What the miniature cannot show, and why:** the paper's sizes (a 2-core CPU "
+        "trains models of a few million parameters in minutes; the paper's effect appears at "
+        "tens of billions), real-language transfer (TinyWorld's clusters share one small world and "
         "vocabulary, closer to each other than the paper's), and thousands of genuinely "
         "different tasks (our variants recombine one world's relations and formats).",
     ])
 
 
-def not_tried_markdown(sweeps: Mapping[str, Sweep]) -> str:
-    """The knobs this chapter has not measured yet, with how to run each."""
-    items = [
+def not_tried_markdown(sweeps: Mapping[str, Sweep], model_size: str | None = None) -> str:
+    """The knobs this chapter has not measured yet, with how to run each (model size only
+    while `model_size`, chapter 12's reading, is None)."""
+    items = [] if model_size else [
         "- **Model size** (`MODEL` of notebook 07, `small-5m` and below): chapter 12's "
         "Figure 7 plans (`notebooks/plans/figure7_tiny.yaml`, `figure7_small.yaml`) sweep it "
         "with the same token budget; the chapter shows whether they are published.",
