@@ -492,6 +492,9 @@ def plot_panels(found: Sequence[Size], title: str):
                         color=MODEL_COLORS[model], capsize=3,
                         label=MODEL_LABELS[model] + " (95% CI)")
         ax.set_xscale("log")
+        sizes_drawn = sorted({p["params"] for p in points})
+        ax.set_xticks(sizes_drawn, [params_label(n) for n in sizes_drawn])
+        ax.minorticks_off()  # log-scale minor labels (2x10^5, 3x10^5, ...) overlap
         ax.set_xlabel("parameters")
         ax.set_title(f"{panel} ({'clusters left out' if panel == 'held-out' else 'tasks tuned on'})",
                      fontsize=9)
