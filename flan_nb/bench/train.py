@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 from flan_nb.errors import require
+from flan_nb.packing import attention_mask
 from flan_nb.sharding import BATCH_AXES, make_mesh, use_all_cpu_cores
 
 # The ~5M-parameter configuration the README reports (`--model` picks another named shape,
@@ -206,21 +207,14 @@ def attention_fns(config, batch: dict, torch=None):
             return out, vjp(g)
         return lambda: jax.block_until_ready(fn(q_, k_, v_, g_, s_))
 
-    def full_mask(seg):  # (b, 1, length, length): causal, same segment, not padding
-        idx = jax.numpy.arange(length)
-        return ((idx[:, None] >= idx[None]) & (seg[:, :, None] == seg[:, None])
-                & (seg[:, :, None] > 0))[:, None]
-
     ours = forward_backward(model_lib.flash_attention)
-    unblocked = forward_backward(
-        lambda q, k, v, seg: model_lib.dot_attention(q, k, v, full_mask(seg)))
+    unblocked = forward_backward(  # the full (b, 1, length, length) packing mask
+        lambda q, k, v, seg: model_lib.dot_attention(q, k, v, attention_mask(seg)))
     if torch is None:
         return ours, unblocked, None
     tq, tk, tv = (torch.from_numpy(x.copy()).requires_grad_() for x in (q, k, v))
-    tg, seg = torch.from_numpy(g), torch.from_numpy(np.asarray(segments))
-    idx = torch.arange(length)
-    mask = ((idx[:, None] >= idx[None]) & (seg[:, :, None] == seg[:, None])
-            & (seg[:, :, None] > 0))[:, None]  # the same mask, as in torch_model
+    tg = torch.from_numpy(g)
+    mask = torch.from_numpy(attention_mask(np.asarray(segments)))  # the same mask, as numpy
 
     def theirs():
         for t in (tq, tk, tv):
