@@ -801,8 +801,9 @@ def probe_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     probes = document.get("probe", [])
     several = len({p.get("base_run") for p in probes}) > 1
     return [{**({"base run": p.get("base_run")} if several else {}),
-             "model": p["model"], "facts": p["num_facts"], "cloze": format_interval(p["cloze"]),
-             "templates": format_interval(p["template"]), "cloze - templates": format_interval(p["gap"])}
+             "model": p["model"], "facts": p["num_facts"],
+             "cloze": format_interval(p["cloze"]), "templates": format_interval(p["template"]),
+             "cloze - templates": format_interval(p["gap"])}
             for p in probes]
 
 

@@ -199,7 +199,8 @@ def sweep_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
     several = len(settings(document)) > 1
     return [{**({"setting": setting_label(document, c["setting"])} if several else {}),
              "cluster": c["cluster"],
-             "seeds": c["num_seeds"], "base": format_interval(c["base"]), "tuned": format_interval(c["tuned"]),
+             "seeds": c["num_seeds"], "base": format_interval(c["base"]),
+             "tuned": format_interval(c["tuned"]),
              "tuned - base": format_interval(c["difference"]), "verdict": c["verdict"],
              "majority floor": c.get("majority_floor")} for c in document["clusters"]]
 
@@ -612,8 +613,8 @@ def paper_markdown(sweeps: Mapping[str, Sweep], reference: Sweep,
         f"make the axis drawable at small scale: {_sweep_line(tasks)}.",
         "- **What the miniature cannot show, and why:** the paper's sizes (a 2-core CPU "
         "trains models of a few million parameters in minutes; the paper's effect appears at "
-        "tens of billions), real-language transfer (TinyWorld's clusters share one small world and "
-        "vocabulary, closer to each other than the paper's), and thousands of genuinely "
+        "tens of billions), real-language transfer (TinyWorld's clusters share one small "
+        "world and vocabulary, closer to each other than the paper's), and thousands of genuinely "
         "different tasks (our variants recombine one world's relations and formats).",
     ])
 
