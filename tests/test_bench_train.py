@@ -25,6 +25,8 @@ def test_bench_train_reports_every_figure():
         for key in ("torch_tokens_per_s", "vs_torch", "vs_torch_median", "torch_attention_ms",
                     "attention_vs_torch", "attention_vs_torch_median"):
             assert result[key] > 0, key
+        for key in ("step_s_per_round", "torch_step_s_per_round"):
+            assert len(result[key]) == result["rounds"] and min(result[key]) > 0, key
 
 
 def test_bench_train_measures_the_named_model():

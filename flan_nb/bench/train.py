@@ -11,7 +11,8 @@ shared machine, best round kept:
 - `torch_tokens_per_s`, `vs_torch`: the same architecture, batch and optimizer written in PyTorch
   (below, used only here), and our tokens/s over its (best round over best round);
   `vs_torch_median`: the median over rounds of the same ratio within each round, which a shared
-  machine's bursts of load disturb less;
+  machine's bursts of load disturb less (`step_s_per_round`, `torch_step_s_per_round`: each
+  round's step time of both sides);
 - `attention_ms`, `torch_attention_ms`, `attention_vs_torch`: attention alone, forward and
   backward, at the benchmark's shapes (batch, heads, length, head_dim) with its packed mask:
   ours (`flan_nb.model.flash_attention`, batch split over the devices as in training) against
@@ -322,6 +323,9 @@ def benchmark(quick: bool = False, model: str | None = None) -> dict:
                                                        times["torch_attention"]))
         result.update({
             "torch_tokens_per_s": round(theirs, 1), "vs_torch": round(ours / theirs, 3),
+            # every round's step time of both sides, so the spread behind the median is seen
+            "step_s_per_round": [round(t, 4) for t in times["ours"]],
+            "torch_step_s_per_round": [round(t, 4) for t in times["torch"]],
             "vs_torch_median": round(per_round[len(per_round) // 2], 3),
             "torch_threads": torch.get_num_threads(),
             "torch_attention_ms": round(1000 * min(times["torch_attention"]), 2),
