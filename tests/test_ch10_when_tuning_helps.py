@@ -211,6 +211,7 @@ def test_config_names_the_bad_value():
     ("when_tuning_helps_tasks", "book", None),
     ("when_tuning_helps_corpus", "book", None),
     ("when_tuning_helps_tuning_steps", "book", None),
+    ("when_tuning_helps_tuning_steps_other", "book", None),
     ("when_tuning_helps_options", "book", None),
     ("when_tuning_helps_smoke", "smoke", 3)])
 def test_sweeps_share_runs_and_order_them_first(sweep, reference, max_new):

@@ -60,6 +60,7 @@ KNOB_TITLES = {
     "when_tuning_helps_tasks": "Number of tuning tasks (Flan 2022's axis)",
     "when_tuning_helps_corpus": "What the corpus contains: documents that ask questions",
     "when_tuning_helps_tuning_steps": "Tuning length",
+    "when_tuning_helps_tuning_steps_other": "Tuning length, the other seven clusters",
     "when_tuning_helps_options": "Shared answer spaces: the options suffix in tuning prompts",
     "when_tuning_helps_smoke": "Pretraining length, smoke-sized (a test of the path)",
 }
