@@ -49,9 +49,9 @@ PAPER_TUNING_HOURS = 60.0
 PAPER_TUNING_CHIPS = 64  # a v3-128 slice: 128 TensorCores, 2 per chip
 # Cloud TPU v3 documentation: 123 TFLOP/s (bfloat16) peak per chip.
 TPU_V3_PEAK_TFLOPS = 123.0
-# Model FLOPs utilisation measured here by `flan-nb bench train` (README, quiet machine, commit
-# 756b43f, small-5m: 0.57 and 0.53): our CPU figure, shown beside the TPU assumption.
-CPU_MEASURED_MFU = (0.53, 0.57)
+# Model FLOPs utilisation measured here by `flan-nb bench train` (README, quiet machine, commits
+# c9ea019 and 25df64f, small-5m: 0.55, 0.54 and 0.57): our CPU figure, beside the TPU assumption.
+CPU_MEASURED_MFU = (0.54, 0.57)
 
 # Training speed per size on this 2-core machine (tokens/s): tiny-1m from the book's
 # notebook 07 runs (README: 8,600-11,100; the low end), small-5m from a notebook run (the
