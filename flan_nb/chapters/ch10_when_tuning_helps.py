@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from flan_nb import results, stats, tinyworld
+from flan_nb.chapters import ch12_model_scale as ch12  # owns the model-size sweep (Figure 7)
 # Loading a published plan, its "not run yet" text and interval helpers are shared with
 # chapter 11 (flan_nb.chapters.published); the names chapter 10 always used stay importable.
 from flan_nb.chapters.published import Published as Sweep
@@ -551,8 +552,6 @@ def model_size_reading(plan_files: Sequence[str] = FIGURE7_PLANS) -> str | None:
     """Chapter 12's held-out reading of model size from its published Figure 7 plans: the
     paired gain per size, where it helps, and its change from the smallest size to the
     largest; None while no plan is published."""
-    from flan_nb.chapters import ch12_model_scale as ch12  # the chapter that owns the sweep
-
     documents = [p.document for p in (load_sweep(book_path(f)) for f in plan_files)
                  if p.document is not None]
     found = ch12.sizes(documents)
