@@ -360,7 +360,8 @@ def check_files(values: Mapping[str, Any], notebooks_dir: str | Path | None = No
                             f"'tinyworld/book/no-questions'), or give a text file") from None
     else:
         _existing(values, "CORPUS", notebooks_dir, os.path.isfile, "file",
-                  "give a UTF-8 text file with one document per line, or 'tinyworld/<size>[/<mix>]'")
+                  "give a UTF-8 text file with one document per line, or "
+                  "'tinyworld/<size>[/<mix>]'")
     plan = values.get("PLAN")
     path = _existing(values, "PLAN", notebooks_dir, os.path.isfile, "plan file",
                      "the book's plans are notebooks/plans/*.yaml")

@@ -242,6 +242,6 @@ def load_corpus(corpus: str, seed: int = 0) -> list[str]:
         return tinyworld.corpus(seed=seed, size=size, mix=mix)
     path = Path(corpus)
     if not path.is_file():
-        raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>[/<mix>]' nor an existing text "
-                        f"file (one document per line)")
+        raise UserError(f"corpus {corpus!r} is neither 'tinyworld/<size>[/<mix>]' nor an "
+                        f"existing text file (one document per line)")
     return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -564,7 +564,7 @@ def model_size_reading(plan_files: Sequence[str] = FIGURE7_PLANS) -> str | None:
     text = (f"chapter 12 tunes {len(points)} sizes pretrained on the same tokens; held-out "
             f"tuned - base: {gains}; it helps at "
             f"{_names(helped) if helped else 'no size'}")
-    sized = [s for s in found if ch12.panel_point(s, "held-out") is not None]
+    sized = [s for s in found if s.base_run in {p["base_run"] for p in points}]
     change = ch12.gain_change(found, "held-out", sized[0], sized[-1]) if len(sized) > 1 else None
     if change is not None:
         how = {stats.HELPS: "it grows", stats.HURTS: "it shrinks"}.get(

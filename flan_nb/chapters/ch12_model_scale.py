@@ -324,7 +324,8 @@ def direction_lines(found: Sequence[Size]) -> list[str]:
                         f"[{p['difference']['ci_low']:.1f}, {p['difference']['ci_high']:.1f}])"
                         for p in points)
         line = f"- **{panel}** (tuned - base, 95% interval): {per}."
-        ordered = [s for s in found if panel_point(s, panel) is not None]
+        scored = {p["base_run"] for p in points}  # the sizes the panel has, not recomputed
+        ordered = [s for s in found if s.base_run in scored]
         if len(ordered) >= 2:
             change = gain_change(found, panel, ordered[0], ordered[-1])
             if change is not None:
@@ -496,8 +497,8 @@ def plot_panels(found: Sequence[Size], title: str):
         ax.set_xticks(sizes_drawn, [params_label(n) for n in sizes_drawn])
         ax.minorticks_off()  # log-scale minor labels (2x10^5, 3x10^5, ...) overlap
         ax.set_xlabel("parameters")
-        ax.set_title(f"{panel} ({'clusters left out' if panel == 'held-out' else 'tasks tuned on'})",
-                     fontsize=9)
+        what = "clusters left out" if panel == "held-out" else "tasks tuned on"
+        ax.set_title(f"{panel} ({what})", fontsize=9)
         paper = PAPER_HELD_OUT if panel == "held-out" else PAPER_HELD_IN
         note = "paper: " + ", ".join(f"{params_label(PAPER_SIZES[n])} {verdict_words(v)}"
                                      for n, v in paper.items())
